@@ -1,0 +1,46 @@
+"""afest: work-situated training (AFEST) and VAE pathways for health and social care."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from afest.settings import ConfigError, load_settings
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides the settings (tests); no schema work happens here:
+    `alembic upgrade head` does it."""
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    settings = load_settings(config)
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["ENV"] == "production",
+        SESSION_COOKIE_NAME="afest_session",
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound the token's life
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=settings["TIMEZONE"],
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+
+    from afest import auth, db, web
+    from afest.cli import register_cli
+
+    db.init_app(app)
+    web.configure_extensions(app)
+    auth.configure_login(app)
+    web.configure_security_headers(app)
+    web.configure_templates(app)
+    web.configure_errors(app)
+    web.register_blueprints(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,57 @@
+"""flask-login wiring: the cookie carries a session token resolved against the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, request
+from sqlalchemy import update
+
+from afest.db import database, get_session
+from afest.extensions import login_manager
+from afest.identity import Actor, Anonymous
+from afest.models import UserSession, utcnow
+from afest.services import accounts
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def session_limits() -> accounts.SessionLimits:
+    return accounts.SessionLimits(
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
+    )
+
+
+def load_actor(token: str) -> Actor | None:
+    """flask-login's user loader: a valid, unrevoked session of an active user, or nobody."""
+    session = get_session()
+    found = accounts.resolve_session(session, token=token, limits=session_limits())
+    if found is None:
+        return None
+    user, user_session = found
+    now = utcnow()
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        # A short write of its own: a read request never turns into a write transaction.
+        with database().session(write=True) as writer:
+            writer.exec(
+                update(UserSession)
+                .where(UserSession.id == user_session.id)
+                .values(last_seen_at=now)
+            )
+            writer.commit()
+    return Actor(user=user, token=token,
+                 assignments=accounts.roles_of(session, user_id=user.id))
+
+
+def configure_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says it already
+    login_manager.anonymous_user = Anonymous
+    login_manager.session_protection = None  # server-side sessions do this job
+    login_manager.user_loader(load_actor)
+    login_manager.init_app(app)
+
+
+def client_user_agent() -> str:
+    return (request.user_agent.string or "")[:300]

@@ -1,0 +1,1 @@
+"""Blueprints: routes only. A view loads, authorizes, validates, calls a service, responds."""

@@ -1,0 +1,51 @@
+"""The logged-in actor as flask-login sees it: a user, their roles, and the session token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_login import AnonymousUserMixin, UserMixin
+
+from afest.models import Role, RoleAssignment, User
+
+
+@dataclass(eq=False)
+class Actor(UserMixin):
+    user: User
+    token: str
+    assignments: list[RoleAssignment] = field(default_factory=list)
+
+    def get_id(self) -> str:  # flask-login keeps this in the signed cookie
+        return self.token
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.is_active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(a.role for a in self.assignments)
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    def orgs(self, role: Role) -> frozenset[int]:
+        """Organisation ids in which the actor holds `role`."""
+        return frozenset(
+            a.organisation_id for a in self.assignments
+            if a.role == role and a.organisation_id is not None
+        )
+
+
+class Anonymous(AnonymousUserMixin):
+    roles: frozenset[Role] = frozenset()
+
+    def has(self, *roles: Role) -> bool:
+        return False
+
+    def orgs(self, role: Role) -> frozenset[int]:
+        return frozenset()

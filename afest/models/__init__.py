@@ -1,0 +1,77 @@
+"""All tables of afest; importing this package registers them on SQLModel.metadata."""
+
+from .account import RoleAssignment, User, UserSession
+from .assessment import CompetenceAssessment, Evaluation
+from .base import SQLModel, new_public_id, utcnow
+from .enums import (
+    AssessmentSource,
+    Autonomy,
+    BlockOutcome,
+    EvaluationKind,
+    JuryResult,
+    OrgKind,
+    ProtocolStatus,
+    ReferentialKind,
+    Role,
+    SelfAssessment,
+    SequenceKind,
+    SignedKind,
+    SignerRole,
+    VaeState,
+)
+from .org import Cohort, CohortConsultant, CohortStructure, Organisation
+from .protocol import PlannedSequence, Protocol, ProtocolCompetence, ProtocolTutor
+from .referential import Competence, CompetenceBlock, Criterion, Level, Referential
+from .sequence import ReflectionSituation, Sequence, SequenceCompetence
+from .signature import AuditEntry, Signature
+from .vae import FeasibilityAnswer, VaeBlockResult, VaeMilestone, VaePathway
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AssessmentSource",
+    "AuditEntry",
+    "Autonomy",
+    "BlockOutcome",
+    "Cohort",
+    "CohortConsultant",
+    "CohortStructure",
+    "Competence",
+    "CompetenceAssessment",
+    "CompetenceBlock",
+    "Criterion",
+    "Evaluation",
+    "EvaluationKind",
+    "FeasibilityAnswer",
+    "JuryResult",
+    "Level",
+    "OrgKind",
+    "Organisation",
+    "PlannedSequence",
+    "Protocol",
+    "ProtocolCompetence",
+    "ProtocolStatus",
+    "ProtocolTutor",
+    "Referential",
+    "ReferentialKind",
+    "ReflectionSituation",
+    "Role",
+    "RoleAssignment",
+    "SQLModel",
+    "SelfAssessment",
+    "Sequence",
+    "SequenceCompetence",
+    "SequenceKind",
+    "Signature",
+    "SignedKind",
+    "SignerRole",
+    "User",
+    "UserSession",
+    "VaeBlockResult",
+    "VaeMilestone",
+    "VaePathway",
+    "VaeState",
+    "metadata",
+    "new_public_id",
+    "utcnow",
+]

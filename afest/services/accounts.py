@@ -1,0 +1,201 @@
+"""Accounts: passwords (argon2), server-side sessions, roles, deactivation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from flask_babel import lazy_gettext as _l
+
+from afest.models import Role, RoleAssignment, User, UserSession, utcnow
+from afest.services import ServiceError
+from afest.services import audit
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so that both failures take the same time.
+_DUMMY_HASH = _hasher.hash("afest-no-such-user")
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored_hash: str | None, secret: str) -> bool:
+    """True when `secret` matches `stored_hash`; constant work when there is no hash."""
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session,
+    *,
+    actor_id: int | None,
+    email: str,
+    full_name: str,
+    password: str,
+    roles: list[tuple[Role, int | None]] = (),
+    pin: str | None = None,
+) -> User:
+    """Create an account with its roles (role, organisation id)."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ServiceError(_l("Adresse e-mail invalide."), field="email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _l("Le mot de passe doit compter au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise ServiceError(_l("Un compte existe déjà avec cette adresse."), field="email")
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=hash_secret(password),
+        pin_hash=hash_secret(pin) if pin else None,
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    for role, organisation_id in roles:
+        session.add(RoleAssignment(user_id=user.id, role=Role(role), organisation_id=organisation_id))
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="user.create",
+        subject_kind="user",
+        subject_id=user.id,
+        after={"email": email, "roles": [[str(r), o] for r, o in roles]},
+    )
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, else None (same answer for both faults)."""
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    ok = verify_secret(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, *, user: User, user_agent: str = "") -> str:
+    """Open a server-side session and return its token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            user_agent=user_agent[:300],
+        )
+    )
+    user.last_login_at = now
+    session.add(user)
+    session.flush()
+    audit.record(session, actor_id=user.id, action="session.start", subject_kind="user",
+                 subject_id=user.id)
+    return token
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta
+    absolute: timedelta
+
+
+def resolve_session(
+    session: Session, *, token: str, limits: SessionLimits
+) -> tuple[User, UserSession] | None:
+    """The user and session row behind a cookie token, if still valid."""
+    row = session.exec(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    now = utcnow()
+    if (
+        user_session.revoked_at is not None
+        or not user.is_active
+        or now - user_session.last_seen_at > limits.idle
+        or now - user_session.created_at > limits.absolute
+    ):
+        return None
+    return user, user_session
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Revoke one session (logout)."""
+    session.exec(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_sessions(session: Session, *, user_id: int) -> None:
+    session.exec(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def set_active(session: Session, *, actor_id: int, user: User, active: bool) -> None:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    if user.id == actor_id and not active:
+        raise ServiceError(_l("Vous ne pouvez pas désactiver votre propre compte."))
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    session.add(user)
+    if not active:
+        revoke_all_sessions(session, user_id=user.id)
+    session.flush()
+    audit.record(session, actor_id=actor_id, action="user.activate" if active else "user.deactivate",
+                 subject_kind="user", subject_id=user.id, before=before,
+                 after={"is_active": active})
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    """Change a password after checking the current one; every session ends."""
+    if not verify_secret(user.password_hash, current):
+        raise ServiceError(_l("Mot de passe actuel incorrect."), field="current_password")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _l("Le mot de passe doit compter au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH),
+            field="new_password",
+        )
+    user.password_hash = hash_secret(new)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    revoke_all_sessions(session, user_id=user.id)
+    session.flush()
+    audit.record(session, actor_id=user.id, action="user.password_change", subject_kind="user",
+                 subject_id=user.id)
+
+
+def roles_of(session: Session, *, user_id: int) -> list[RoleAssignment]:
+    return list(session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user_id)))

@@ -1,0 +1,89 @@
+"""The append-only audit log and its hash chain (one chain per protocol, one global for the rest)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Session, select
+
+from afest.models import AuditEntry, utcnow
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def canonical_json(data: Any) -> str:
+    """Stable JSON text of a value: sorted keys, no spaces, ISO dates, enum values."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_default,
+                      ensure_ascii=False)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plain(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """JSON-safe copy of a dict (dates as ISO text, enums as values)."""
+    return None if data is None else json.loads(canonical_json(data))
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    body = {
+        "at": entry.at,
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "subject_kind": entry.subject_kind,
+        "subject_id": entry.subject_id,
+        "protocol_id": entry.protocol_id,
+        "structure_id": entry.structure_id,
+        "before": entry.before,
+        "after": entry.after,
+    }
+    return sha256_hex(entry.prev_hash + canonical_json(body))
+
+
+def record(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_kind: str,
+    subject_id: int | None,
+    protocol_id: int | None = None,
+    structure_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit entry, chained to the previous entry of the same protocol."""
+    previous = session.exec(
+        select(AuditEntry.hash)
+        .where(AuditEntry.protocol_id == protocol_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        protocol_id=protocol_id,
+        structure_id=structure_id,
+        before=plain(before),
+        after=plain(after),
+        prev_hash=previous or "",
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
