@@ -10,9 +10,17 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from afest.services.accounts import MIN_PASSWORD_LENGTH
 
 
+def strip(value: str | None) -> str | None:
+    """Tablet keyboards add spaces; control characters never belong in a one-line field."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
+        filters=[strip],
         validators=[
             DataRequired(_l("Indiquez votre adresse e-mail.")),
             Length(max=254, message=_l("Adresse trop longue.")),

@@ -6,14 +6,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, make_response, render_template, request, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from afest.extensions import babel, csrf, htmx, limiter
-from afest.models import Role
+from afest.models import ProtocolStatus, Role, SignerRole
 
 ROLE_LABELS = {
     Role.LEARNER: _l("Apprenant·e"),
@@ -22,6 +22,20 @@ ROLE_LABELS = {
     Role.OPCO: _l("Conseiller·ère OPCO"),
     Role.CONSULTANT: _l("Consultant·e"),
     Role.ADMIN: _l("Administrateur·rice"),
+}
+
+STATUS_LABELS = {
+    ProtocolStatus.DRAFT: _l("Brouillon"),
+    ProtocolStatus.AWAITING_SIGNATURES: _l("En attente de signatures"),
+    ProtocolStatus.IN_PROGRESS: _l("En cours"),
+    ProtocolStatus.COMPLETED: _l("Terminé"),
+    ProtocolStatus.STOPPED: _l("Arrêté"),
+}
+
+SIGNER_LABELS = {
+    SignerRole.LEARNER: _l("Apprenant·e"),
+    SignerRole.TUTOR: _l("Tuteur·rice"),
+    SignerRole.STRUCTURE: _l("Structure"),
 }
 
 CSP = (
@@ -67,8 +81,11 @@ def configure_templates(app: Flask) -> None:
         lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["hours"] = format_minutes
-    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS,
+                                 SIGNER_LABELS=SIGNER_LABELS)
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["get_locale"] = get_locale
 
 
 def format_minutes(minutes: int | None) -> str:

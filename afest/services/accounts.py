@@ -49,12 +49,17 @@ def create_user(
     password: str,
     roles: list[tuple[Role, int | None]] = (),
     pin: str | None = None,
+    password_hash: str | None = None,
+    pin_hash: str | None = None,
 ) -> User:
-    """Create an account with its roles (role, organisation id)."""
+    """Create an account with its roles (role, organisation id).
+
+    `password_hash` lets a bulk import reuse a hash computed once (argon2 is slow on purpose).
+    """
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise ServiceError(_l("Adresse e-mail invalide."), field="email")
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password_hash is None and len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(
             _l("Le mot de passe doit compter au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH),
             field="password",
@@ -64,8 +69,8 @@ def create_user(
     user = User(
         email=email,
         full_name=full_name.strip(),
-        password_hash=hash_secret(password),
-        pin_hash=hash_secret(pin) if pin else None,
+        password_hash=password_hash or hash_secret(password),
+        pin_hash=pin_hash or (hash_secret(pin) if pin else None),
         password_changed_at=utcnow(),
     )
     session.add(user)

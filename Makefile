@@ -1,0 +1,52 @@
+# afest — the README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AFEST_DATABASE_URL ?= sqlite:///instance/afest.sqlite
+
+.PHONY: run test lint install migrate seed translations bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile --use-fuzzy -d afest/translations -D messages --statistics 2>&1 | grep -v "^compiling" || true
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	$(BIN)/flask --app afest afest seed-demo
+
+run: seed
+	@echo "afest on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	$(BIN)/flask --app afest run --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check afest tests bench migrations/env.py
+
+# Every test on SQLite, then again on PostgreSQL when AFEST_TEST_DATABASE_URL is set.
+test: lint
+	env -u AFEST_TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider
+	@if [ -n "$$AFEST_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$AFEST_TEST_DATABASE_URL)"; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider; \
+	else \
+		echo "AFEST_TEST_DATABASE_URL not set: PostgreSQL run skipped"; \
+	fi
+
+bench: install
+	@for b in bench/bench_*.py; do [ -e "$$b" ] && $(BIN)/python "$$b"; done; true
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Administration of accounts: list, search, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
+from sqlmodel import select
+
+from afest import policy
+from afest.db import get_session
+from afest.forms import EmptyForm, SearchForm
+from afest.loaders import load_user_or_404
+from afest.models import User
+from afest.services import ServiceError, accounts
+from afest.web import render
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
+
+
+@bp.get("/comptes", endpoint="accounts")
+@login_required
+def accounts_list():
+    """Accounts, searchable by name or e-mail, fifty a page."""
+    if not policy.can_manage_accounts(current_user):
+        abort(403)
+    form = SearchForm(request.args)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    query = select(User)
+    if form.validate() and form.q.data:
+        needle = f"%{form.q.data.strip().lower()}%"
+        query = query.where(or_(func.lower(User.full_name).like(needle),
+                                User.email.like(needle)))
+    users = list(get_session().exec(
+        query.options(selectinload(User.roles)).order_by(User.full_name, User.id)
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render("admin/accounts.html", partial="admin/_accounts.html",
+                  users=users[:PAGE_SIZE], has_more=len(users) > PAGE_SIZE, page=page,
+                  form=form, action_form=EmptyForm())
+
+
+@bp.post("/comptes/<public_id>/actif")
+@login_required
+def set_active(public_id: str):
+    """Deactivate (ending every session of the account) or reactivate an account."""
+    user = load_user_or_404(public_id, require=policy.can_deactivate)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(get_session(), actor_id=current_user.id, user=user, active=active)
+    except ServiceError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Compte réactivé.") if active else
+              _("Compte désactivé : ses sessions sont fermées."), "success")
+    return redirect(url_for("admin.accounts", q=request.args.get("q", "")))

@@ -1,0 +1,131 @@
+"""`flask afest ...` commands: seed-demo, create-user, set-active, import-referential.
+
+Every command reports bad arguments with one clear sentence (click's usage errors), never a
+traceback, and writes in a single transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlmodel import select
+
+from afest.db import database
+from afest.models import Organisation, Role, User
+from afest.services import ServiceError, accounts, referentials
+from afest.settings import ConfigError
+
+group = AppGroup("afest", help="afest administration commands.")
+
+
+def _session():
+    return database(current_app).session(write=True)
+
+
+@group.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo programmes and accounts (idempotent)."""
+    from afest import demo
+
+    with _session() as session:
+        created = demo.seed(session)
+        session.commit()
+    if created:
+        click.echo("Demo data created: " + ", ".join(f"{v} {k}" for k, v in created.items()))
+    else:
+        click.echo("Demo data already present: nothing to do.")
+    click.echo(f"Demo accounts (password: {demo.DEMO_PASSWORD}, tablet PIN: {demo.DEMO_PIN}):")
+    for label, email in demo.DEMO_LOGINS:
+        click.echo(f"  {label:<28} {email}")
+
+
+@group.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.value for r in Role]),
+              help="Repeat for several roles.")
+@click.option("--org", "org_code", default=None,
+              help="SIRET or code of the organisation the roles apply to (not for admin).")
+@click.password_option(help="At least 10 characters.")
+def create_user(email: str, full_name: str, roles: tuple[str, ...], org_code: str | None,
+                password: str) -> None:
+    """Create an account with one or more roles in one organisation."""
+    with _session() as session:
+        org_id = None
+        if any(r != Role.ADMIN for r in roles):
+            if not org_code:
+                raise click.BadParameter("required for every role but admin", param_hint="--org")
+            org = session.exec(select(Organisation).where(
+                (Organisation.siret == org_code) | (Organisation.code == org_code))).first()
+            if org is None:
+                raise click.BadParameter(f"no organisation with SIRET or code {org_code!r}",
+                                         param_hint="--org")
+            org_id = org.id
+        try:
+            user = accounts.create_user(
+                session, actor_id=None, email=email, full_name=full_name, password=password,
+                roles=[(Role(r), None if r == Role.ADMIN else org_id) for r in roles])
+        except ServiceError as exc:
+            raise click.UsageError(str(exc.message)) from None
+        session.commit()
+        click.echo(f"Created {user.email} ({', '.join(roles)}).")
+
+
+@group.command("set-active")
+@click.argument("email")
+@click.argument("state", type=click.Choice(["on", "off"]))
+def set_active(email: str, state: str) -> None:
+    """Reactivate (on) or deactivate (off) an account; deactivation ends its sessions."""
+    with _session() as session:
+        user = session.exec(select(User).where(User.email == accounts.normalise_email(email))
+                            ).first()
+        if user is None:
+            raise click.BadParameter(f"no account {email!r}", param_hint="EMAIL")
+        accounts.set_active(session, actor_id=0, user=user, active=state == "on")
+        session.commit()
+        click.echo(f"{user.email}: {'active' if user.is_active else 'deactivated'}.")
+
+
+@group.command("import-referential")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_referential(path: Path) -> None:
+    """Import a référentiel JSON file; any problem is listed and nothing is imported."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.UsageError(f"{path}: not valid JSON ({exc})") from None
+    with _session() as session:
+        try:
+            ref = referentials.import_json(session, actor_id=None, data=data)
+        except referentials.ImportRejected as exc:
+            for problem in exc.problems:
+                click.echo(f"{path}: {problem}", err=True)
+            raise click.UsageError(f"{len(exc.problems)} problem(s): nothing imported") from None
+        session.commit()
+        click.echo(f"Imported {ref.code} — {ref.title}.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+def _create_app_for_cli() -> Flask:
+    from afest import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"Invalid configuration: {exc}") from None
+
+
+cli = FlaskGroup(create_app=_create_app_for_cli, help="afest command line.")
+
+
+def main() -> None:
+    """The `afest` console script: Flask's CLI with afest's app, config errors in one line."""
+    cli.main()

@@ -1,0 +1,232 @@
+"""Logging, signing and amending sequences (work situations and reflexive sequences)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from afest.models import (
+    AssessmentSource,
+    Autonomy,
+    CompetenceAssessment,
+    Protocol,
+    ProtocolStatus,
+    ReflectionSituation,
+    Sequence,
+    SequenceCompetence,
+    SequenceKind,
+    SignedKind,
+    SignerRole,
+    utcnow,
+)
+from afest.services import ServiceError, audit, signatures
+from afest.services.protocols import check_levels, targeted_competence_ids
+
+MAX_DURATION_MINUTES = 12 * 60
+FUTURE_TOLERANCE = timedelta(hours=1)
+TEXT_LIMIT = 10_000
+
+
+@dataclass
+class SequenceData:
+    """What a tutor enters for one sequence; shared by situations and reflections."""
+
+    client_id: str
+    occurred_at: datetime  # aware
+    duration_minutes: int
+    place: str = ""
+    autonomy: Autonomy | None = None
+    intent: str = ""
+    observations: str = ""
+    expected: str = ""
+    achieved: str = ""
+    learnt: str = ""
+    gaps: str = ""
+    learner_words: str = ""
+    next_step: str = ""
+    competence_ids: list[int] = field(default_factory=list)
+    situation_ids: list[int] = field(default_factory=list)  # reflections only
+    levels: dict[int, int] = field(default_factory=dict)  # reflections: competence → level
+
+
+TEXT_FIELDS = ("place", "intent", "observations", "expected", "achieved", "learnt", "gaps",
+               "learner_words", "next_step")
+
+
+def not_amended():
+    """SQL condition: the sequence is the current version (no amendment points to it)."""
+    newer = aliased(Sequence)
+    return ~exists().where(newer.amends_id == Sequence.id)
+
+
+def protocol_start(protocol: Protocol, tz: ZoneInfo) -> datetime:
+    return datetime.combine(protocol.planned_start, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _validate(session: Session, protocol: Protocol, kind: SequenceKind, data: SequenceData,
+              tz: ZoneInfo) -> None:
+    if protocol.status != ProtocolStatus.IN_PROGRESS:
+        raise ServiceError(_l("Le protocole n'est pas en cours : aucune séquence ne peut y être "
+                              "ajoutée."))
+    if data.occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    if not 1 <= data.duration_minutes <= MAX_DURATION_MINUTES:
+        raise ServiceError(_l("La durée doit être comprise entre 1 minute et 12 heures."),
+                           field="duration_minutes")
+    if data.occurred_at < protocol_start(protocol, tz):
+        raise ServiceError(_l("La date précède le début du protocole (%(date)s).",
+                              date=protocol.planned_start.strftime("%d/%m/%Y")),
+                           field="occurred_at")
+    if data.occurred_at > utcnow() + FUTURE_TOLERANCE:
+        raise ServiceError(_l("La date est dans le futur."), field="occurred_at")
+    for name in TEXT_FIELDS:
+        if len(getattr(data, name) or "") > TEXT_LIMIT:
+            raise ServiceError(_l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT),
+                               field=name)
+    scope = targeted_competence_ids(session, protocol.id)
+    if not set(data.competence_ids) <= scope:
+        raise ServiceError(_l("Une compétence choisie n'est pas visée par le protocole."),
+                           field="competence_ids")
+    if kind == SequenceKind.SITUATION:
+        if not data.competence_ids:
+            raise ServiceError(_l("Choisissez au moins une compétence visée."),
+                               field="competence_ids")
+        if data.autonomy is None:
+            raise ServiceError(_l("Indiquez si la situation est accompagnée ou en autonomie."),
+                               field="autonomy")
+        return
+    if not data.situation_ids:
+        raise ServiceError(_l("Une séquence réflexive analyse au moins une mise en situation."),
+                           field="situation_ids")
+    situations = session.exec(
+        select(Sequence).where(Sequence.id.in_(data.situation_ids),
+                               Sequence.protocol_id == protocol.id,
+                               Sequence.kind == SequenceKind.SITUATION, not_amended())
+    ).all()
+    if len(situations) != len(set(data.situation_ids)):
+        raise ServiceError(_l("Une mise en situation choisie n'existe pas dans ce protocole."),
+                           field="situation_ids")
+    if any(s.occurred_at > data.occurred_at for s in situations):
+        raise ServiceError(_l("La séquence réflexive ne peut pas précéder la situation analysée."),
+                           field="occurred_at")
+    check_levels(session, protocol, data.levels, field="levels")
+
+
+def find_by_client_id(session: Session, client_id: str) -> Sequence | None:
+    return session.exec(select(Sequence).where(Sequence.client_id == client_id)).first()
+
+
+def log_sequence(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    amends: Sequence | None = None,
+    amendment_reason: str = "",
+) -> tuple[Sequence, bool]:
+    """Save a sequence once: a repeated submission of the same client id returns the first.
+
+    Returns the sequence and whether it was created now.
+    """
+    if not data.client_id or len(data.client_id) > 64:
+        raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
+    already = find_by_client_id(session, data.client_id)
+    if already is not None:
+        if already.protocol_id != protocol.id or already.created_by_id != actor_id:
+            raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+        return already, False
+    _validate(session, protocol, kind, data, tz)
+
+    sequence = Sequence(
+        client_id=data.client_id,
+        protocol_id=protocol.id,
+        kind=kind,
+        occurred_at=data.occurred_at.astimezone(UTC),
+        duration_minutes=data.duration_minutes,
+        autonomy=data.autonomy if kind == SequenceKind.SITUATION else None,
+        created_by_id=actor_id,
+        created_at=utcnow(),
+        amends_id=amends.id if amends else None,
+        amendment_reason=amendment_reason,
+        **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
+    )
+    session.add(sequence)
+    session.flush()
+    for competence_id in sorted(set(data.competence_ids) | set(data.levels)):
+        session.add(SequenceCompetence(sequence_id=sequence.id, competence_id=competence_id))
+    for situation_id in sorted(set(data.situation_ids)):
+        session.add(ReflectionSituation(reflection_id=sequence.id, situation_id=situation_id))
+    for competence_id, level_id in sorted(data.levels.items()):
+        session.add(CompetenceAssessment(
+            protocol_id=protocol.id, competence_id=competence_id, level_id=level_id,
+            source=AssessmentSource.SEQUENCE, sequence_id=sequence.id,
+            assessed_at=sequence.occurred_at, assessed_by_id=actor_id,
+        ))
+    session.flush()
+    audit.record(session, actor_id=actor_id,
+                 action="sequence.amend" if amends else "sequence.create",
+                 subject_kind="sequence", subject_id=sequence.id, protocol_id=protocol.id,
+                 structure_id=protocol.structure_id,
+                 before={"amends": amends.public_id} if amends else None,
+                 after=signatures.sequence_content(session, sequence))
+    return sequence, True
+
+
+def is_signed(session: Session, sequence: Sequence) -> bool:
+    return bool(signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id))
+
+
+def amend_sequence(
+    session: Session, *, actor_id: int, protocol: Protocol, original: Sequence,
+    data: SequenceData, reason: str, tz: ZoneInfo,
+) -> Sequence:
+    """Correct a signed sequence: a new row referencing it, the original kept untouched."""
+    if not reason.strip():
+        raise ServiceError(_l("Indiquez le motif de la correction."), field="reason")
+    if session.exec(select(Sequence.id).where(Sequence.amends_id == original.id)).first():
+        raise ServiceError(_l("Cette séquence a déjà été corrigée : corrigez la dernière version."))
+    amendment, _ = log_sequence(session, actor_id=actor_id, protocol=protocol, kind=original.kind,
+                                data=data, tz=tz, amends=original,
+                                amendment_reason=reason.strip())
+    return amendment
+
+
+def sign_sequence(
+    session: Session, *, actor_id: int, protocol: Protocol, sequence: Sequence,
+    role: SignerRole, method: str,
+) -> None:
+    """The designated tutor signs, then the learner countersigns."""
+    if role == SignerRole.TUTOR:
+        allowed = any(t.tutor_id == actor_id and t.ended_at is None for t in protocol.tutors)
+    elif role == SignerRole.LEARNER:
+        allowed = actor_id == protocol.learner_id
+        tutor_signed = any(s.signer_role == SignerRole.TUTOR for s in
+                           signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id))
+        if allowed and not tutor_signed:
+            raise ServiceError(_l("Le·la tuteur·rice signe en premier."))
+    else:
+        allowed = False
+    if not allowed:
+        raise ServiceError(_l("Vous ne pouvez pas signer cette séquence à ce titre."))
+    signatures.sign(session, actor_id=actor_id, kind=SignedKind.SEQUENCE, subject=sequence,
+                    role=role, method=method, protocol=protocol)
+
+
+def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int, list[int]]:
+    result: dict[int, list[int]] = {}
+    for seq_id, comp_id in session.exec(
+        select(SequenceCompetence.sequence_id, SequenceCompetence.competence_id)
+        .where(SequenceCompetence.sequence_id.in_(list(sequence_ids)))
+    ):
+        result.setdefault(seq_id, []).append(comp_id)
+    return result

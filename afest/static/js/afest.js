@@ -1,0 +1,2 @@
+// afest front-end behaviour. No inline scripts anywhere: the CSP is default-src 'self'.
+"use strict";

@@ -1,0 +1,221 @@
+"""Login, logout, deactivation, password change, rate limit and CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from afest import create_app
+from afest.db import database
+from afest.extensions import limiter
+from afest.models import Role, User, UserSession
+from afest.services import accounts
+from tests.conftest import PASSWORD, login
+
+TUTOR = "tuteur@azur-aide.demo"
+
+
+def test_login_leads_to_home(client):
+    response = client.post("/connexion", data={"email": TUTOR, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Mes apprenant·es" in client.get("/").get_data(as_text=True)
+
+
+def test_email_is_case_and_space_insensitive(client):
+    response = client.post("/connexion", data={"email": f"  {TUTOR.upper()} ",
+                                               "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(app, connection):
+    wrong = app.test_client().post("/connexion", data={"email": TUTOR, "password": "nope-nope-1"})
+    unknown = app.test_client().post("/connexion", data={"email": "nobody@afest.demo",
+                                                         "password": "nope-nope-1"})
+    assert wrong.status_code == unknown.status_code == 422
+
+    def normalised(response, email):
+        body = response.get_data(as_text=True).replace(email, "EMAIL")
+        return re.sub(r'[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+', 'TOKEN', body)
+
+    assert normalised(wrong, TUTOR) == normalised(unknown, "nobody@afest.demo")
+    assert "Adresse e-mail ou mot de passe incorrect." in wrong.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "", "password": "x"}, "Indiquez votre adresse e-mail."),
+        ({"email": "pas-une-adresse", "password": "x"}, "Ce n'est pas une adresse e-mail"),
+        ({"email": TUTOR, "password": ""}, "Indiquez votre mot de passe."),
+        ({"email": "a" * 300 + "@x.fr", "password": "x"}, "Adresse trop longue."),
+        ({"email": TUTOR, "password": "p" * 5000}, "Mot de passe trop long."),
+        ({}, "Indiquez votre adresse e-mail."),
+    ],
+)
+def test_bad_login_input_gets_a_message_beside_the_field(client, data, message):
+    response = client.post("/connexion", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body
+    assert 'class="error"' in body and 'aria-invalid="true"' in body
+
+
+def test_login_with_control_characters_is_refused_cleanly(client):
+    response = client.post("/connexion", data={"email": "a\x00b@c.fr", "password": "\x00\x01"})
+    assert response.status_code == 422
+
+
+def test_next_parameter_only_follows_local_paths(client):
+    evil = client.post("/connexion?next=//evil.example/x", data={"email": TUTOR,
+                                                                 "password": PASSWORD})
+    assert evil.headers["Location"] == "/"
+
+
+def test_logout_revokes_the_session_server_side(app, connection):
+    client = login(app.test_client(), TUTOR)
+    cookie = client.get_cookie("afest_session").value
+    assert client.post("/deconnexion").status_code == 302
+    copy = app.test_client()
+    copy.set_cookie("afest_session", cookie)
+    assert copy.get("/").status_code == 302  # back to the login page
+
+
+def test_a_copied_cookie_stops_working_after_logout(app, connection):
+    client = login(app.test_client(), TUTOR)
+    copy = app.test_client()
+    copy.set_cookie("afest_session", client.get_cookie("afest_session").value)
+    assert copy.get("/").status_code == 200
+    client.post("/deconnexion")
+    assert copy.get("/").status_code == 302
+
+
+def test_deactivation_ends_every_session(app, connection, login_as):
+    tutor_client = login(app.test_client(), TUTOR)
+    assert tutor_client.get("/").status_code == 200
+    admin = login_as(Role.ADMIN)
+    with app.app_context():
+        db = database(app).session()
+        tutor = db.exec(select(User).where(User.email == TUTOR)).one()
+        public_id = tutor.public_id
+        db.close()
+    assert admin.post(f"/admin/comptes/{public_id}/actif", data={"active": "0"}).status_code == 302
+    assert tutor_client.get("/").status_code == 302
+    again = app.test_client().post("/connexion", data={"email": TUTOR, "password": PASSWORD})
+    assert again.status_code == 422  # a deactivated account cannot log in
+
+
+def test_admin_cannot_deactivate_themselves(login_as, session):
+    admin = login_as(Role.ADMIN)
+    me = session.exec(select(User).where(User.email == "admin@afest.demo")).one()
+    admin.post(f"/admin/comptes/{me.public_id}/actif", data={"active": "0"})
+    session.refresh(me)
+    assert me.is_active
+
+
+def test_password_change_ends_every_session(app, connection, session, make_user):
+    user = make_user([(Role.TUTOR, None)], email="pw@example.org")
+    session.commit()
+    first = login(app.test_client(), "pw@example.org")
+    second = login(app.test_client(), "pw@example.org")
+    response = first.post("/compte/mot-de-passe", data={
+        "current_password": PASSWORD, "new_password": "un-nouveau-secret",
+        "confirm": "un-nouveau-secret"})
+    assert response.status_code == 302
+    assert second.get("/").status_code == 302
+    assert first.get("/").status_code == 302
+    login(app.test_client(), "pw@example.org", "un-nouveau-secret")
+    open_sessions = session.exec(select(UserSession).where(UserSession.user_id == user.id,
+                                                           UserSession.revoked_at.is_(None)))
+    assert len(open_sessions.all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"current_password": "faux-mot-de-passe", "new_password": "abcdefghijk",
+          "confirm": "abcdefghijk"}, "Mot de passe actuel incorrect."),
+        ({"current_password": PASSWORD, "new_password": "court", "confirm": "court"},
+         "Entre 10 et 200 caractères."),
+        ({"current_password": PASSWORD, "new_password": "abcdefghijk",
+          "confirm": "autre-chose-x"}, "Les deux mots de passe diffèrent."),
+    ],
+)
+def test_password_change_bad_input(login_as, session, data, message):
+    client = login_as(Role.TUTOR)
+    response = client.post("/compte/mot-de-passe", data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # nothing changed, still logged in
+
+
+def test_idle_session_expires(app, connection, session):
+    client = login(app.test_client(), TUTOR)
+    row = session.exec(select(UserSession).order_by(UserSession.id.desc())).first()
+    from datetime import timedelta
+
+    row.last_seen_at = row.last_seen_at - timedelta(minutes=31)
+    session.add(row)
+    session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_flags(app, connection):
+    response = app.test_client().post("/connexion", data={"email": TUTOR, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_only_a_hash_of_the_session_token_is_stored(app, connection, session):
+    client = login(app.test_client(), TUTOR)
+    row = session.exec(select(UserSession).order_by(UserSession.id.desc())).first()
+    assert len(row.token_hash) == 64
+    assert client.get_cookie("afest_session").value.find(row.token_hash) == -1
+
+
+@pytest.fixture()
+def strict_app(app):
+    """The same database with CSRF and the login rate limit switched on."""
+    strict = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "ENV": "testing",
+                         "TESTING": True, "LOGIN_RATE_LIMIT": "3 per minute"})
+    database(strict).bind = database(app).bind
+    yield strict
+    # Flask-Limiter keeps its state on its (module-global) instance: give it back to `app`.
+    limiter.init_app(app)
+
+
+def test_login_is_rate_limited(strict_app, connection):
+    database(strict_app).bind = connection
+    client = strict_app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    codes = [client.post("/connexion", data={"email": TUTOR, "password": "mauvais-mdp",
+                                              "csrf_token": token}).status_code
+             for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    assert "Trop de tentatives" in client.post("/connexion", data={"csrf_token": token}).get_data(
+        as_text=True)
+
+
+def test_state_changing_requests_need_the_csrf_token(strict_app, connection):
+    database(strict_app).bind = connection
+    client = strict_app.test_client()
+    response = client.post("/connexion", data={"email": TUTOR, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Le formulaire a expiré" in response.get_data(as_text=True)
+
+
+def test_htmx_requests_send_the_csrf_token_in_a_header(strict_app, connection):
+    database(strict_app).bind = connection
+    client = strict_app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    header_token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+    response = client.post("/connexion", data={"email": TUTOR, "password": PASSWORD},
+                           headers={"X-CSRFToken": header_token, "HX-Request": "true"})
+    assert response.status_code == 302
+
+
+def test_authenticate_is_constant_work_for_unknown_users(session):
+    assert accounts.authenticate(session, email="nobody@x.fr", password="whatever-x") is None

@@ -1,0 +1,131 @@
+"""Every route × every role, and every object route × an object of another tenant."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from afest import policy
+from afest.identity import Actor
+from afest.models import Protocol, Role, RoleAssignment, User
+from afest.services import accounts
+from tests.authz import ANON, ROUTES
+
+ROLE_EMAILS = {
+    "admin": "admin@afest.demo",
+    "manager": "direction@azur-aide.demo",
+    "tutor": "tuteur@azur-aide.demo",
+    "learner": "apprenant@azur-aide.demo",
+    "opco": "conseil@uniformation.demo",
+    "consultant": "consultant@aract-paca.demo",
+}
+CASES = [(endpoint, who) for endpoint in sorted(ROUTES) for who in [*ROLE_EMAILS, ANON]]
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(ROUTES)
+    stale = set(ROUTES) - endpoints
+    assert not missing, f"routes missing from tests/authz ROUTES: {sorted(missing)}"
+    assert not stale, f"ROUTES lists endpoints that no longer exist: {sorted(stale)}"
+
+
+def test_every_state_changing_route_is_post_only(app):
+    for rule in app.url_map.iter_rules():
+        route = ROUTES[rule.endpoint]
+        if route.method == "POST":
+            assert rule.methods - {"OPTIONS"} == {"POST"}, rule
+
+
+def _actor(session, email: str) -> Actor:
+    user = session.exec(select(User).where(User.email == email)).one()
+    return Actor(user=user, token="", assignments=accounts.roles_of(session, user_id=user.id))
+
+
+def _object_in_scope(session, kind: str, who: str):
+    """An object of `kind` the actor can see, or one of their structure they cannot."""
+    if kind == "protocol":
+        if who in (ANON, "admin"):
+            return session.exec(select(Protocol).order_by(Protocol.id)).first().public_id
+        actor = _actor(session, ROLE_EMAILS[who])
+        return session.exec(select(Protocol).where(policy.protocol_visible(actor))
+                            .order_by(Protocol.id)).first().public_id
+    if kind == "user":
+        return session.exec(select(User).where(User.email == "apprenant2@azur-aide.demo")
+                            ).one().public_id
+    raise AssertionError(kind)
+
+
+def _url(app, endpoint: str, values: dict[str, str]) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+def _path_params(app, endpoint: str) -> set[str]:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    return set(rule.arguments)
+
+
+def _call(app, client, endpoint: str, values: dict[str, str]):
+    route = ROUTES[endpoint]
+    url = _url(app, endpoint, values)
+    if route.method == "POST":
+        return client.post(url, data=route.data)
+    return client.get(url)
+
+
+@pytest.mark.parametrize(("endpoint", "who"), CASES)
+def test_route_answers_each_role_as_the_table_says(app, session, login_as, endpoint, who):
+    route = ROUTES[endpoint]
+    values = dict(route.params)
+    if route.obj:
+        key = next(iter(_path_params(app, endpoint) - set(values)))
+        values[key] = _object_in_scope(session, route.obj, who)
+    client = app.test_client() if who == ANON else login_as(ROLE_EMAILS[who])
+    response = _call(app, client, endpoint, values)
+    assert response.status_code == route.expected[who], (endpoint, who, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "who"),
+    [(e, w) for e, w in CASES if ROUTES[e].obj and ROUTES[e].foreign and w != ANON],
+)
+def test_object_of_another_tenant_is_not_found(app, make_protocol, login_as, endpoint, who):
+    protocol, _people = make_protocol()
+    route = ROUTES[endpoint]
+    key = next(iter(_path_params(app, endpoint) - set(route.params)))
+    values = {**route.params, key: protocol.public_id}
+    response = _call(app, login_as(ROLE_EMAILS[who]), endpoint, values)
+    assert response.status_code == route.foreign
+
+
+def test_admin_route_on_unknown_user_is_not_found(login_as):
+    client = login_as(Role.ADMIN)
+    assert client.post("/admin/comptes/nobody-like-this/actif", data={"active": "0"}
+                       ).status_code == 404
+
+
+def test_navigation_shows_only_usable_links(login_as):
+    manager_page = login_as(Role.MANAGER).get("/").get_data(as_text=True)
+    tutor_page = login_as(Role.TUTOR).get("/").get_data(as_text=True)
+    assert 'href="/protocoles/"' in manager_page
+    assert 'href="/protocoles/"' not in tutor_page
+    assert 'href="/admin/comptes"' not in manager_page
+    assert 'href="/admin/comptes"' in login_as(Role.ADMIN).get("/").get_data(as_text=True)
+
+
+def test_public_urls_carry_no_sequential_ids(login_as):
+    page = login_as(Role.MANAGER).get("/protocoles/").get_data(as_text=True)
+    ids = re.findall(r'href="/protocoles/([^"/?]+)"', page)
+    assert ids
+    assert all(not i.isdigit() and len(i) >= 16 for i in ids)
+
+
+def test_roles_are_scoped_to_organisations(session):
+    tutor = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
+    assignments = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == tutor.id))
+    assert {(a.role, a.organisation_id is not None) for a in assignments} == {(Role.TUTOR, True)}
