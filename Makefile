@@ -23,7 +23,7 @@ translations: $(STAMP)
 	@$(BIN)/pybabel compile --use-fuzzy -d afest/translations -D messages --statistics 2>&1 | grep -v "^compiling" || true
 
 migrate: install
-	$(BIN)/alembic upgrade head
+	$(BIN)/alembic upgrade heads
 
 seed: migrate
 	$(BIN)/flask --app afest afest seed-demo

@@ -40,8 +40,7 @@ def load_actor(token: str) -> Actor | None:
                 .values(last_seen_at=now)
             )
             writer.commit()
-    return Actor(user=user, token=token,
-                 assignments=accounts.roles_of(session, user_id=user.id))
+    return Actor(user=user, token=token, assignments=accounts.roles_of(session, user_id=user.id))
 
 
 def configure_login(app: Flask) -> None:

@@ -46,30 +46,49 @@ def seed_demo() -> None:
 @group.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]),
-              help="Repeat for several roles.")
-@click.option("--org", "org_code", default=None,
-              help="SIRET or code of the organisation the roles apply to (not for admin).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles.",
+)
+@click.option(
+    "--org",
+    "org_code",
+    default=None,
+    help="SIRET or code of the organisation the roles apply to (not for admin).",
+)
 @click.password_option(help="At least 10 characters.")
-def create_user(email: str, full_name: str, roles: tuple[str, ...], org_code: str | None,
-                password: str) -> None:
+def create_user(
+    email: str, full_name: str, roles: tuple[str, ...], org_code: str | None, password: str
+) -> None:
     """Create an account with one or more roles in one organisation."""
     with _session() as session:
         org_id = None
         if any(r != Role.ADMIN for r in roles):
             if not org_code:
                 raise click.BadParameter("required for every role but admin", param_hint="--org")
-            org = session.exec(select(Organisation).where(
-                (Organisation.siret == org_code) | (Organisation.code == org_code))).first()
+            org = session.exec(
+                select(Organisation).where(
+                    (Organisation.siret == org_code) | (Organisation.code == org_code)
+                )
+            ).first()
             if org is None:
-                raise click.BadParameter(f"no organisation with SIRET or code {org_code!r}",
-                                         param_hint="--org")
+                raise click.BadParameter(
+                    f"no organisation with SIRET or code {org_code!r}", param_hint="--org"
+                )
             org_id = org.id
         try:
             user = accounts.create_user(
-                session, actor_id=None, email=email, full_name=full_name, password=password,
-                roles=[(Role(r), None if r == Role.ADMIN else org_id) for r in roles])
+                session,
+                actor_id=None,
+                email=email,
+                full_name=full_name,
+                password=password,
+                roles=[(Role(r), None if r == Role.ADMIN else org_id) for r in roles],
+            )
         except ServiceError as exc:
             raise click.UsageError(str(exc.message)) from None
         session.commit()
@@ -82,8 +101,9 @@ def create_user(email: str, full_name: str, roles: tuple[str, ...], org_code: st
 def set_active(email: str, state: str) -> None:
     """Reactivate (on) or deactivate (off) an account; deactivation ends its sessions."""
     with _session() as session:
-        user = session.exec(select(User).where(User.email == accounts.normalise_email(email))
-                            ).first()
+        user = session.exec(
+            select(User).where(User.email == accounts.normalise_email(email))
+        ).first()
         if user is None:
             raise click.BadParameter(f"no account {email!r}", param_hint="EMAIL")
         accounts.set_active(session, actor_id=0, user=user, active=state == "on")

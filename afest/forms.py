@@ -51,8 +51,9 @@ class PasswordChangeForm(FlaskForm):
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("Entre %(min)d et %(max)d caractères.", min=MIN_PASSWORD_LENGTH,
-                           max=200),
+                message=_l(
+                    "Entre %(min)d et %(max)d caractères.", min=MIN_PASSWORD_LENGTH, max=200
+                ),
             ),
         ],
         render_kw={"autocomplete": "new-password"},

@@ -36,7 +36,8 @@ class Actor(UserMixin):
     def orgs(self, role: Role) -> frozenset[int]:
         """Organisation ids in which the actor holds `role`."""
         return frozenset(
-            a.organisation_id for a in self.assignments
+            a.organisation_id
+            for a in self.assignments
             if a.role == role and a.organisation_id is not None
         )
 

@@ -21,16 +21,20 @@ from afest.models import Protocol, ProtocolTutor, User
 def load_protocol_or_404(
     public_id: str, *, require: Callable[..., bool] = policy.can_view_protocol
 ) -> Protocol:
-    protocol = get_session().exec(
-        select(Protocol)
-        .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
-        .options(
-            selectinload(Protocol.learner),
-            selectinload(Protocol.structure),
-            selectinload(Protocol.referential),
-            selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+    protocol = (
+        get_session()
+        .exec(
+            select(Protocol)
+            .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
+            .options(
+                selectinload(Protocol.learner),
+                selectinload(Protocol.structure),
+                selectinload(Protocol.referential),
+                selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+            )
         )
-    ).first()
+        .first()
+    )
     if protocol is None:
         abort(404)
     if not require(current_user, protocol):

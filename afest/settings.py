@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-DEFAULT_SECRET = "dev-insecure-change-me"
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 (the placeholder refused in production)
 ENVIRONMENTS = ("development", "production", "testing")
 LOCALES = ("fr", "en")
 
@@ -122,12 +122,12 @@ def load_settings(
         if key in raw:
             settings[key] = bool(raw[key])
 
-    if settings["ENV"] == "production":
-        if settings["SECRET_KEY"] in ("", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
-            raise ConfigError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in "
-                "production (AFEST_SECRET_KEY)."
-            )
+    weak_secret = settings["SECRET_KEY"] == DEFAULT_SECRET or len(settings["SECRET_KEY"]) < 32
+    if settings["ENV"] == "production" and weak_secret:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in "
+            "production (AFEST_SECRET_KEY)."
+        )
     _check_timezone(settings["TIMEZONE"])
     return settings
 

@@ -46,7 +46,11 @@ CSP = (
 
 
 def select_locale() -> str:
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.user.locale:
+    if (
+        current_user
+        and getattr(current_user, "is_authenticated", False)
+        and current_user.user.locale
+    ):
         return current_user.user.locale
     return session.get("lang") or current_app.config["DEFAULT_LOCALE"]
 
@@ -77,13 +81,12 @@ def configure_security_headers(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda d, fmt="short": format_datetime(d, fmt) if d else ""
-    )
+    app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["hours"] = format_minutes
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS,
-                                 SIGNER_LABELS=SIGNER_LABELS)
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, SIGNER_LABELS=SIGNER_LABELS
+    )
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -107,8 +110,13 @@ def is_safe_next(target: str | None) -> bool:
     if not target:
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and \
-        not target.startswith("//") and "\\" not in target
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
 
 
 ERROR_TEXTS = {
@@ -130,9 +138,7 @@ def render_error(code: int, detail: str | None = None):
 def configure_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
-        return render_error(
-            400, _l("Le formulaire a expiré. Rechargez la page et recommencez.")
-        )
+        return render_error(400, _l("Le formulaire a expiré. Rechargez la page et recommencez."))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -7,11 +7,11 @@ The connection comes from `config.attributes["connection"]` when a caller (the t
 from logging.config import fileConfig
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import afest.models  # noqa: F401  (registers every table)
 from afest.db import make_engine
 from afest.settings import load_settings
-from sqlmodel import SQLModel
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):

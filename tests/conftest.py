@@ -45,8 +45,10 @@ def create_pg_database(base_url: str) -> str:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sa.exc.OperationalError as exc:
-        pytest.exit(f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable: "
-                    f"{exc.orig}", returncode=3)
+        pytest.exit(
+            f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable: {exc.orig}",
+            returncode=3,
+        )
     finally:
         admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
@@ -91,11 +93,18 @@ def app(fresh_database_url):
     from afest import demo
 
     url = fresh_database_url()
-    application = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True,
-                              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    application = create_app(
+        {
+            "DATABASE_URL": url,
+            "ENV": "testing",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     db = database(application)
     with db.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
+        command.upgrade(alembic_config(conn), "heads")
     with db.session(write=True) as session:
         demo.seed(session)
         session.commit()
@@ -120,8 +129,9 @@ def connection(app) -> Iterator[sa.Connection]:
 
 @pytest.fixture()
 def session(connection) -> Iterator[Session]:
-    with Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False) as s:
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as s:
         yield s
 
 
@@ -167,15 +177,22 @@ def _fast_hash() -> str:
 
 @pytest.fixture()
 def make_structure(session):
-    def make(name: str = "Structure étrangère", opco: Organisation | None = None,
-             departement: str = "75") -> Organisation:
+    def make(
+        name: str = "Structure étrangère", opco: Organisation | None = None, departement: str = "75"
+    ) -> Organisation:
         if opco is None:
-            opco = Organisation(name=f"OPCO {secrets.token_hex(3)}", kind=OrgKind.OPCO,
-                                code=secrets.token_hex(4))
+            opco = Organisation(
+                name=f"OPCO {secrets.token_hex(3)}", kind=OrgKind.OPCO, code=secrets.token_hex(4)
+            )
             session.add(opco)
             session.flush()
-        org = Organisation(name=name, kind=OrgKind.STRUCTURE, siret=str(secrets.randbelow(10**14))
-                           .zfill(14), departement=departement, opco_id=opco.id)
+        org = Organisation(
+            name=name,
+            kind=OrgKind.STRUCTURE,
+            siret=str(secrets.randbelow(10**14)).zfill(14),
+            departement=departement,
+            opco_id=opco.id,
+        )
         session.add(org)
         session.flush()
         return org
@@ -185,12 +202,22 @@ def make_structure(session):
 
 @pytest.fixture()
 def make_user(session):
-    def make(roles: list[tuple[Role, int | None]], email: str | None = None,
-             name: str = "Personne Test", pin: str | None = None) -> User:
+    def make(
+        roles: list[tuple[Role, int | None]],
+        email: str | None = None,
+        name: str = "Personne Test",
+        pin: str | None = None,
+    ) -> User:
         return accounts.create_user(
-            session, actor_id=None, email=email or f"u{secrets.token_hex(5)}@example.org",
-            full_name=name, password="", roles=roles, password_hash=_fast_hash(),
-            pin_hash=accounts.hash_secret(pin) if pin else None)
+            session,
+            actor_id=None,
+            email=email or f"u{secrets.token_hex(5)}@example.org",
+            full_name=name,
+            password="",
+            roles=roles,
+            password_hash=_fast_hash(),
+            pin_hash=accounts.hash_secret(pin) if pin else None,
+        )
 
     return make
 
@@ -201,9 +228,13 @@ def make_protocol(session, make_structure, make_user):
     from afest.models import SignerRole
     from afest.services import protocols
 
-    def make(structure: Organisation | None = None, stage: str = "in_progress",
-             start: date | None = None, referential_code: str = "RNCP35830",
-             cohort_id: int | None = None):
+    def make(
+        structure: Organisation | None = None,
+        stage: str = "in_progress",
+        start: date | None = None,
+        referential_code: str = "RNCP35830",
+        cohort_id: int | None = None,
+    ):
         structure = structure or make_structure()
         manager = make_user([(Role.MANAGER, structure.id)], name="Direction Test")
         tutor = make_user([(Role.TUTOR, structure.id)], name="Tuteur Test", pin="1357")
@@ -212,17 +243,30 @@ def make_protocol(session, make_structure, make_user):
         comp_ids = [c.id for b in ref.blocks for c in b.competences][:4]
         start = start or date.today() - timedelta(days=20)
         protocol = protocols.create_protocol(
-            session, actor_id=manager.id, learner=learner, structure=structure,
-            referential_id=ref.id, title="AFEST test", planned_start=start,
-            planned_end=start + timedelta(days=60), competence_ids=comp_ids,
-            tutor_ids=[tutor.id], activity_analysis="Analyse", cohort_id=cohort_id)
+            session,
+            actor_id=manager.id,
+            learner=learner,
+            structure=structure,
+            referential_id=ref.id,
+            title="AFEST test",
+            planned_start=start,
+            planned_end=start + timedelta(days=60),
+            competence_ids=comp_ids,
+            tutor_ids=[tutor.id],
+            activity_analysis="Analyse",
+            cohort_id=cohort_id,
+        )
         if stage != "draft":
             protocols.submit_for_signature(session, actor_id=manager.id, protocol=protocol)
         if stage == "in_progress":
-            for role, who in ((SignerRole.STRUCTURE, manager), (SignerRole.TUTOR, tutor),
-                              (SignerRole.LEARNER, learner)):
-                protocols.sign_protocol(session, actor_id=who.id, protocol=protocol, role=role,
-                                        method="password")
+            for role, who in (
+                (SignerRole.STRUCTURE, manager),
+                (SignerRole.TUTOR, tutor),
+                (SignerRole.LEARNER, learner),
+            ):
+                protocols.sign_protocol(
+                    session, actor_id=who.id, protocol=protocol, role=role, method="password"
+                )
         session.commit()  # releases the savepoint; the outer transaction still rolls back
         return protocol, {"manager": manager, "tutor": tutor, "learner": learner}
 

@@ -33,14 +33,24 @@ def accounts_list():
     query = select(User)
     if form.validate() and form.q.data:
         needle = f"%{form.q.data.strip().lower()}%"
-        query = query.where(or_(func.lower(User.full_name).like(needle),
-                                User.email.like(needle)))
-    users = list(get_session().exec(
-        query.options(selectinload(User.roles)).order_by(User.full_name, User.id)
-        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return render("admin/accounts.html", partial="admin/_accounts.html",
-                  users=users[:PAGE_SIZE], has_more=len(users) > PAGE_SIZE, page=page,
-                  form=form, action_form=EmptyForm())
+        query = query.where(or_(func.lower(User.full_name).like(needle), User.email.like(needle)))
+    users = list(
+        get_session().exec(
+            query.options(selectinload(User.roles))
+            .order_by(User.full_name, User.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+    )
+    return render(
+        "admin/accounts.html",
+        partial="admin/_accounts.html",
+        users=users[:PAGE_SIZE],
+        has_more=len(users) > PAGE_SIZE,
+        page=page,
+        form=form,
+        action_form=EmptyForm(),
+    )
 
 
 @bp.post("/comptes/<public_id>/actif")
@@ -57,6 +67,8 @@ def set_active(public_id: str):
     except ServiceError as exc:
         flash(str(exc.message), "error")
     else:
-        flash(_("Compte réactivé.") if active else
-              _("Compte désactivé : ses sessions sont fermées."), "success")
+        flash(
+            _("Compte réactivé.") if active else _("Compte désactivé : ses sessions sont fermées."),
+            "success",
+        )
     return redirect(url_for("admin.accounts", q=request.args.get("q", "")))

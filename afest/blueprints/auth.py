@@ -43,8 +43,12 @@ def login():
             login_user(Actor(user=user, token=token))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.home"))
-    return render("auth/login.html", form=form, error=error,
-                  status=200 if not form.errors and not error else 422)
+    return render(
+        "auth/login.html",
+        form=form,
+        error=error,
+        status=200 if not form.errors and not error else 422,
+    )
 
 
 @bp.post("/deconnexion")
@@ -65,9 +69,12 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(get_session(), user=current_user.user,
-                                     current=form.current_password.data,
-                                     new=form.new_password.data)
+            accounts.change_password(
+                get_session(),
+                user=current_user.user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+            )
         except ServiceError as exc:
             getattr(form, exc.field or "current_password").errors.append(exc.message)
         else:

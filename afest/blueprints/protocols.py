@@ -27,8 +27,9 @@ def index():
     if status:
         where.append(Protocol.status == status)
     items = overview.visible_protocols(get_session(), current_user, where=where)
-    return render("protocols/index.html", partial="protocols/_list.html", protocols=items,
-                  status=status)
+    return render(
+        "protocols/index.html", partial="protocols/_list.html", protocols=items, status=status
+    )
 
 
 @bp.get("/<public_id>")

@@ -31,7 +31,9 @@ class CompetenceAssessment(SQLModel, table=True):
     """The level of one competence for one protocol at one time, and where it was set."""
 
     __table_args__ = (
-        sa.Index("ix_assessment_protocol_competence", "protocol_id", "competence_id", "assessed_at"),
+        sa.Index(
+            "ix_assessment_protocol_competence", "protocol_id", "competence_id", "assessed_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -9,14 +9,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from flask_babel import lazy_gettext as _l
-
 from afest.models import Role, RoleAssignment, User, UserSession, utcnow
-from afest.services import ServiceError
-from afest.services import audit
+from afest.services import ServiceError, audit
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that both failures take the same time.
@@ -76,7 +74,9 @@ def create_user(
     session.add(user)
     session.flush()
     for role, organisation_id in roles:
-        session.add(RoleAssignment(user_id=user.id, role=Role(role), organisation_id=organisation_id))
+        session.add(
+            RoleAssignment(user_id=user.id, role=Role(role), organisation_id=organisation_id)
+        )
     session.flush()
     audit.record(
         session,
@@ -118,8 +118,9 @@ def start_session(session: Session, *, user: User, user_agent: str = "") -> str:
     user.last_login_at = now
     session.add(user)
     session.flush()
-    audit.record(session, actor_id=user.id, action="session.start", subject_kind="user",
-                 subject_id=user.id)
+    audit.record(
+        session, actor_id=user.id, action="session.start", subject_kind="user", subject_id=user.id
+    )
     return token
 
 
@@ -179,9 +180,15 @@ def set_active(session: Session, *, actor_id: int, user: User, active: bool) -> 
     if not active:
         revoke_all_sessions(session, user_id=user.id)
     session.flush()
-    audit.record(session, actor_id=actor_id, action="user.activate" if active else "user.deactivate",
-                 subject_kind="user", subject_id=user.id, before=before,
-                 after={"is_active": active})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="user.activate" if active else "user.deactivate",
+        subject_kind="user",
+        subject_id=user.id,
+        before=before,
+        after={"is_active": active},
+    )
 
 
 def change_password(session: Session, *, user: User, current: str, new: str) -> None:
@@ -198,8 +205,13 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
     session.add(user)
     revoke_all_sessions(session, user_id=user.id)
     session.flush()
-    audit.record(session, actor_id=user.id, action="user.password_change", subject_kind="user",
-                 subject_id=user.id)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="user.password_change",
+        subject_kind="user",
+        subject_id=user.id,
+    )
 
 
 def roles_of(session: Session, *, user_id: int) -> list[RoleAssignment]:

@@ -1,4 +1,4 @@
-"""The append-only audit log and its hash chain (one chain per protocol, one global for the rest)."""
+"""The append-only audit log and its hash chain: one chain per protocol, one for the rest."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def _default(value: Any) -> Any:
 
 def canonical_json(data: Any) -> str:
     """Stable JSON text of a value: sorted keys, no spaces, ISO dates, enum values."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_default,
-                      ensure_ascii=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False
+    )
 
 
 def sha256_hex(text: str) -> str:

@@ -25,8 +25,15 @@ from afest.services.protocols import check_levels
 
 
 def create_evaluation(
-    session: Session, *, actor_id: int, protocol: Protocol, client_id: str,
-    kind: EvaluationKind, evaluated_on: date, summary: str, levels: Mapping[int, int],
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    client_id: str,
+    kind: EvaluationKind,
+    evaluated_on: date,
+    summary: str,
+    levels: Mapping[int, int],
 ) -> Evaluation:
     """Record an evaluation with a level for each competence assessed."""
     if protocol.status != ProtocolStatus.IN_PROGRESS:
@@ -39,28 +46,51 @@ def create_evaluation(
     if not levels:
         raise ServiceError(_l("Évaluez au moins une compétence."), field="levels")
     check_levels(session, protocol, levels, field="levels")
-    evaluation = Evaluation(client_id=client_id, protocol_id=protocol.id, kind=kind,
-                            evaluated_on=evaluated_on, summary=summary.strip(),
-                            created_by_id=actor_id, created_at=utcnow())
+    evaluation = Evaluation(
+        client_id=client_id,
+        protocol_id=protocol.id,
+        kind=kind,
+        evaluated_on=evaluated_on,
+        summary=summary.strip(),
+        created_by_id=actor_id,
+        created_at=utcnow(),
+    )
     session.add(evaluation)
     session.flush()
     for competence_id, level_id in sorted(levels.items()):
-        session.add(CompetenceAssessment(
-            protocol_id=protocol.id, competence_id=competence_id, level_id=level_id,
-            source=AssessmentSource.EVALUATION, evaluation_id=evaluation.id,
-            assessed_at=utcnow(), assessed_by_id=actor_id,
-        ))
+        session.add(
+            CompetenceAssessment(
+                protocol_id=protocol.id,
+                competence_id=competence_id,
+                level_id=level_id,
+                source=AssessmentSource.EVALUATION,
+                evaluation_id=evaluation.id,
+                assessed_at=utcnow(),
+                assessed_by_id=actor_id,
+            )
+        )
     session.flush()
-    audit.record(session, actor_id=actor_id, action="evaluation.create",
-                 subject_kind="evaluation", subject_id=evaluation.id, protocol_id=protocol.id,
-                 structure_id=protocol.structure_id,
-                 after=signatures.evaluation_content(session, evaluation))
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="evaluation.create",
+        subject_kind="evaluation",
+        subject_id=evaluation.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        after=signatures.evaluation_content(session, evaluation),
+    )
     return evaluation
 
 
 def sign_evaluation(
-    session: Session, *, actor_id: int, protocol: Protocol, evaluation: Evaluation,
-    role: SignerRole, method: str,
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    evaluation: Evaluation,
+    role: SignerRole,
+    method: str,
 ) -> None:
     """The tutor signs an evaluation; the learner countersigns."""
     allowed = (
@@ -69,16 +99,32 @@ def sign_evaluation(
     ) or (role == SignerRole.LEARNER and actor_id == protocol.learner_id)
     if not allowed:
         raise ServiceError(_l("Vous ne pouvez pas signer cette évaluation à ce titre."))
-    signatures.sign(session, actor_id=actor_id, kind=SignedKind.EVALUATION, subject=evaluation,
-                    role=role, method=method, protocol=protocol)
+    signatures.sign(
+        session,
+        actor_id=actor_id,
+        kind=SignedKind.EVALUATION,
+        subject=evaluation,
+        role=role,
+        method=method,
+        protocol=protocol,
+    )
 
 
 def has_signed_final(session: Session, protocol_id: int) -> bool:
     """True when a final evaluation of the protocol carries the tutor's signature."""
-    return session.exec(
-        select(Evaluation.id)
-        .join(Signature, (Signature.subject_id == Evaluation.id)
-              & (Signature.subject_kind == SignedKind.EVALUATION))
-        .where(Evaluation.protocol_id == protocol_id, Evaluation.kind == EvaluationKind.FINAL,
-               Signature.signer_role == SignerRole.TUTOR)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Evaluation.id)
+            .join(
+                Signature,
+                (Signature.subject_id == Evaluation.id)
+                & (Signature.subject_kind == SignedKind.EVALUATION),
+            )
+            .where(
+                Evaluation.protocol_id == protocol_id,
+                Evaluation.kind == EvaluationKind.FINAL,
+                Signature.signer_role == SignerRole.TUTOR,
+            )
+        ).first()
+        is not None
+    )

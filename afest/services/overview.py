@@ -44,11 +44,16 @@ def learner_protocols(session: Session, actor) -> list[Protocol]:
 
 def tutored_protocols(session: Session, actor) -> list[Protocol]:
     designated = select(ProtocolTutor.protocol_id).where(
-        ProtocolTutor.tutor_id == actor.id, ProtocolTutor.ended_at.is_(None))
-    return visible_protocols(session, actor, where=[
-        Protocol.id.in_(designated),
-        Protocol.status.in_([ProtocolStatus.AWAITING_SIGNATURES, ProtocolStatus.IN_PROGRESS]),
-    ])
+        ProtocolTutor.tutor_id == actor.id, ProtocolTutor.ended_at.is_(None)
+    )
+    return visible_protocols(
+        session,
+        actor,
+        where=[
+            Protocol.id.in_(designated),
+            Protocol.status.in_([ProtocolStatus.AWAITING_SIGNATURES, ProtocolStatus.IN_PROGRESS]),
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -87,24 +92,40 @@ class CohortLine:
 
 
 def followed_cohorts(session: Session, actor) -> list[CohortLine]:
-    cohorts = list(session.exec(
-        select(Cohort).join(CohortConsultant, CohortConsultant.cohort_id == Cohort.id)
-        .where(CohortConsultant.user_id == actor.id).order_by(Cohort.name)))
+    cohorts = list(
+        session.exec(
+            select(Cohort)
+            .join(CohortConsultant, CohortConsultant.cohort_id == Cohort.id)
+            .where(CohortConsultant.user_id == actor.id)
+            .order_by(Cohort.name)
+        )
+    )
     ids = [c.id for c in cohorts]
-    structures = dict(session.exec(
-        select(CohortStructure.cohort_id, func.count()).where(CohortStructure.cohort_id.in_(ids))
-        .group_by(CohortStructure.cohort_id)).all())
-    figures = {cid: (learners, count) for cid, learners, count in session.exec(
-        select(Protocol.cohort_id, func.count(func.distinct(Protocol.learner_id)), func.count())
-        .where(Protocol.cohort_id.in_(ids)).group_by(Protocol.cohort_id))}
+    structures = dict(
+        session.exec(
+            select(CohortStructure.cohort_id, func.count())
+            .where(CohortStructure.cohort_id.in_(ids))
+            .group_by(CohortStructure.cohort_id)
+        ).all()
+    )
+    figures = {
+        cid: (learners, count)
+        for cid, learners, count in session.exec(
+            select(Protocol.cohort_id, func.count(func.distinct(Protocol.learner_id)), func.count())
+            .where(Protocol.cohort_id.in_(ids))
+            .group_by(Protocol.cohort_id)
+        )
+    }
     return [CohortLine(c, structures.get(c.id, 0), *figures.get(c.id, (0, 0))) for c in cohorts]
 
 
 def account_counts(session: Session) -> dict[str, int]:
     return {
-        "active": session.exec(select(func.count()).select_from(User)
-                               .where(User.is_active.is_(True))).one(),
-        "inactive": session.exec(select(func.count()).select_from(User)
-                                 .where(User.is_active.is_(False))).one(),
+        "active": session.exec(
+            select(func.count()).select_from(User).where(User.is_active.is_(True))
+        ).one(),
+        "inactive": session.exec(
+            select(func.count()).select_from(User).where(User.is_active.is_(False))
+        ).one(),
         "organisations": session.exec(select(func.count()).select_from(Organisation)).one(),
     }

@@ -45,11 +45,9 @@ class ProtocolView:
 
 def latest_levels(session: Session, protocol_id: int, *, initial: bool) -> dict[int, Level]:
     """Level per competence: at the initial positioning, or the latest assessed."""
-    latest = (
-        select(CompetenceAssessment.competence_id,
-               func.max(CompetenceAssessment.id).label("last_id"))
-        .where(CompetenceAssessment.protocol_id == protocol_id)
-    )
+    latest = select(
+        CompetenceAssessment.competence_id, func.max(CompetenceAssessment.id).label("last_id")
+    ).where(CompetenceAssessment.protocol_id == protocol_id)
     if initial:
         latest = latest.where(CompetenceAssessment.source == "initial")
     latest = latest.group_by(CompetenceAssessment.competence_id).subquery()
@@ -58,22 +56,34 @@ def latest_levels(session: Session, protocol_id: int, *, initial: bool) -> dict[
         .join(latest, latest.c.last_id == CompetenceAssessment.id)
         .join(Level, Level.id == CompetenceAssessment.level_id)
     )
-    return {competence_id: level for competence_id, level in rows}
+    return dict(rows.all())
 
 
 def protocol_view(session: Session, protocol: Protocol) -> ProtocolView:
     """Everything the protocol page shows, in a fixed number of queries."""
     blocks: dict[str, BlockView] = {}
-    for pc in session.exec(select(ProtocolCompetence)
-                           .where(ProtocolCompetence.protocol_id == protocol.id)
-                           .order_by(ProtocolCompetence.position)):
-        blocks.setdefault(pc.block_code, BlockView(pc.block_code, pc.block_title)
-                          ).competences.append(pc)
-    seqs = list(session.exec(select(Sequence)
-                             .where(Sequence.protocol_id == protocol.id, not_amended())
-                             .order_by(Sequence.occurred_at, Sequence.id)))
-    evals = list(session.exec(select(Evaluation).where(Evaluation.protocol_id == protocol.id)
-                              .order_by(Evaluation.evaluated_on, Evaluation.id)))
+    for pc in session.exec(
+        select(ProtocolCompetence)
+        .where(ProtocolCompetence.protocol_id == protocol.id)
+        .order_by(ProtocolCompetence.position)
+    ):
+        blocks.setdefault(
+            pc.block_code, BlockView(pc.block_code, pc.block_title)
+        ).competences.append(pc)
+    seqs = list(
+        session.exec(
+            select(Sequence)
+            .where(Sequence.protocol_id == protocol.id, not_amended())
+            .order_by(Sequence.occurred_at, Sequence.id)
+        )
+    )
+    evals = list(
+        session.exec(
+            select(Evaluation)
+            .where(Evaluation.protocol_id == protocol.id)
+            .order_by(Evaluation.evaluated_on, Evaluation.id)
+        )
+    )
     subject_ids = {
         SignedKind.SEQUENCE: [s.id for s in seqs],
         SignedKind.EVALUATION: [e.id for e in evals],
@@ -83,9 +93,11 @@ def protocol_view(session: Session, protocol: Protocol) -> ProtocolView:
     for kind, ids in subject_ids.items():
         if not ids:
             continue
-        for sig in session.exec(select(Signature).where(Signature.subject_kind == kind,
-                                                        Signature.subject_id.in_(ids))
-                                .order_by(Signature.signed_at)):
+        for sig in session.exec(
+            select(Signature)
+            .where(Signature.subject_kind == kind, Signature.subject_id.in_(ids))
+            .order_by(Signature.signed_at)
+        ):
             sigs[(str(sig.subject_kind), sig.subject_id)].append(sig)
     return ProtocolView(
         protocol=protocol,

@@ -34,13 +34,16 @@ MAX_PROTOCOL_DAYS = 3 * 365
 
 
 def _has_role(session: Session, user_id: int, role: Role, organisation_id: int) -> bool:
-    return session.exec(
-        select(RoleAssignment.id).where(
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.role == role,
-            RoleAssignment.organisation_id == organisation_id,
-        )
-    ).first() is not None
+    return (
+        session.exec(
+            select(RoleAssignment.id).where(
+                RoleAssignment.user_id == user_id,
+                RoleAssignment.role == role,
+                RoleAssignment.organisation_id == organisation_id,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _snapshot(session: Session, referential_id: int, competence_ids: Iterable[int]):
@@ -88,15 +91,18 @@ def create_protocol(
     if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:
         raise ServiceError(_l("Un protocole ne peut pas dépasser trois ans."), field="planned_end")
     if not _has_role(session, learner.id, Role.LEARNER, structure.id):
-        raise ServiceError(_l("Cette personne n'est pas apprenante dans la structure."),
-                           field="learner")
+        raise ServiceError(
+            _l("Cette personne n'est pas apprenante dans la structure."), field="learner"
+        )
     tutor_ids = sorted(set(tutor_ids))
     if not tutor_ids:
         raise ServiceError(_l("Désignez au moins un·e tuteur·rice."), field="tutors")
     for tutor_id in tutor_ids:
         if tutor_id == learner.id or not _has_role(session, tutor_id, Role.TUTOR, structure.id):
-            raise ServiceError(_l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
-                               field="tutors")
+            raise ServiceError(
+                _l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
+                field="tutors",
+            )
     rows = _snapshot(session, referential_id, competence_ids)
 
     now = utcnow()
@@ -120,25 +126,51 @@ def create_protocol(
     session.add(protocol)
     session.flush()
     for tutor_id in tutor_ids:
-        session.add(ProtocolTutor(protocol_id=protocol.id, tutor_id=tutor_id,
-                                  designated_at=designated_at or now, designated_by_id=actor_id))
+        session.add(
+            ProtocolTutor(
+                protocol_id=protocol.id,
+                tutor_id=tutor_id,
+                designated_at=designated_at or now,
+                designated_by_id=actor_id,
+            )
+        )
     for position, (competence, block) in enumerate(rows):
-        session.add(ProtocolCompetence(
-            protocol_id=protocol.id, competence_id=competence.id, block_id=block.id,
-            block_code=block.code, block_title=block.title, competence_code=competence.code,
-            competence_title=competence.title, position=position,
-        ))
+        session.add(
+            ProtocolCompetence(
+                protocol_id=protocol.id,
+                competence_id=competence.id,
+                block_id=block.id,
+                block_code=block.code,
+                block_title=block.title,
+                competence_code=competence.code,
+                competence_title=competence.title,
+                position=position,
+            )
+        )
     session.flush()
-    audit.record(session, actor_id=actor_id, action="protocol.create", subject_kind="protocol",
-                 subject_id=protocol.id, protocol_id=protocol.id,
-                 structure_id=structure.id,
-                 after={"title": protocol.title, "learner_id": learner.id,
-                        "tutors": tutor_ids, "competences": [c.id for c, _ in rows]})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="protocol.create",
+        subject_kind="protocol",
+        subject_id=protocol.id,
+        protocol_id=protocol.id,
+        structure_id=structure.id,
+        after={
+            "title": protocol.title,
+            "learner_id": learner.id,
+            "tutors": tutor_ids,
+            "competences": [c.id for c, _ in rows],
+        },
+    )
     return protocol
 
 
 def add_planned_sequences(
-    session: Session, *, actor_id: int, protocol: Protocol,
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
     items: Iterable[tuple[SequenceKind, date, str, int]],
 ) -> None:
     """Add planned sequences (kind, date, title, minutes) to a protocol still in draft."""
@@ -146,16 +178,31 @@ def add_planned_sequences(
     start = len(protocol.plan)
     for offset, (kind, planned_on, title, minutes) in enumerate(items):
         if not protocol.planned_start <= planned_on <= protocol.planned_end:
-            raise ServiceError(_l("Une séquence prévue tombe hors des dates du protocole."),
-                               field="plan")
-        session.add(PlannedSequence(protocol_id=protocol.id, kind=kind, planned_on=planned_on,
-                                    title=title, planned_minutes=minutes,
-                                    position=start + offset))
+            raise ServiceError(
+                _l("Une séquence prévue tombe hors des dates du protocole."), field="plan"
+            )
+        session.add(
+            PlannedSequence(
+                protocol_id=protocol.id,
+                kind=kind,
+                planned_on=planned_on,
+                title=title,
+                planned_minutes=minutes,
+                position=start + offset,
+            )
+        )
     session.flush()
     session.refresh(protocol, ["plan"])
-    audit.record(session, actor_id=actor_id, action="protocol.plan", subject_kind="protocol",
-                 subject_id=protocol.id, protocol_id=protocol.id,
-                 structure_id=protocol.structure_id, after={"planned": len(protocol.plan)})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="protocol.plan",
+        subject_kind="protocol",
+        subject_id=protocol.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        after={"planned": len(protocol.plan)},
+    )
 
 
 def _require_status(protocol: Protocol, *allowed: ProtocolStatus) -> None:
@@ -164,9 +211,13 @@ def _require_status(protocol: Protocol, *allowed: ProtocolStatus) -> None:
 
 
 def targeted_competence_ids(session: Session, protocol_id: int) -> set[int]:
-    return set(session.exec(
-        select(ProtocolCompetence.competence_id).where(ProtocolCompetence.protocol_id == protocol_id)
-    ))
+    return set(
+        session.exec(
+            select(ProtocolCompetence.competence_id).where(
+                ProtocolCompetence.protocol_id == protocol_id
+            )
+        )
+    )
 
 
 def check_levels(
@@ -176,7 +227,9 @@ def check_levels(
     scope = targeted_competence_ids(session, protocol.id)
     if not set(levels) <= scope:
         raise ServiceError(_l("Une compétence n'est pas visée par ce protocole."), field=field)
-    scale = set(session.exec(select(Level.id).where(Level.referential_id == protocol.referential_id)))
+    scale = set(
+        session.exec(select(Level.id).where(Level.referential_id == protocol.referential_id))
+    )
     if not set(levels.values()) <= scale:
         raise ServiceError(_l("Niveau inconnu pour ce référentiel."), field=field)
 
@@ -197,15 +250,27 @@ def set_initial_positioning(
         session.delete(row)
     now = utcnow()
     for competence_id, level_id in sorted(levels.items()):
-        session.add(CompetenceAssessment(
-            protocol_id=protocol.id, competence_id=competence_id, level_id=level_id,
-            source=AssessmentSource.INITIAL, assessed_at=now, assessed_by_id=actor_id,
-        ))
+        session.add(
+            CompetenceAssessment(
+                protocol_id=protocol.id,
+                competence_id=competence_id,
+                level_id=level_id,
+                source=AssessmentSource.INITIAL,
+                assessed_at=now,
+                assessed_by_id=actor_id,
+            )
+        )
     session.flush()
-    audit.record(session, actor_id=actor_id, action="protocol.positioning",
-                 subject_kind="protocol", subject_id=protocol.id, protocol_id=protocol.id,
-                 structure_id=protocol.structure_id,
-                 after={"levels": sorted([c, lv] for c, lv in levels.items())})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="protocol.positioning",
+        subject_kind="protocol",
+        subject_id=protocol.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        after={"levels": sorted([c, lv] for c, lv in levels.items())},
+    )
 
 
 def submit_for_signature(session: Session, *, actor_id: int, protocol: Protocol) -> None:
@@ -221,16 +286,25 @@ def sign_protocol(
     _require_status(protocol, ProtocolStatus.AWAITING_SIGNATURES)
     allowed = {
         SignerRole.LEARNER: actor_id == protocol.learner_id,
-        SignerRole.TUTOR: any(t.tutor_id == actor_id and t.ended_at is None
-                              for t in protocol.tutors),
+        SignerRole.TUTOR: any(
+            t.tutor_id == actor_id and t.ended_at is None for t in protocol.tutors
+        ),
         SignerRole.STRUCTURE: _has_role(session, actor_id, Role.MANAGER, protocol.structure_id),
     }
     if not allowed[role]:
         raise ServiceError(_l("Vous ne pouvez pas signer ce protocole à ce titre."))
-    signatures.sign(session, actor_id=actor_id, kind=SignedKind.PROTOCOL, subject=protocol,
-                    role=role, method=method, protocol=protocol)
-    signed = {s.signer_role for s in signatures.signatures_of(session, SignedKind.PROTOCOL,
-                                                              protocol.id)}
+    signatures.sign(
+        session,
+        actor_id=actor_id,
+        kind=SignedKind.PROTOCOL,
+        subject=protocol,
+        role=role,
+        method=method,
+        protocol=protocol,
+    )
+    signed = {
+        s.signer_role for s in signatures.signatures_of(session, SignedKind.PROTOCOL, protocol.id)
+    }
     if signed == set(SignerRole):
         protocol.started_at = utcnow()
         _set_status(session, actor_id, protocol, ProtocolStatus.IN_PROGRESS)
@@ -249,8 +323,12 @@ def complete_protocol(session: Session, *, actor_id: int, protocol: Protocol) ->
 
 def stop_protocol(session: Session, *, actor_id: int, protocol: Protocol, reason: str) -> None:
     """Stop a protocol before its end, with a reason."""
-    _require_status(protocol, ProtocolStatus.DRAFT, ProtocolStatus.AWAITING_SIGNATURES,
-                    ProtocolStatus.IN_PROGRESS)
+    _require_status(
+        protocol,
+        ProtocolStatus.DRAFT,
+        ProtocolStatus.AWAITING_SIGNATURES,
+        ProtocolStatus.IN_PROGRESS,
+    )
     if not reason.strip():
         raise ServiceError(_l("Indiquez le motif de l'arrêt."), field="reason")
     protocol.stop_reason = reason.strip()
@@ -258,15 +336,22 @@ def stop_protocol(session: Session, *, actor_id: int, protocol: Protocol, reason
     _set_status(session, actor_id, protocol, ProtocolStatus.STOPPED)
 
 
-def _set_status(session: Session, actor_id: int, protocol: Protocol,
-                status: ProtocolStatus) -> None:
+def _set_status(
+    session: Session, actor_id: int, protocol: Protocol, status: ProtocolStatus
+) -> None:
     before = protocol.status
     protocol.status = status
     protocol.updated_at = utcnow()
     session.add(protocol)
     session.flush()
-    audit.record(session, actor_id=actor_id, action="protocol.status", subject_kind="protocol",
-                 subject_id=protocol.id, protocol_id=protocol.id,
-                 structure_id=protocol.structure_id,
-                 before={"status": before}, after={"status": status,
-                                                   "reason": protocol.stop_reason or None})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="protocol.status",
+        subject_kind="protocol",
+        subject_id=protocol.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        before={"status": before},
+        after={"status": status, "reason": protocol.stop_reason or None},
+    )

@@ -56,8 +56,9 @@ def validate_json(data: Any) -> list[ImportProblem]:
     _text(data.get("code"), "code", problems, 40)
     _text(data.get("title"), "title", problems, 300)
     level = data.get("level")
-    if level is not None and (not isinstance(level, int) or isinstance(level, bool)
-                              or not 1 <= level <= 8):
+    if level is not None and (
+        not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 8
+    ):
         problems.append(ImportProblem("level", "niveau de 1 à 8 ou null"))
     blocks = data.get("blocks")
     if not isinstance(blocks, list) or not blocks:
@@ -92,8 +93,9 @@ def validate_json(data: Any) -> list[ImportProblem]:
     return problems
 
 
-def import_json(session: Session, *, actor_id: int | None, data: Any,
-                owner_structure_id: int | None = None) -> Referential:
+def import_json(
+    session: Session, *, actor_id: int | None, data: Any, owner_structure_id: int | None = None
+) -> Referential:
     """Import a référentiel document whole, or nothing when any part of it is wrong."""
     problems = validate_json(data)
     if problems:
@@ -101,34 +103,59 @@ def import_json(session: Session, *, actor_id: int | None, data: Any,
     if session.exec(select(Referential.id).where(Referential.code == data["code"])).first():
         raise ImportRejected([ImportProblem("code", f"le référentiel {data['code']} existe déjà")])
     referential = Referential(
-        code=data["code"].strip(), title=data["title"].strip(),
-        short=(data.get("short") or "").strip()[:60], level=data.get("level"),
-        kind=ReferentialKind.STRUCTURE if owner_structure_id or not
-        data["code"].startswith("RNCP") else ReferentialKind.CERTIFICATION,
-        owner_structure_id=owner_structure_id, source=data.get("source") or "",
+        code=data["code"].strip(),
+        title=data["title"].strip(),
+        short=(data.get("short") or "").strip()[:60],
+        level=data.get("level"),
+        kind=ReferentialKind.STRUCTURE
+        if owner_structure_id or not data["code"].startswith("RNCP")
+        else ReferentialKind.CERTIFICATION,
+        owner_structure_id=owner_structure_id,
+        source=data.get("source") or "",
     )
     session.add(referential)
     session.flush()
     for rank, (code, label, acquired) in enumerate(DEFAULT_LEVELS):
-        session.add(Level(referential_id=referential.id, rank=rank, code=code, label=label,
-                          acquired=acquired))
+        session.add(
+            Level(
+                referential_id=referential.id, rank=rank, code=code, label=label, acquired=acquired
+            )
+        )
     for position, block_data in enumerate(data["blocks"]):
-        block = CompetenceBlock(referential_id=referential.id, code=block_data["code"].strip(),
-                                title=block_data["title"].strip(), position=position)
+        block = CompetenceBlock(
+            referential_id=referential.id,
+            code=block_data["code"].strip(),
+            title=block_data["title"].strip(),
+            position=position,
+        )
         session.add(block)
         session.flush()
         competences = block_data.get("competences") or []
         if not competences:
             # The source lists no competences: the block is targeted and assessed as a whole.
-            session.add(Competence(block_id=block.id, code=block.code, title=WHOLE_BLOCK_TITLE,
-                                   whole_block=True))
+            session.add(
+                Competence(
+                    block_id=block.id, code=block.code, title=WHOLE_BLOCK_TITLE, whole_block=True
+                )
+            )
         for cpos, comp in enumerate(competences):
-            session.add(Competence(block_id=block.id, code=comp["code"].strip(),
-                                   title=comp["title"].strip(), position=cpos))
+            session.add(
+                Competence(
+                    block_id=block.id,
+                    code=comp["code"].strip(),
+                    title=comp["title"].strip(),
+                    position=cpos,
+                )
+            )
     session.flush()
-    audit.record(session, actor_id=actor_id, action="referential.import",
-                 subject_kind="referential", subject_id=referential.id,
-                 after={"code": referential.code, "blocks": len(data["blocks"])})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.import",
+        subject_kind="referential",
+        subject_id=referential.id,
+        after={"code": referential.code, "blocks": len(data["blocks"])},
+    )
     return referential
 
 

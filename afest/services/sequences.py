@@ -56,8 +56,17 @@ class SequenceData:
     levels: dict[int, int] = field(default_factory=dict)  # reflections: competence → level
 
 
-TEXT_FIELDS = ("place", "intent", "observations", "expected", "achieved", "learnt", "gaps",
-               "learner_words", "next_step")
+TEXT_FIELDS = (
+    "place",
+    "intent",
+    "observations",
+    "expected",
+    "achieved",
+    "learnt",
+    "gaps",
+    "learner_words",
+    "next_step",
+)
 
 
 def not_amended():
@@ -70,52 +79,72 @@ def protocol_start(protocol: Protocol, tz: ZoneInfo) -> datetime:
     return datetime.combine(protocol.planned_start, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def _validate(session: Session, protocol: Protocol, kind: SequenceKind, data: SequenceData,
-              tz: ZoneInfo) -> None:
+def _validate(
+    session: Session, protocol: Protocol, kind: SequenceKind, data: SequenceData, tz: ZoneInfo
+) -> None:
     if protocol.status != ProtocolStatus.IN_PROGRESS:
-        raise ServiceError(_l("Le protocole n'est pas en cours : aucune séquence ne peut y être "
-                              "ajoutée."))
+        raise ServiceError(
+            _l("Le protocole n'est pas en cours : aucune séquence ne peut y être ajoutée.")
+        )
     if data.occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
     if not 1 <= data.duration_minutes <= MAX_DURATION_MINUTES:
-        raise ServiceError(_l("La durée doit être comprise entre 1 minute et 12 heures."),
-                           field="duration_minutes")
+        raise ServiceError(
+            _l("La durée doit être comprise entre 1 minute et 12 heures."), field="duration_minutes"
+        )
     if data.occurred_at < protocol_start(protocol, tz):
-        raise ServiceError(_l("La date précède le début du protocole (%(date)s).",
-                              date=protocol.planned_start.strftime("%d/%m/%Y")),
-                           field="occurred_at")
+        raise ServiceError(
+            _l(
+                "La date précède le début du protocole (%(date)s).",
+                date=protocol.planned_start.strftime("%d/%m/%Y"),
+            ),
+            field="occurred_at",
+        )
     if data.occurred_at > utcnow() + FUTURE_TOLERANCE:
         raise ServiceError(_l("La date est dans le futur."), field="occurred_at")
     for name in TEXT_FIELDS:
         if len(getattr(data, name) or "") > TEXT_LIMIT:
-            raise ServiceError(_l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT),
-                               field=name)
+            raise ServiceError(
+                _l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT), field=name
+            )
     scope = targeted_competence_ids(session, protocol.id)
     if not set(data.competence_ids) <= scope:
-        raise ServiceError(_l("Une compétence choisie n'est pas visée par le protocole."),
-                           field="competence_ids")
+        raise ServiceError(
+            _l("Une compétence choisie n'est pas visée par le protocole."), field="competence_ids"
+        )
     if kind == SequenceKind.SITUATION:
         if not data.competence_ids:
-            raise ServiceError(_l("Choisissez au moins une compétence visée."),
-                               field="competence_ids")
+            raise ServiceError(
+                _l("Choisissez au moins une compétence visée."), field="competence_ids"
+            )
         if data.autonomy is None:
-            raise ServiceError(_l("Indiquez si la situation est accompagnée ou en autonomie."),
-                               field="autonomy")
+            raise ServiceError(
+                _l("Indiquez si la situation est accompagnée ou en autonomie."), field="autonomy"
+            )
         return
     if not data.situation_ids:
-        raise ServiceError(_l("Une séquence réflexive analyse au moins une mise en situation."),
-                           field="situation_ids")
+        raise ServiceError(
+            _l("Une séquence réflexive analyse au moins une mise en situation."),
+            field="situation_ids",
+        )
     situations = session.exec(
-        select(Sequence).where(Sequence.id.in_(data.situation_ids),
-                               Sequence.protocol_id == protocol.id,
-                               Sequence.kind == SequenceKind.SITUATION, not_amended())
+        select(Sequence).where(
+            Sequence.id.in_(data.situation_ids),
+            Sequence.protocol_id == protocol.id,
+            Sequence.kind == SequenceKind.SITUATION,
+            not_amended(),
+        )
     ).all()
     if len(situations) != len(set(data.situation_ids)):
-        raise ServiceError(_l("Une mise en situation choisie n'existe pas dans ce protocole."),
-                           field="situation_ids")
+        raise ServiceError(
+            _l("Une mise en situation choisie n'existe pas dans ce protocole."),
+            field="situation_ids",
+        )
     if any(s.occurred_at > data.occurred_at for s in situations):
-        raise ServiceError(_l("La séquence réflexive ne peut pas précéder la situation analysée."),
-                           field="occurred_at")
+        raise ServiceError(
+            _l("La séquence réflexive ne peut pas précéder la situation analysée."),
+            field="occurred_at",
+        )
     check_levels(session, protocol, data.levels, field="levels")
 
 
@@ -167,18 +196,29 @@ def log_sequence(
     for situation_id in sorted(set(data.situation_ids)):
         session.add(ReflectionSituation(reflection_id=sequence.id, situation_id=situation_id))
     for competence_id, level_id in sorted(data.levels.items()):
-        session.add(CompetenceAssessment(
-            protocol_id=protocol.id, competence_id=competence_id, level_id=level_id,
-            source=AssessmentSource.SEQUENCE, sequence_id=sequence.id,
-            assessed_at=sequence.occurred_at, assessed_by_id=actor_id,
-        ))
+        session.add(
+            CompetenceAssessment(
+                protocol_id=protocol.id,
+                competence_id=competence_id,
+                level_id=level_id,
+                source=AssessmentSource.SEQUENCE,
+                sequence_id=sequence.id,
+                assessed_at=sequence.occurred_at,
+                assessed_by_id=actor_id,
+            )
+        )
     session.flush()
-    audit.record(session, actor_id=actor_id,
-                 action="sequence.amend" if amends else "sequence.create",
-                 subject_kind="sequence", subject_id=sequence.id, protocol_id=protocol.id,
-                 structure_id=protocol.structure_id,
-                 before={"amends": amends.public_id} if amends else None,
-                 after=signatures.sequence_content(session, sequence))
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="sequence.amend" if amends else "sequence.create",
+        subject_kind="sequence",
+        subject_id=sequence.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        before={"amends": amends.public_id} if amends else None,
+        after=signatures.sequence_content(session, sequence),
+    )
     return sequence, True
 
 
@@ -187,46 +227,74 @@ def is_signed(session: Session, sequence: Sequence) -> bool:
 
 
 def amend_sequence(
-    session: Session, *, actor_id: int, protocol: Protocol, original: Sequence,
-    data: SequenceData, reason: str, tz: ZoneInfo,
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    original: Sequence,
+    data: SequenceData,
+    reason: str,
+    tz: ZoneInfo,
 ) -> Sequence:
     """Correct a signed sequence: a new row referencing it, the original kept untouched."""
     if not reason.strip():
         raise ServiceError(_l("Indiquez le motif de la correction."), field="reason")
     if session.exec(select(Sequence.id).where(Sequence.amends_id == original.id)).first():
         raise ServiceError(_l("Cette séquence a déjà été corrigée : corrigez la dernière version."))
-    amendment, _ = log_sequence(session, actor_id=actor_id, protocol=protocol, kind=original.kind,
-                                data=data, tz=tz, amends=original,
-                                amendment_reason=reason.strip())
+    amendment, _ = log_sequence(
+        session,
+        actor_id=actor_id,
+        protocol=protocol,
+        kind=original.kind,
+        data=data,
+        tz=tz,
+        amends=original,
+        amendment_reason=reason.strip(),
+    )
     return amendment
 
 
 def sign_sequence(
-    session: Session, *, actor_id: int, protocol: Protocol, sequence: Sequence,
-    role: SignerRole, method: str,
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    sequence: Sequence,
+    role: SignerRole,
+    method: str,
 ) -> None:
     """The designated tutor signs, then the learner countersigns."""
     if role == SignerRole.TUTOR:
         allowed = any(t.tutor_id == actor_id and t.ended_at is None for t in protocol.tutors)
     elif role == SignerRole.LEARNER:
         allowed = actor_id == protocol.learner_id
-        tutor_signed = any(s.signer_role == SignerRole.TUTOR for s in
-                           signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id))
+        tutor_signed = any(
+            s.signer_role == SignerRole.TUTOR
+            for s in signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id)
+        )
         if allowed and not tutor_signed:
             raise ServiceError(_l("Le·la tuteur·rice signe en premier."))
     else:
         allowed = False
     if not allowed:
         raise ServiceError(_l("Vous ne pouvez pas signer cette séquence à ce titre."))
-    signatures.sign(session, actor_id=actor_id, kind=SignedKind.SEQUENCE, subject=sequence,
-                    role=role, method=method, protocol=protocol)
+    signatures.sign(
+        session,
+        actor_id=actor_id,
+        kind=SignedKind.SEQUENCE,
+        subject=sequence,
+        role=role,
+        method=method,
+        protocol=protocol,
+    )
 
 
 def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int, list[int]]:
     result: dict[int, list[int]] = {}
     for seq_id, comp_id in session.exec(
-        select(SequenceCompetence.sequence_id, SequenceCompetence.competence_id)
-        .where(SequenceCompetence.sequence_id.in_(list(sequence_ids)))
+        select(SequenceCompetence.sequence_id, SequenceCompetence.competence_id).where(
+            SequenceCompetence.sequence_id.in_(list(sequence_ids))
+        )
     ):
         result.setdefault(seq_id, []).append(comp_id)
     return result

@@ -31,13 +31,33 @@ from afest.services import ServiceError, audit
 from afest.services.audit import canonical_json, sha256_hex
 
 _SEQUENCE_FIELDS = (
-    "kind", "occurred_at", "duration_minutes", "place", "autonomy", "intent", "observations",
-    "expected", "achieved", "learnt", "gaps", "learner_words", "next_step",
+    "kind",
+    "occurred_at",
+    "duration_minutes",
+    "place",
+    "autonomy",
+    "intent",
+    "observations",
+    "expected",
+    "achieved",
+    "learnt",
+    "gaps",
+    "learner_words",
+    "next_step",
 )
 _PROTOCOL_FIELDS = (
-    "title", "objective", "activity_analysis", "work_situations", "planned_start",
-    "planned_end", "planned_minutes", "learner_id", "structure_id", "referential_id",
-    "cohort_id", "funder_id",
+    "title",
+    "objective",
+    "activity_analysis",
+    "work_situations",
+    "planned_start",
+    "planned_end",
+    "planned_minutes",
+    "learner_id",
+    "structure_id",
+    "referential_id",
+    "cohort_id",
+    "funder_id",
 )
 
 
@@ -56,14 +76,20 @@ def sequence_content(session: Session, sequence: Sequence) -> dict[str, Any]:
         protocol_id=sequence.protocol_id,
         amends_id=sequence.amends_id,
         amendment_reason=sequence.amendment_reason,
-        competences=sorted(session.exec(
-            select(SequenceCompetence.competence_id)
-            .where(SequenceCompetence.sequence_id == sequence.id)
-        )),
-        situations=sorted(session.exec(
-            select(ReflectionSituation.situation_id)
-            .where(ReflectionSituation.reflection_id == sequence.id)
-        )),
+        competences=sorted(
+            session.exec(
+                select(SequenceCompetence.competence_id).where(
+                    SequenceCompetence.sequence_id == sequence.id
+                )
+            )
+        ),
+        situations=sorted(
+            session.exec(
+                select(ReflectionSituation.situation_id).where(
+                    ReflectionSituation.reflection_id == sequence.id
+                )
+            )
+        ),
         levels=_assessments(session, sequence_id=sequence.id),
     )
     return content
@@ -119,11 +145,13 @@ def content_hash(session: Session, kind: SignedKind, subject: Any) -> str:
 
 
 def signatures_of(session: Session, kind: SignedKind, subject_id: int) -> list[Signature]:
-    return list(session.exec(
-        select(Signature)
-        .where(Signature.subject_kind == kind, Signature.subject_id == subject_id)
-        .order_by(Signature.signed_at)
-    ))
+    return list(
+        session.exec(
+            select(Signature)
+            .where(Signature.subject_kind == kind, Signature.subject_id == subject_id)
+            .order_by(Signature.signed_at)
+        )
+    )
 
 
 def sign(

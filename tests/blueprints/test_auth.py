@@ -25,20 +25,22 @@ def test_login_leads_to_home(client):
 
 
 def test_email_is_case_and_space_insensitive(client):
-    response = client.post("/connexion", data={"email": f"  {TUTOR.upper()} ",
-                                               "password": PASSWORD})
+    response = client.post(
+        "/connexion", data={"email": f"  {TUTOR.upper()} ", "password": PASSWORD}
+    )
     assert response.status_code == 302
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(app, connection):
     wrong = app.test_client().post("/connexion", data={"email": TUTOR, "password": "nope-nope-1"})
-    unknown = app.test_client().post("/connexion", data={"email": "nobody@afest.demo",
-                                                         "password": "nope-nope-1"})
+    unknown = app.test_client().post(
+        "/connexion", data={"email": "nobody@afest.demo", "password": "nope-nope-1"}
+    )
     assert wrong.status_code == unknown.status_code == 422
 
     def normalised(response, email):
         body = response.get_data(as_text=True).replace(email, "EMAIL")
-        return re.sub(r'[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+', 'TOKEN', body)
+        return re.sub(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "TOKEN", body)
 
     assert normalised(wrong, TUTOR) == normalised(unknown, "nobody@afest.demo")
     assert "Adresse e-mail ou mot de passe incorrect." in wrong.get_data(as_text=True)
@@ -69,8 +71,9 @@ def test_login_with_control_characters_is_refused_cleanly(client):
 
 
 def test_next_parameter_only_follows_local_paths(client):
-    evil = client.post("/connexion?next=//evil.example/x", data={"email": TUTOR,
-                                                                 "password": PASSWORD})
+    evil = client.post(
+        "/connexion?next=//evil.example/x", data={"email": TUTOR, "password": PASSWORD}
+    )
     assert evil.headers["Location"] == "/"
 
 
@@ -120,27 +123,47 @@ def test_password_change_ends_every_session(app, connection, session, make_user)
     session.commit()
     first = login(app.test_client(), "pw@example.org")
     second = login(app.test_client(), "pw@example.org")
-    response = first.post("/compte/mot-de-passe", data={
-        "current_password": PASSWORD, "new_password": "un-nouveau-secret",
-        "confirm": "un-nouveau-secret"})
+    response = first.post(
+        "/compte/mot-de-passe",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "un-nouveau-secret",
+            "confirm": "un-nouveau-secret",
+        },
+    )
     assert response.status_code == 302
     assert second.get("/").status_code == 302
     assert first.get("/").status_code == 302
     login(app.test_client(), "pw@example.org", "un-nouveau-secret")
-    open_sessions = session.exec(select(UserSession).where(UserSession.user_id == user.id,
-                                                           UserSession.revoked_at.is_(None)))
+    open_sessions = session.exec(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
     assert len(open_sessions.all()) == 1
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"current_password": "faux-mot-de-passe", "new_password": "abcdefghijk",
-          "confirm": "abcdefghijk"}, "Mot de passe actuel incorrect."),
-        ({"current_password": PASSWORD, "new_password": "court", "confirm": "court"},
-         "Entre 10 et 200 caractères."),
-        ({"current_password": PASSWORD, "new_password": "abcdefghijk",
-          "confirm": "autre-chose-x"}, "Les deux mots de passe diffèrent."),
+        (
+            {
+                "current_password": "faux-mot-de-passe",
+                "new_password": "abcdefghijk",
+                "confirm": "abcdefghijk",
+            },
+            "Mot de passe actuel incorrect.",
+        ),
+        (
+            {"current_password": PASSWORD, "new_password": "court", "confirm": "court"},
+            "Entre 10 et 200 caractères.",
+        ),
+        (
+            {
+                "current_password": PASSWORD,
+                "new_password": "abcdefghijk",
+                "confirm": "autre-chose-x",
+            },
+            "Les deux mots de passe diffèrent.",
+        ),
     ],
 )
 def test_password_change_bad_input(login_as, session, data, message):
@@ -178,8 +201,14 @@ def test_only_a_hash_of_the_session_token_is_stored(app, connection, session):
 @pytest.fixture()
 def strict_app(app):
     """The same database with CSRF and the login rate limit switched on."""
-    strict = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "ENV": "testing",
-                         "TESTING": True, "LOGIN_RATE_LIMIT": "3 per minute"})
+    strict = create_app(
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "ENV": "testing",
+            "TESTING": True,
+            "LOGIN_RATE_LIMIT": "3 per minute",
+        }
+    )
     database(strict).bind = database(app).bind
     yield strict
     # Flask-Limiter keeps its state on its (module-global) instance: give it back to `app`.
@@ -191,12 +220,16 @@ def test_login_is_rate_limited(strict_app, connection):
     client = strict_app.test_client()
     page = client.get("/connexion").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    codes = [client.post("/connexion", data={"email": TUTOR, "password": "mauvais-mdp",
-                                              "csrf_token": token}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post(
+            "/connexion", data={"email": TUTOR, "password": "mauvais-mdp", "csrf_token": token}
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes == [422, 422, 422, 429]
     assert "Trop de tentatives" in client.post("/connexion", data={"csrf_token": token}).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_state_changing_requests_need_the_csrf_token(strict_app, connection):
@@ -212,8 +245,11 @@ def test_htmx_requests_send_the_csrf_token_in_a_header(strict_app, connection):
     client = strict_app.test_client()
     page = client.get("/connexion").get_data(as_text=True)
     header_token = page.split('"X-CSRFToken": "')[1].split('"')[0]
-    response = client.post("/connexion", data={"email": TUTOR, "password": PASSWORD},
-                           headers={"X-CSRFToken": header_token, "HX-Request": "true"})
+    response = client.post(
+        "/connexion",
+        data={"email": TUTOR, "password": PASSWORD},
+        headers={"X-CSRFToken": header_token, "HX-Request": "true"},
+    )
     assert response.status_code == 302
 
 

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
-from afest import policy
-from afest.identity import Actor
-from afest.models import Protocol, Role, RoleAssignment, User
-from afest.services import accounts
-from tests.authz import ANON, ROUTES
+from afest.models import Role, RoleAssignment, User
+from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
 
-ROLE_EMAILS = {
-    "admin": "admin@afest.demo",
-    "manager": "direction@azur-aide.demo",
-    "tutor": "tuteur@azur-aide.demo",
-    "learner": "apprenant@azur-aide.demo",
-    "opco": "conseil@uniformation.demo",
-    "consultant": "consultant@aract-paca.demo",
-}
 CASES = [(endpoint, who) for endpoint in sorted(ROUTES) for who in [*ROLE_EMAILS, ANON]]
+
+
+@pytest.fixture()
+def factories(make_protocol, make_structure, make_user):
+    return SimpleNamespace(
+        make_protocol=make_protocol, make_structure=make_structure, make_user=make_user
+    )
 
 
 def test_every_route_is_in_the_table(app):
@@ -37,25 +34,6 @@ def test_every_state_changing_route_is_post_only(app):
         route = ROUTES[rule.endpoint]
         if route.method == "POST":
             assert rule.methods - {"OPTIONS"} == {"POST"}, rule
-
-
-def _actor(session, email: str) -> Actor:
-    user = session.exec(select(User).where(User.email == email)).one()
-    return Actor(user=user, token="", assignments=accounts.roles_of(session, user_id=user.id))
-
-
-def _object_in_scope(session, kind: str, who: str):
-    """An object of `kind` the actor can see, or one of their structure they cannot."""
-    if kind == "protocol":
-        if who in (ANON, "admin"):
-            return session.exec(select(Protocol).order_by(Protocol.id)).first().public_id
-        actor = _actor(session, ROLE_EMAILS[who])
-        return session.exec(select(Protocol).where(policy.protocol_visible(actor))
-                            .order_by(Protocol.id)).first().public_id
-    if kind == "user":
-        return session.exec(select(User).where(User.email == "apprenant2@azur-aide.demo")
-                            ).one().public_id
-    raise AssertionError(kind)
 
 
 def _url(app, endpoint: str, values: dict[str, str]) -> str:
@@ -84,7 +62,7 @@ def test_route_answers_each_role_as_the_table_says(app, session, login_as, endpo
     values = dict(route.params)
     if route.obj:
         key = next(iter(_path_params(app, endpoint) - set(values)))
-        values[key] = _object_in_scope(session, route.obj, who)
+        values[key] = OBJECTS[route.obj].in_scope(session, who)
     client = app.test_client() if who == ANON else login_as(ROLE_EMAILS[who])
     response = _call(app, client, endpoint, values)
     assert response.status_code == route.expected[who], (endpoint, who, response.status_code)
@@ -94,19 +72,20 @@ def test_route_answers_each_role_as_the_table_says(app, session, login_as, endpo
     ("endpoint", "who"),
     [(e, w) for e, w in CASES if ROUTES[e].obj and ROUTES[e].foreign and w != ANON],
 )
-def test_object_of_another_tenant_is_not_found(app, make_protocol, login_as, endpoint, who):
-    protocol, _people = make_protocol()
+def test_object_of_another_tenant_is_not_found(app, session, factories, login_as, endpoint, who):
     route = ROUTES[endpoint]
     key = next(iter(_path_params(app, endpoint) - set(route.params)))
-    values = {**route.params, key: protocol.public_id}
+    values = {**route.params, key: OBJECTS[route.obj].foreign(session, factories)}
     response = _call(app, login_as(ROLE_EMAILS[who]), endpoint, values)
     assert response.status_code == route.foreign
 
 
 def test_admin_route_on_unknown_user_is_not_found(login_as):
     client = login_as(Role.ADMIN)
-    assert client.post("/admin/comptes/nobody-like-this/actif", data={"active": "0"}
-                       ).status_code == 404
+    assert (
+        client.post("/admin/comptes/nobody-like-this/actif", data={"active": "0"}).status_code
+        == 404
+    )
 
 
 def test_navigation_shows_only_usable_links(login_as):
