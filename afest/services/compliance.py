@@ -1,0 +1,392 @@
+"""The four legal conditions of an AFEST (Code du travail, art. D6313-3-2), checked per protocol.
+
+These definitions are shared with the dashboards, which count in SQL the share of protocols
+meeting all four conditions; they must stay exactly as written here.
+
+A "current" sequence is one that no amendment points to (`Sequence.amends_id`); a current
+reflection is a current sequence of kind `reflection`.
+
+1. Activity analysis recorded: `protocol.activity_analysis` is not blank (whitespace only
+   counts as blank).
+2. Tutor designated before the first sequence: at least one `ProtocolTutor` row exists for the
+   protocol, and every current sequence has `occurred_at >= min(ProtocolTutor.designated_at)`
+   over the protocol's tutors. Each sequence dated before is flagged.
+3. Reflexive phases: every current situation is analysed by at least one current reflection
+   (a `ReflectionSituation` row whose reflection is current). A situation not analysed is
+   flagged when more than REFLECTION_MAX_DAYS days have passed since it occurred (the
+   condition fails); a situation not analysed but still within that window is "pending", not
+   failed. A situation analysed later than REFLECTION_MAX_DAYS days is flagged as late (the
+   condition is still met).
+4. Evaluations: at least one `Evaluation` row exists for the protocol. A protocol not yet
+   ended (draft, awaiting signatures, in progress) with none is "not yet met"; a completed or
+   stopped one with none fails.
+
+A condition is met only when its state is MET; PENDING and NOT_YET are not met. A protocol is
+"at risk" when any condition is FAILED.
+
+Practice warnings (not conditions): a cycle (a situation plus the duration of its first
+reflection) shorter than CYCLE_MIN_MINUTES; current sequences missing the tutor's or the
+learner's signature; hours done (current sequences) against hours planned.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from afest.models import (
+    Evaluation,
+    Protocol,
+    ProtocolStatus,
+    ProtocolTutor,
+    ReflectionSituation,
+    Sequence,
+    SequenceKind,
+    Signature,
+    SignedKind,
+    utcnow,
+)
+
+ENDED = (ProtocolStatus.COMPLETED, ProtocolStatus.STOPPED)
+
+
+class State(enum.StrEnum):
+    MET = "met"
+    FAILED = "failed"
+    PENDING = "pending"  # condition 3: a situation still within the reflection window
+    NOT_YET = "not_yet"  # condition 4: a protocol not ended with no evaluation yet
+
+
+@dataclass(frozen=True)
+class Settings:
+    reflection_max_days: int = 7
+    cycle_min_minutes: int = 210
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            reflection_max_days=int(config.get("REFLECTION_MAX_DAYS", 7)),
+            cycle_min_minutes=int(config.get("CYCLE_MIN_MINUTES", 210)),
+        )
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Where a problem is fixed: an endpoint, its URL values and an optional anchor."""
+
+    endpoint: str
+    values: dict[str, str]
+    anchor: str = ""
+    label: Any = ""
+
+
+@dataclass
+class Item:
+    number: int  # 1..4 for conditions, 0 for practice warnings
+    key: str
+    title: Any
+    state: State
+    problems: list[Any] = field(default_factory=list)
+    fix: Fix | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.state == State.MET
+
+
+@dataclass
+class Checklist:
+    protocol_id: int
+    conditions: list[Item]
+    warnings: list[Item]
+    flagged_sequences: dict[int, list[Any]] = field(default_factory=dict)
+
+    @property
+    def all_met(self) -> bool:
+        return all(c.met for c in self.conditions)
+
+    @property
+    def at_risk(self) -> bool:
+        return any(c.state == State.FAILED for c in self.conditions)
+
+    def condition(self, number: int) -> Item:
+        return self.conditions[number - 1]
+
+
+@dataclass
+class _Seq:
+    id: int
+    public_id: str
+    kind: SequenceKind
+    occurred_at: datetime
+    duration_minutes: int
+    reflections: list[tuple[datetime, int]] = field(default_factory=list)  # (when, minutes)
+    signed: set[str] = field(default_factory=set)
+
+
+def _current():
+    newer = aliased(Sequence)
+    return ~exists().where(newer.amends_id == Sequence.id)
+
+
+def _facts(session: Session, ids: list[int]):
+    """Everything the checks need for these protocols, in five queries."""
+    designated = dict(
+        session.exec(
+            select(ProtocolTutor.protocol_id, func.min(ProtocolTutor.designated_at))
+            .where(ProtocolTutor.protocol_id.in_(ids))
+            .group_by(ProtocolTutor.protocol_id)
+        ).all()
+    )
+    evaluations = dict(
+        session.exec(
+            select(Evaluation.protocol_id, func.count(Evaluation.id))
+            .where(Evaluation.protocol_id.in_(ids))
+            .group_by(Evaluation.protocol_id)
+        ).all()
+    )
+    seqs: dict[int, _Seq] = {}
+    by_protocol: dict[int, list[_Seq]] = defaultdict(list)
+    for row in session.exec(
+        select(
+            Sequence.id,
+            Sequence.public_id,
+            Sequence.protocol_id,
+            Sequence.kind,
+            Sequence.occurred_at,
+            Sequence.duration_minutes,
+        )
+        .where(Sequence.protocol_id.in_(ids), _current())
+        .order_by(Sequence.occurred_at, Sequence.id)
+    ):
+        seq = _Seq(row.id, row.public_id, row.kind, row.occurred_at, row.duration_minutes)
+        seqs[row.id] = seq
+        by_protocol[row.protocol_id].append(seq)
+    reflection = aliased(Sequence)
+    for situation_id, occurred_at, minutes in session.exec(
+        select(
+            ReflectionSituation.situation_id, reflection.occurred_at, reflection.duration_minutes
+        )
+        .join(reflection, reflection.id == ReflectionSituation.reflection_id)
+        .where(
+            reflection.protocol_id.in_(ids),
+            ~exists().where(aliased(Sequence).amends_id == reflection.id),
+        )
+        .order_by(reflection.occurred_at)
+    ):
+        if situation_id in seqs:
+            seqs[situation_id].reflections.append((occurred_at, minutes))
+    if seqs:
+        for subject_id, role in session.exec(
+            select(Signature.subject_id, Signature.signer_role).where(
+                Signature.subject_kind == SignedKind.SEQUENCE,
+                Signature.subject_id.in_(list(seqs)),
+            )
+        ):
+            seqs[subject_id].signed.add(str(role))
+    return designated, evaluations, by_protocol
+
+
+def _show(protocol: Protocol, anchor: str = "") -> Fix:
+    return Fix("protocols.show", {"public_id": protocol.public_id}, anchor)
+
+
+def _condition_1(protocol: Protocol) -> Item:
+    item = Item(1, "activity_analysis", _l("Analyse de l'activité de travail"), State.MET)
+    if not (protocol.activity_analysis or "").strip():
+        item.state = State.FAILED
+        item.problems.append(_l("L'analyse de l'activité n'est pas renseignée dans le protocole."))
+        item.fix = (
+            Fix("protocols.edit", {"public_id": protocol.public_id}, "", _l("Compléter"))
+            if protocol.status == ProtocolStatus.DRAFT
+            else Fix("protocols.show", {"public_id": protocol.public_id}, "analyse", _l("Voir"))
+        )
+    return item
+
+
+def _aware(value: datetime) -> datetime:
+    # Stored values are aware UTC; a naive value (raw SQL, old rows) is read as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _condition_2(protocol, first_designation, seqs, flags) -> Item:
+    item = Item(2, "tutor", _l("Tuteur·rice désigné·e avant la première séquence"), State.MET)
+    if first_designation is None:
+        item.state = State.FAILED
+        item.problems.append(_l("Aucun·e tuteur·rice n'est désigné·e."))
+        item.fix = _show(protocol, "parties")
+        return item
+    first = _aware(first_designation)
+    for seq in seqs:
+        if _aware(seq.occurred_at) < first:
+            item.state = State.FAILED
+            text = _l(
+                "Séquence du %(date)s antérieure à la désignation du·de la tuteur·rice "
+                "(%(designated)s).",
+                date=_aware(seq.occurred_at).strftime("%d/%m/%Y"),
+                designated=first.strftime("%d/%m/%Y"),
+            )
+            item.problems.append(text)
+            flags[seq.id].append(text)
+            item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+    return item
+
+
+def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
+    item = Item(3, "reflection", _l("Phases réflexives après chaque mise en situation"), State.MET)
+    window = timedelta(days=settings.reflection_max_days)
+    pending = False
+    for seq in seqs:
+        if seq.kind != SequenceKind.SITUATION:
+            continue
+        when = _aware(seq.occurred_at)
+        day = when.strftime("%d/%m/%Y")
+        if not seq.reflections:
+            if now - when > window:
+                item.state = State.FAILED
+                text = _l(
+                    "La mise en situation du %(date)s n'a été suivie d'aucune séquence "
+                    "réflexive (plus de %(days)s jours).",
+                    date=day,
+                    days=settings.reflection_max_days,
+                )
+                item.problems.append(text)
+                flags[seq.id].append(text)
+                item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+            else:
+                pending = True
+                item.problems.append(
+                    _l(
+                        "La mise en situation du %(date)s attend sa séquence réflexive "
+                        "(dans les %(days)s jours).",
+                        date=day,
+                        days=settings.reflection_max_days,
+                    )
+                )
+                item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+        elif _aware(seq.reflections[0][0]) - when > window:
+            text = _l(
+                "La séquence réflexive sur la mise en situation du %(date)s est venue plus de "
+                "%(days)s jours après.",
+                date=day,
+                days=settings.reflection_max_days,
+            )
+            flags[seq.id].append(text)
+            warnings.append(Item(0, "late_reflection", _l("Réflexion tardive"), State.FAILED))
+            warnings[-1].problems.append(text)
+            warnings[-1].fix = _show(protocol, f"seq-{seq.public_id}")
+    if pending and item.state == State.MET:
+        item.state = State.PENDING
+    return item
+
+
+def _condition_4(protocol: Protocol, count: int) -> Item:
+    item = Item(4, "evaluation", _l("Évaluations des acquis"), State.MET)
+    if count:
+        return item
+    item.state = State.FAILED if protocol.status in ENDED else State.NOT_YET
+    item.problems.append(_l("Aucune évaluation n'est enregistrée."))
+    if protocol.status == ProtocolStatus.IN_PROGRESS:
+        item.fix = Fix("evaluations.new", {"public_id": protocol.public_id}, "", _l("Évaluer"))
+    else:
+        item.fix = _show(protocol, "evaluations")
+    return item
+
+
+def _practice(protocol, seqs, settings, warnings) -> None:
+    short = [
+        s
+        for s in seqs
+        if s.kind == SequenceKind.SITUATION
+        and s.reflections
+        and s.duration_minutes + s.reflections[0][1] < settings.cycle_min_minutes
+    ]
+    if short:
+        item = Item(0, "short_cycle", _l("Cycles courts"), State.FAILED)
+        for s in short:
+            item.problems.append(
+                _l(
+                    "Le cycle du %(date)s dure %(minutes)s min (moins de %(min)s min).",
+                    date=_aware(s.occurred_at).strftime("%d/%m/%Y"),
+                    minutes=s.duration_minutes + s.reflections[0][1],
+                    min=settings.cycle_min_minutes,
+                )
+            )
+        item.fix = _show(protocol, f"seq-{short[0].public_id}")
+        warnings.append(item)
+    unsigned = [s for s in seqs if not {"tutor", "learner"} <= s.signed]
+    if unsigned:
+        item = Item(0, "unsigned", _l("Séquences non signées"), State.FAILED)
+        item.problems.append(
+            _l(
+                "%(n)s séquence(s) sans la signature du·de la tuteur·rice ou de l'apprenant·e.",
+                n=len(unsigned),
+            )
+        )
+        item.fix = _show(protocol, f"seq-{unsigned[0].public_id}")
+        warnings.append(item)
+    done = sum(s.duration_minutes for s in seqs)
+    ended = protocol.status in ENDED or protocol.planned_end < utcnow().date()
+    if protocol.planned_minutes and (
+        done > protocol.planned_minutes or (ended and done < protocol.planned_minutes)
+    ):
+        item = Item(0, "hours", _l("Heures réalisées / prévues"), State.FAILED)
+        item.problems.append(
+            _l(
+                "%(done)s min réalisées pour %(planned)s min prévues.",
+                done=done,
+                planned=protocol.planned_minutes,
+            )
+        )
+        item.fix = _show(protocol, "heures")
+        warnings.append(item)
+
+
+def check_many(
+    session: Session,
+    protocols: Iterable[Protocol],
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> dict[int, Checklist]:
+    """The checklist of each protocol, in a fixed number of queries whatever their number."""
+    protocols = list(protocols)
+    if not protocols:
+        return {}
+    settings = settings or Settings()
+    now = now or utcnow()
+    designated, evaluations, by_protocol = _facts(session, [p.id for p in protocols])
+    result = {}
+    for protocol in protocols:
+        seqs = by_protocol.get(protocol.id, [])
+        flags: dict[int, list[Any]] = defaultdict(list)
+        warnings: list[Item] = []
+        conditions = [
+            _condition_1(protocol),
+            _condition_2(protocol, designated.get(protocol.id), seqs, flags),
+            _condition_3(protocol, seqs, now, settings, flags, warnings),
+            _condition_4(protocol, evaluations.get(protocol.id, 0)),
+        ]
+        _practice(protocol, seqs, settings, warnings)
+        result[protocol.id] = Checklist(protocol.id, conditions, warnings, dict(flags))
+    return result
+
+
+def check(
+    session: Session,
+    protocol: Protocol,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Checklist:
+    """The checklist of one protocol: the four conditions, then the practice warnings."""
+    return check_many(session, [protocol], settings=settings, now=now)[protocol.id]

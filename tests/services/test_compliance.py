@@ -1,0 +1,198 @@
+"""The four legal conditions, on the demo protocols and on protocols built for each case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from afest.models import (
+    Autonomy,
+    Protocol,
+    ProtocolStatus,
+    ProtocolTutor,
+    SequenceKind,
+    User,
+    utcnow,
+)
+from afest.services import compliance, sequences
+from afest.services.compliance import State
+
+TZ = ZoneInfo("Europe/Paris")
+
+
+def _protocol_of(session, email: str) -> Protocol:
+    learner = session.exec(select(User).where(User.email == email)).one()
+    return session.exec(select(Protocol).where(Protocol.learner_id == learner.id)).one()
+
+
+def _designate_early(session, protocol) -> None:
+    """make_protocol designates its tutor now; these cases need a designation before."""
+    for link in session.exec(select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id)):
+        link.designated_at = utcnow() - timedelta(days=40)
+        session.add(link)
+    session.flush()
+
+
+def _situation(session, protocol, tutor, when: datetime, minutes: int = 180):
+    competence_id = protocol.competences[0].competence_id
+    seq, _ = sequences.log_sequence(
+        session,
+        actor_id=tutor.id,
+        protocol=protocol,
+        kind=SequenceKind.SITUATION,
+        tz=TZ,
+        data=sequences.SequenceData(
+            client_id=f"s-{when.isoformat()}-{protocol.id}",
+            occurred_at=when,
+            duration_minutes=minutes,
+            autonomy=Autonomy.ACCOMPANIED,
+            competence_ids=[competence_id],
+        ),
+    )
+    return seq
+
+
+def _reflection(session, protocol, tutor, when: datetime, situation, minutes: int = 60):
+    seq, _ = sequences.log_sequence(
+        session,
+        actor_id=tutor.id,
+        protocol=protocol,
+        kind=SequenceKind.REFLECTION,
+        tz=TZ,
+        data=sequences.SequenceData(
+            client_id=f"r-{when.isoformat()}-{protocol.id}",
+            occurred_at=when,
+            duration_minutes=minutes,
+            expected="a",
+            achieved="b",
+            learnt="c",
+            situation_ids=[situation.id],
+        ),
+    )
+    return seq
+
+
+def test_incomplete_demo_protocol_names_exactly_the_missing_items(session):
+    protocol = _protocol_of(session, "apprenant-incomplet@azur-aide.demo")
+    checklist = compliance.check(session, protocol)
+    states = [c.state for c in checklist.conditions]
+    assert states == [State.FAILED, State.MET, State.FAILED, State.NOT_YET]
+    assert checklist.at_risk and not checklist.all_met
+    assert "analyse de l'activité" in str(checklist.condition(1).problems[0])
+    assert len(checklist.condition(3).problems) == 1  # the one situation never analysed
+    assert "aucune séquence réflexive" in str(checklist.condition(3).problems[0])
+    assert "Aucune évaluation" in str(checklist.condition(4).problems[0])
+    assert checklist.condition(4).fix.endpoint == "evaluations.new"
+
+
+def test_completed_demo_protocols_are_green(session):
+    completed = session.exec(
+        select(Protocol).where(Protocol.status == ProtocolStatus.COMPLETED)
+    ).all()
+    assert completed
+    results = compliance.check_many(session, completed)
+    for protocol in completed:
+        checklist = results[protocol.id]
+        assert checklist.all_met, (protocol.title, [c.problems for c in checklist.conditions])
+
+
+def test_check_many_uses_a_fixed_number_of_queries(session, connection):
+    protocols = session.exec(select(Protocol)).all()
+    counted = []
+
+    from sqlalchemy import event
+
+    def count(*_args, **_kw):
+        counted.append(1)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        compliance.check_many(session, protocols)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert len(counted) <= 5
+
+
+def test_a_sequence_dated_before_the_tutor_designation_is_flagged(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    when = utcnow() - timedelta(days=3)
+    situation = _situation(session, protocol, people["tutor"], when)
+    _reflection(session, protocol, people["tutor"], when + timedelta(hours=4), situation)
+    for link in session.exec(select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id)):
+        link.designated_at = when + timedelta(days=1)  # designated after the situation
+        session.add(link)
+    session.flush()
+    checklist = compliance.check(session, protocol)
+    item = checklist.condition(2)
+    assert item.state == State.FAILED
+    assert situation.id in checklist.flagged_sequences
+    assert len(item.problems) == 2  # the situation and its reflection both came before
+    assert item.fix.anchor == f"seq-{situation.public_id}"
+
+
+def test_no_tutor_at_all_fails_condition_2(session, make_protocol):
+    protocol, _ = make_protocol(stage="draft")
+    for link in session.exec(select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id)):
+        session.delete(link)
+    session.flush()
+    assert compliance.check(session, protocol).condition(2).state == State.FAILED
+
+
+def test_a_situation_without_reflection_after_n_days_is_flagged(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    when = utcnow() - timedelta(days=10)
+    situation = _situation(session, protocol, people["tutor"], when)
+    settings = compliance.Settings(reflection_max_days=7, cycle_min_minutes=210)
+
+    checklist = compliance.check(session, protocol, settings=settings)
+    assert checklist.condition(3).state == State.FAILED
+    assert situation.id in checklist.flagged_sequences
+
+    # Still within the window: pending, not failed.
+    early = compliance.check(session, protocol, settings=settings, now=when + timedelta(days=2))
+    assert early.condition(3).state == State.PENDING
+    assert not early.at_risk
+
+    # A wider window configured: pending too.
+    wide = compliance.Settings(reflection_max_days=30, cycle_min_minutes=210)
+    assert compliance.check(session, protocol, settings=wide).condition(3).state == State.PENDING
+
+
+def test_a_late_reflection_meets_the_condition_but_is_flagged(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    when = datetime.now(UTC) - timedelta(days=15)
+    situation = _situation(session, protocol, people["tutor"], when)
+    _reflection(session, protocol, people["tutor"], when + timedelta(days=9), situation)
+    checklist = compliance.check(session, protocol)
+    assert checklist.condition(3).state == State.MET
+    assert situation.id in checklist.flagged_sequences
+    assert any(w.key == "late_reflection" for w in checklist.warnings)
+
+
+def test_practice_warnings_short_cycle_and_unsigned(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    when = utcnow() - timedelta(days=2)
+    situation = _situation(session, protocol, people["tutor"], when, minutes=60)
+    _reflection(session, protocol, people["tutor"], when + timedelta(hours=3), situation, 30)
+    checklist = compliance.check(session, protocol)
+    keys = {w.key for w in checklist.warnings}
+    assert {"short_cycle", "unsigned"} <= keys
+    assert checklist.condition(3).state == State.MET
+    assert checklist.condition(4).state == State.NOT_YET
+    assert not checklist.at_risk
+
+
+def test_stopped_protocol_without_evaluation_fails_condition_4(session, make_protocol):
+    from afest.services import protocols
+
+    protocol, people = make_protocol()
+    protocols.stop_protocol(
+        session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
+    )
+    assert compliance.check(session, protocol).condition(4).state == State.FAILED
