@@ -12,14 +12,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 (the placeholder refused in production)
 ENVIRONMENTS = ("development", "production", "testing")
 LOCALES = ("fr", "en")
 
 
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message says which and why."""
+class ConfigError(click.ClickException):
+    """A setting is missing or malformed; the message says which and why.
+
+    A ClickException, so that `flask ...` commands print it as one line instead of a
+    traceback when the app factory refuses the settings.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(f"Invalid configuration: {message}")
 
 
 def _positive_int(name: str, value: Any) -> int:

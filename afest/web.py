@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, make_response, render_template, request, session
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,11 +54,10 @@ CSP = (
 
 
 def select_locale() -> str:
-    if (
-        current_user
-        and getattr(current_user, "is_authenticated", False)
-        and current_user.user.locale
-    ):
+    """The user's choice, else the session's, else the default (French); CLI: the default."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    if getattr(current_user, "is_authenticated", False) and current_user.user.locale:
         return current_user.user.locale
     return session.get("lang") or current_app.config["DEFAULT_LOCALE"]
 
@@ -153,7 +160,7 @@ def configure_errors(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from afest.blueprints import admin, auth, main, protocols
+    from afest.blueprints import admin, auth, main, protocols, sequences, tablet
 
-    for module in (auth, main, protocols, admin):
+    for module in (auth, main, protocols, admin, tablet, sequences):
         app.register_blueprint(module.bp)

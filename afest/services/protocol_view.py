@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from afest.models import (
@@ -90,15 +90,13 @@ def protocol_view(session: Session, protocol: Protocol) -> ProtocolView:
         SignedKind.PROTOCOL: [protocol.id],
     }
     sigs: dict[tuple[str, int], list[Signature]] = defaultdict(list)
-    for kind, ids in subject_ids.items():
-        if not ids:
-            continue
-        for sig in session.exec(
-            select(Signature)
-            .where(Signature.subject_kind == kind, Signature.subject_id.in_(ids))
-            .order_by(Signature.signed_at)
-        ):
-            sigs[(str(sig.subject_kind), sig.subject_id)].append(sig)
+    wanted = [
+        (Signature.subject_kind == kind) & Signature.subject_id.in_(ids)
+        for kind, ids in subject_ids.items()
+        if ids
+    ]
+    for sig in session.exec(select(Signature).where(or_(*wanted)).order_by(Signature.signed_at)):
+        sigs[(str(sig.subject_kind), sig.subject_id)].append(sig)
     return ProtocolView(
         protocol=protocol,
         blocks=list(blocks.values()),

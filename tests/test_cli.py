@@ -1,0 +1,153 @@
+"""`flask afest ...` commands: bad arguments get one clear sentence and change nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import func, select
+
+from afest.cli import group
+from afest.models import Referential, User
+
+
+@pytest.fixture()
+def run(app, connection):
+    runner = app.test_cli_runner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(group, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_create_user_and_bad_arguments(run, session):
+    ok = run(
+        "create-user",
+        "--email",
+        "Nouvelle@Example.org",
+        "--name",
+        "Nouvelle Tutrice",
+        "--role",
+        "tutor",
+        "--org",
+        "77568412300018",
+        "--password",
+        "un-secret-solide",
+    )
+    assert ok.exit_code == 0, ok.output
+    assert session.exec(select(User).where(User.email == "nouvelle@example.org")).one()
+
+    short = run(
+        "create-user",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X",
+        "--role",
+        "tutor",
+        "--org",
+        "77568412300018",
+        "--password",
+        "court",
+    )
+    assert short.exit_code == 2 and "au moins 10 caractères" in short.output
+
+    no_org = run(
+        "create-user",
+        "--email",
+        "y@example.org",
+        "--name",
+        "Y",
+        "--role",
+        "tutor",
+        "--org",
+        "00000000000000",
+        "--password",
+        "un-secret-solide",
+    )
+    assert no_org.exit_code == 2 and "no organisation" in no_org.output
+
+    bad_role = run(
+        "create-user",
+        "--email",
+        "z@example.org",
+        "--name",
+        "Z",
+        "--role",
+        "boss",
+        "--password",
+        "un-secret-solide",
+    )
+    assert bad_role.exit_code == 2 and "boss" in bad_role.output
+
+    duplicate = run(
+        "create-user",
+        "--email",
+        "admin@afest.demo",
+        "--name",
+        "A",
+        "--role",
+        "admin",
+        "--password",
+        "un-secret-solide",
+    )
+    assert duplicate.exit_code == 2 and "existe déjà" in duplicate.output
+
+
+def test_set_active_unknown_account(run):
+    result = run("set-active", "nobody@example.org", "off")
+    assert result.exit_code == 2 and "no account" in result.output
+
+
+def test_import_referential_reports_each_problem_and_imports_nothing(run, session, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "code": "TEST-REF",
+                "title": "Référentiel de test",
+                "blocks": [
+                    {"code": "B1", "title": "Bloc 1", "competences": [{"code": "C1", "title": ""}]},
+                    {"code": "B1", "title": "Bloc en double", "competences": []},
+                    {"title": "Sans code"},
+                ],
+            }
+        )
+    )
+    before = session.exec(select(func.count()).select_from(Referential)).one()
+    result = run("import-referential", str(bad))
+    assert result.exit_code == 2
+    assert "blocks[0].competences[0].title" in result.output
+    assert "blocks[1].code: code en double" in result.output
+    assert "blocks[2].code" in result.output
+    assert "nothing imported" in result.output
+    assert session.exec(select(func.count()).select_from(Referential)).one() == before
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = run("import-referential", str(broken))
+    assert result.exit_code == 2 and "not valid JSON" in result.output
+
+
+def test_import_referential_good_file(run, session, tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "code": "TEST-OK",
+                "title": "Référentiel correct",
+                "blocks": [
+                    {
+                        "code": "B1",
+                        "title": "Bloc 1",
+                        "competences": [{"code": "C1", "title": "Faire"}],
+                    }
+                ],
+            }
+        )
+    )
+    result = run("import-referential", str(good))
+    assert result.exit_code == 0, result.output
+    ref = session.exec(select(Referential).where(Referential.code == "TEST-OK")).one()
+    assert [level.code for level in ref.levels] == ["non_acquis", "en_cours", "acquis", "maitrise"]

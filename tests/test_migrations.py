@@ -1,0 +1,56 @@
+"""Migrations build the schema from empty on the engine under test, and match the models."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+
+from afest.db import make_engine
+from afest.models import metadata
+from tests.conftest import alembic_config
+
+
+def test_upgrade_from_empty_check_and_downgrade(fresh_database_url):
+    engine = make_engine(fresh_database_url())
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "heads")
+        with engine.begin() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert set(metadata.tables) <= tables
+            # Raises if the models and the migrations have drifted apart.
+            command.check(alembic_config(conn))
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "base")
+        with engine.begin() as conn:
+            assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_revisions_form_a_single_line_of_history():
+    script = ScriptDirectory.from_config(alembic_config(None))
+    assert len(script.get_heads()) == 1, f"several heads: {script.get_heads()}"
+
+
+def test_audit_log_and_signatures_are_append_only(connection):
+    for table in ("auditentry", "signature"):
+        with connection.begin_nested() as nested:
+            try:
+                connection.execute(sa.text(f"UPDATE {table} SET id = id"))
+            except sa.exc.DBAPIError as exc:
+                assert "append-only" in str(exc)
+            else:
+                raise AssertionError(f"{table} accepted an UPDATE")
+            if nested.is_active:
+                nested.rollback()
+        with connection.begin_nested() as nested:
+            try:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+            except sa.exc.DBAPIError as exc:
+                assert "append-only" in str(exc)
+            else:
+                raise AssertionError(f"{table} accepted a DELETE")
+            if nested.is_active:
+                nested.rollback()
