@@ -24,9 +24,11 @@ from afest.models import (
     SequenceKind,
     SignedKind,
     SignerRole,
+    User,
     utcnow,
 )
 from afest.services import ServiceError, audit, signatures
+from afest.services.accounts import verify_secret
 from afest.services.protocols import check_levels, targeted_competence_ids
 
 MAX_DURATION_MINUTES = 12 * 60
@@ -298,3 +300,88 @@ def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int
     ):
         result.setdefault(seq_id, []).append(comp_id)
     return result
+
+
+# --- signing with re-authentication on a shared tablet --------------------------------------
+
+METHOD_PIN = "pin"
+METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
+METHOD_TABLET = "password-tablet"  # the learner typed their password on the tutor's tablet
+
+
+def confirm_secret(user: User, secret: str, *, allow_pin: bool) -> str:
+    """Check `user`'s PIN (when allowed) or password; return the method used.
+
+    A shared tablet stays signed in as the tutor, so each signature asks again who is there.
+    """
+    secret = secret or ""
+    looks_like_pin = secret.isdigit() and len(secret) <= 12
+    if allow_pin and looks_like_pin and user.pin_hash and verify_secret(user.pin_hash, secret):
+        return METHOD_PIN
+    if secret and verify_secret(user.password_hash, secret):
+        return METHOD_PASSWORD
+    raise ServiceError(
+        _l("Code PIN ou mot de passe incorrect.") if allow_pin else _l("Mot de passe incorrect."),
+        field="secret",
+    )
+
+
+def sign_as_tutor(
+    session: Session, *, tutor: User, protocol: Protocol, sequence: Sequence, secret: str
+) -> None:
+    """The designated tutor signs a current (not amended) sequence after typing PIN/password."""
+    _require_current(session, sequence)
+    method = confirm_secret(tutor, secret, allow_pin=True)
+    sign_sequence(
+        session,
+        actor_id=tutor.id,
+        protocol=protocol,
+        sequence=sequence,
+        role=SignerRole.TUTOR,
+        method=method,
+    )
+
+
+def countersign(
+    session: Session,
+    *,
+    actor_id: int,
+    learner: User,
+    protocol: Protocol,
+    sequence: Sequence,
+    password: str,
+) -> None:
+    """The learner countersigns: from their own account, or on the tutor's tablet right away.
+
+    Either way the learner's own password is asked, so nobody countersigns for them.
+    """
+    _require_current(session, sequence)
+    confirm_secret(learner, password, allow_pin=False)
+    sign_sequence(
+        session,
+        actor_id=learner.id,
+        protocol=protocol,
+        sequence=sequence,
+        role=SignerRole.LEARNER,
+        method=METHOD_PASSWORD if actor_id == learner.id else METHOD_TABLET,
+    )
+
+
+def _require_current(session: Session, sequence: Sequence) -> None:
+    if session.exec(select(Sequence.id).where(Sequence.amends_id == sequence.id)).first():
+        raise ServiceError(_l("Cette version a été corrigée : signez la dernière version."))
+
+
+def data_of(session: Session, sequence: Sequence, *, client_id: str) -> SequenceData:
+    """The entry of an existing sequence, to prefill its correction (with a new client id)."""
+    content = signatures.sequence_content(session, sequence)
+    return SequenceData(
+        client_id=client_id,
+        occurred_at=sequence.occurred_at,
+        duration_minutes=sequence.duration_minutes,
+        autonomy=sequence.autonomy,
+        competence_ids=list(content["competences"]),
+        situation_ids=list(content["situations"]),
+        levels=dict(content["levels"]),
+        **{name: getattr(sequence, name) for name in TEXT_FIELDS},
+    )

@@ -1,0 +1,138 @@
+"""The tutor's tablet: "Mes apprenant·es", a learner's page, logging situations and reflections.
+
+Entries are saved once per client id: a double tap, a resubmission or a resend by offline.js
+after a dropped connection all land on the same row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from afest import policy
+from afest.db import get_session
+from afest.forms_tablet import ReflectionForm, SituationForm
+from afest.loaders import load_protocol_or_404
+from afest.models import Role, SequenceKind, utcnow
+from afest.services import ServiceError, sequences, tablet_view
+from afest.web import render
+
+bp = Blueprint("tablet", __name__, url_prefix="/tablette")
+
+SITUATION_MINUTES = 60
+REFLECTION_MINUTES = 30
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def today() -> date:
+    return utcnow().astimezone(tz()).date()
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Mes apprenant·es: next planned sequence, last sequence and what is owed, per learner."""
+    if not current_user.has(Role.TUTOR):
+        abort(403)
+    lines = tablet_view.tutor_learners(get_session(), current_user.id, today=today())
+    return render("tablet/index.html", partial="tablet/_learners.html", lines=lines)
+
+
+@bp.get("/protocoles/<public_id>")
+@login_required
+def learner(public_id: str):
+    """One learner on the tablet: buttons to log, what is owed, current levels, recent entries."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_use_tablet)
+    db = get_session()
+    return render(
+        "tablet/learner.html",
+        protocol=protocol,
+        can_log=policy.can_log_sequence(current_user, protocol),
+        blocks=tablet_view.scope_by_block(db, protocol.id),
+        levels=tablet_view.current_levels(db, protocol.id),
+        recent=tablet_view.recent_sequences(db, protocol.id),
+        open_ids=tablet_view.situations(db, protocol.id)[1],
+    )
+
+
+def _save(form, protocol, kind: SequenceKind, data_of):
+    """Validate and log; on a rule violation put the message beside its field (422)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        sequence, _created = sequences.log_sequence(
+            get_session(),
+            actor_id=current_user.id,
+            protocol=protocol,
+            kind=kind,
+            data=data_of(),
+            tz=tz(),
+        )
+    except ServiceError as exc:
+        target = getattr(form, exc.field, None) if exc.field else None
+        (target.errors if target is not None else form.form_errors).append(exc.message)
+        return None
+    return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
+
+
+@bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
+@login_required
+def situation(public_id: str):
+    """Log a work situation: competences as large toggles grouped by block, defaults to now."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    form = SituationForm()
+    form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
+    done = _save(form, protocol, SequenceKind.SITUATION, lambda: form.to_data(tz()))
+    if done is not None:
+        return done
+    blocks = tablet_view.scope_by_block(get_session(), protocol.id)
+    return render(
+        "tablet/situation.html",
+        protocol=protocol,
+        form=form,
+        blocks=blocks,
+        status=422 if form.is_submitted() else 200,
+    )
+
+
+@bp.route("/protocoles/<public_id>/reflexion", methods=["GET", "POST"])
+@login_required
+def reflection(public_id: str):
+    """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    db = get_session()
+    form = ReflectionForm()
+    form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
+    situations, open_ids = tablet_view.situations(db, protocol.id)
+    if not form.is_submitted():
+        form.situation_ids.data = sorted(open_ids)
+    try:
+        levels = form.levels_from(request.form) if form.is_submitted() else {}
+    except ValueError:
+        levels = {}
+        form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
+    done = (
+        None
+        if form.form_errors
+        else _save(form, protocol, SequenceKind.REFLECTION, lambda: form.to_data(tz(), levels))
+    )
+    if done is not None:
+        return done
+    return render(
+        "tablet/reflection.html",
+        protocol=protocol,
+        form=form,
+        situations=situations,
+        open_ids=open_ids,
+        blocks=tablet_view.scope_by_block(db, protocol.id),
+        scale=tablet_view.level_scale(db, protocol.referential_id),
+        chosen=levels,
+        status=422 if form.is_submitted() else 200,
+    )
