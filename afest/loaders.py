@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from afest import policy
 from afest.db import get_session
-from afest.models import Protocol, ProtocolTutor, User
+from afest.models import Protocol, ProtocolTutor, Sequence, User, VaePathway
 
 
 def load_protocol_or_404(
@@ -51,3 +51,56 @@ def load_user_or_404(public_id: str, *, require: Callable[..., bool]) -> User:
     if not require(current_user, user):
         abort(403)
     return user
+
+
+def load_pathway_or_404(
+    public_id: str, *, require: Callable[..., bool] = policy.can_view_vae
+) -> VaePathway:
+    pathway = (
+        get_session()
+        .exec(
+            select(VaePathway).where(
+                VaePathway.public_id == public_id, policy.vae_visible(current_user)
+            )
+        )
+        .first()
+    )
+    if pathway is None:
+        abort(404)
+    if not require(current_user, pathway):
+        abort(403)
+    return pathway
+
+
+def load_learner_or_404(public_id: str) -> User:
+    """A learner whose own record is being read: anyone else's answers 404."""
+    user = get_session().exec(select(User).where(User.public_id == public_id)).first()
+    if user is None or not policy.can_view_learner_record(current_user, user):
+        abort(404)
+    return user
+
+
+def load_sequence_or_404(
+    public_id: str, *, require: Callable[..., bool] = policy.can_view_protocol
+) -> tuple[Sequence, Protocol]:
+    """A sequence and its protocol, found only through a protocol the actor may read."""
+    row = (
+        get_session()
+        .exec(
+            select(Sequence, Protocol)
+            .join(Protocol, Protocol.id == Sequence.protocol_id)
+            .where(Sequence.public_id == public_id, policy.protocol_visible(current_user))
+            .options(
+                selectinload(Protocol.learner),
+                selectinload(Protocol.referential),
+                selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+            )
+        )
+        .first()
+    )
+    if row is None:
+        abort(404)
+    sequence, protocol = row
+    if not require(current_user, protocol):
+        abort(403)
+    return sequence, protocol

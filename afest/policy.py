@@ -20,6 +20,7 @@ from afest.models import (
     ProtocolTutor,
     Role,
     User,
+    VaePathway,
 )
 
 
@@ -83,6 +84,21 @@ def structure_visible(actor: ActorLike) -> ColumnElement[bool]:
     return and_(Organisation.kind == "structure", or_(*clauses)) if clauses else false()
 
 
+def vae_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """VAE pathways the actor may read: own (learner), accompanied or in a followed cohort
+    (consultant), of a managed structure (manager). Nobody else: tutors, OPCO and
+    administrators do not read VAE files."""
+    clauses = []
+    if actor.has(Role.LEARNER):
+        clauses.append(VaePathway.learner_id == actor.id)
+    if actor.has(Role.CONSULTANT):
+        clauses.append(VaePathway.consultant_id == actor.id)
+        clauses.append(VaePathway.cohort_id.in_(_followed_cohorts(actor)))
+    if actor.has(Role.MANAGER):
+        clauses.append(VaePathway.structure_id.in_(actor.orgs(Role.MANAGER)))
+    return or_(*clauses) if clauses else false()
+
+
 # --- permissions on a visible object ------------------------------------------------------
 
 
@@ -114,9 +130,60 @@ def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
     return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS
 
 
+def can_use_tablet(actor: ActorLike, protocol: Protocol) -> bool:
+    """The tutor's tablet page of a learner: only their designated tutor(s)."""
+    return is_designated_tutor(actor, protocol)
+
+
+def can_sign_sequence(actor: ActorLike, protocol: Protocol) -> bool:
+    """The designated tutor signs (and corrects) sequences while the protocol is in progress."""
+    return can_log_sequence(actor, protocol)
+
+
+def can_countersign_sequence(actor: ActorLike, protocol: Protocol) -> bool:
+    """The learner countersigns from their own account, or on their tutor's tablet."""
+    return protocol.learner_id == actor.id or is_designated_tutor(actor, protocol)
+
+
+def can_export_proof_pack(actor: ActorLike, protocol: Protocol) -> bool:
+    """The structure's manager, and the OPCO funding the protocol, download its proof pack."""
+    return manages(actor, protocol.structure_id) or (
+        actor.has(Role.OPCO) and protocol.funder_id in actor.orgs(Role.OPCO)
+    )
+
+
+def can_view_compliance(actor: ActorLike, protocol: Protocol) -> bool:
+    """The checklist of the four conditions is for the manager and the designated tutors."""
+    return manages(actor, protocol.structure_id) or is_designated_tutor(actor, protocol)
+
+
 def can_manage_accounts(actor: ActorLike) -> bool:
     return actor.has(Role.ADMIN)
 
 
 def can_deactivate(actor: ActorLike, user: User) -> bool:
     return can_manage_accounts(actor) and user.id != actor.id
+
+
+def can_view_vae(actor: ActorLike, pathway: VaePathway) -> bool:
+    """Anything that passed vae_visible."""
+    return True
+
+
+def can_record_vae_milestone(actor: ActorLike, pathway: VaePathway) -> bool:
+    """The consultant who accompanies the learner, or a manager of the structure."""
+    return (actor.has(Role.CONSULTANT) and pathway.consultant_id == actor.id) or manages(
+        actor, pathway.structure_id
+    )
+
+
+def can_edit_feasibility(actor: ActorLike, pathway: VaePathway) -> bool:
+    """The learner writes their own self-assessment; those who record milestones help."""
+    return (actor.has(Role.LEARNER) and pathway.learner_id == actor.id) or can_record_vae_milestone(
+        actor, pathway
+    )
+
+
+def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
+    """A learner's own progress and personal data export: the learner alone."""
+    return actor.has(Role.LEARNER) and learner.id == actor.id

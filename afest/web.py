@@ -161,6 +161,9 @@ def configure_errors(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from afest.blueprints import admin, auth, main, protocols, sequences, tablet
+    from afest.blueprints import evaluations, proofpack, referentials
 
     for module in (auth, main, protocols, admin, tablet, sequences):
+        app.register_blueprint(module.bp)
+    for module in (referentials, evaluations, proofpack):
         app.register_blueprint(module.bp)
