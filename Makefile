@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export AFEST_DATABASE_URL ?= sqlite:///instance/afest.sqlite
 
-.PHONY: run test lint install migrate seed translations bench clean
+.PHONY: run test lint install system-deps migrate seed translations i18n bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -17,10 +17,29 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP) translations
+install: system-deps $(STAMP) translations
+
+# WeasyPrint needs Pango (proof pack PDFs); the proof pack tests render pages with poppler.
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libpango-1.0 || ! command -v pdftoppm >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils \
+			|| { apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+				fonts-dejavu-core poppler-utils; }; \
+		else \
+			echo "Install Pango and poppler-utils (Debian: libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)"; \
+		fi; \
+	fi
 
 translations: $(STAMP)
 	@$(BIN)/pybabel compile --use-fuzzy -d afest/translations -D messages --statistics 2>&1 | grep -v "^compiling" || true
+
+# Extract the French source strings and merge them into the English catalogue.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project afest -o afest/translations/messages.pot .
+	$(BIN)/pybabel update -i afest/translations/messages.pot -d afest/translations -l en \
+		--no-wrap --ignore-obsolete
 
 migrate: install
 	$(BIN)/alembic upgrade heads

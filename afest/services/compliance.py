@@ -66,6 +66,14 @@ class State(enum.StrEnum):
     NOT_YET = "not_yet"  # condition 4: a protocol not ended with no evaluation yet
 
 
+STATE_LABELS = {
+    State.MET: _l("Remplie"),
+    State.FAILED: _l("Non remplie"),
+    State.PENDING: _l("En attente"),
+    State.NOT_YET: _l("Pas encore remplie"),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     reflection_max_days: int = 7

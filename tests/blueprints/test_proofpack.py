@@ -1,0 +1,177 @@
+"""The proof pack downloads: a valid PDF whose pages are not blank, a workbook whose figures
+match the database, formula-looking user text escaped, and page codes that verify."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func
+from sqlmodel import select
+
+from afest.models import (
+    Evaluation,
+    Protocol,
+    ProtocolStatus,
+    Sequence,
+    User,
+)
+from afest.services.sequences import not_amended
+
+MANAGER = "direction@azur-aide.demo"
+
+
+def _protocol(session, email: str) -> Protocol:
+    learner = session.exec(select(User).where(User.email == email)).one()
+    return session.exec(select(Protocol).where(Protocol.learner_id == learner.id)).one()
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: run make install")
+    return subprocess.run(
+        [tool, "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_pdf_is_valid_and_every_page_is_rendered_not_blank(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    assert protocol.status == ProtocolStatus.COMPLETED
+    response = login_as(MANAGER).get(f"/protocoles/{protocol.public_id}/preuve.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    pdf = response.data
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: run make install")
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    subprocess.run([tool, "-r", "30", "-gray", str(path), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.pgm"))
+    assert len(pages) >= 3
+    for page in pages:
+        data = page.read_bytes()
+        # PGM: a header of three lines, then one byte per pixel (255 = white).
+        pixels = data.split(b"\n", 3)[3]
+        dark = sum(1 for b in pixels if b < 200)
+        assert dark > 0.002 * len(pixels), f"{page.name} looks blank"
+    text = _pdf_text(pdf, tmp_path)
+    assert "Certificat de réalisation" in text
+    assert "conditions d'une AFEST" in text and "sont remplies" in text
+
+
+def test_pdf_of_an_incomplete_protocol_says_so_on_its_first_page(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant-incomplet@azur-aide.demo")
+    response = login_as(MANAGER).get(f"/protocoles/{protocol.public_id}/preuve.pdf")
+    assert response.status_code == 200
+    first_page = _pdf_text(response.data, tmp_path).split("\f")[0]
+    assert "ne remplit pas" in first_page
+    assert "Analyse de l'activité" in first_page
+    assert "Évaluations des acquis" in first_page
+
+
+def test_every_page_code_verifies_and_a_forged_one_does_not(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    client = login_as(MANAGER)
+    pdf = client.get(f"/protocoles/{protocol.public_id}/preuve.pdf").data
+    pages = _pdf_text(pdf, tmp_path).split("\f")
+    codes = [re.search(r"(\S+\.\d+\.\d+\.[A-Z2-7]{10})", p) for p in pages if p.strip()]
+    assert codes and all(codes)
+    codes = [m.group(1) for m in codes]
+    assert len(set(codes)) == len(codes)  # one code per page
+    for n, code in enumerate(codes, start=1):
+        response = client.get("/verification", query_string={"code": code})
+        assert response.status_code == 200
+        assert f"Page {n} authentique" in response.get_data(as_text=True)
+    forged = codes[0][:-1] + ("A" if codes[0][-1] != "A" else "B")
+    response = client.get("/verification", query_string={"code": forged})
+    assert response.status_code == 404
+    assert "ne correspond à aucun" in response.get_data(as_text=True)
+
+
+def test_a_record_changed_after_signature_is_reported(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    client = login_as(MANAGER)
+    pdf = client.get(f"/protocoles/{protocol.public_id}/preuve.pdf").data
+    code = re.search(r"(\S+\.\d+\.\d+\.[A-Z2-7]{10})", _pdf_text(pdf, tmp_path)).group(1)
+    seq = session.exec(select(Sequence).where(Sequence.protocol_id == protocol.id)).first()
+    seq.duration_minutes += 60  # tampering behind the application's back
+    session.add(seq)
+    session.commit()
+    body = client.get("/verification", query_string={"code": code}).get_data(as_text=True)
+    assert "ont changé depuis leur signature" in body
+    assert seq.public_id in body
+
+
+def test_xlsx_opens_and_its_figures_match_the_database(session, login_as):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    response = login_as(MANAGER).get(f"/protocoles/{protocol.public_id}/preuve.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    facts = {row[0]: row[1] for row in book["Protocole"].iter_rows(values_only=True)}
+    minutes, count = session.exec(
+        select(func.sum(Sequence.duration_minutes), func.count(Sequence.id)).where(
+            Sequence.protocol_id == protocol.id, not_amended()
+        )
+    ).one()
+    evaluations = session.exec(
+        select(func.count(Evaluation.id)).where(Evaluation.protocol_id == protocol.id)
+    ).one()
+    assert facts["Minutes réalisées"] == minutes
+    assert facts["Séquences"] == count
+    assert facts["Évaluations"] == evaluations
+    assert facts["Minutes prévues"] == protocol.planned_minutes
+    assert facts["Quatre conditions remplies"] == "oui"
+    rows = list(book["Séquences"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == count
+    assert sum(r[4] for r in rows) == minutes
+    assert all(len(r[9]) == 64 for r in rows)  # every sequence signed by the tutor
+
+
+def test_formula_looking_user_text_is_escaped_in_xlsx_and_csv(session, login_as):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    seqs = session.exec(
+        select(Sequence).where(Sequence.protocol_id == protocol.id).order_by(Sequence.id)
+    ).all()
+    for seq, text in zip(seqs, ["=1+1", "+33 6", "-2", "@SUM(A1)"], strict=False):
+        seq.place = text  # a place typed on a tablet
+        session.add(seq)
+    protocol.objective = '=HYPERLINK("http://evil")'
+    session.add(protocol)
+    session.commit()
+    client = login_as(MANAGER)
+    book = load_workbook(
+        io.BytesIO(client.get(f"/protocoles/{protocol.public_id}/preuve.xlsx").data)
+    )
+    places = [r[6] for r in book["Séquences"].iter_rows(min_row=2, values_only=True)]
+    assert {"'=1+1", "'+33 6", "'-2", "'@SUM(A1)"} <= set(places)
+    facts = {row[0]: row[1] for row in book["Protocole"].iter_rows(values_only=True)}
+    assert facts["Objectif"] == '\'=HYPERLINK("http://evil")'
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    response = client.get(f"/protocoles/{protocol.public_id}/sequences.csv")
+    assert response.status_code == 200
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
+    assert {"'=1+1", "'+33 6", "'-2", "'@SUM(A1)"} <= {r[6] for r in rows[1:]}
+
+
+def test_opco_of_the_funder_downloads_and_others_do_not(session, login_as):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    url = f"/protocoles/{protocol.public_id}/preuve.xlsx"
+    assert login_as("conseil@uniformation.demo").get(url).status_code == 200
+    assert login_as("tuteur@azur-aide.demo").get(url).status_code in (403, 404)
+    assert login_as("apprenant@azur-aide.demo").get(url).status_code == 403
+    assert login_as("conseil@opco-sante.demo").get(url).status_code == 404
