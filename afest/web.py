@@ -167,3 +167,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (referentials, evaluations, proofpack):
         app.register_blueprint(module.bp)
+    from afest.blueprints import learner, vae
+
+    for module in (learner, vae):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,71 @@
+"""Mon parcours: a learner's progress, what comes next, and the export of their data."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from afest.db import get_session
+from afest.loaders import load_learner_or_404
+from afest.models import Role, VaePathway, utcnow
+from afest.services import export, progress
+from afest.services.audit import canonical_json
+from afest.web import render
+
+bp = Blueprint("learner", __name__, url_prefix="/parcours")
+
+
+def endpoint_or(name: str, fallback: str) -> str:
+    """`name` when the route exists in this app, else `fallback` (areas built in parallel)."""
+    return name if name in current_app.view_functions else fallback
+
+
+@bp.get("/")
+@login_required
+def me():
+    """The nav entry: the signed-in learner's own progress."""
+    if not current_user.has(Role.LEARNER):
+        abort(403)
+    return redirect(url_for(".progress_page", public_id=current_user.user.public_id))
+
+
+@bp.get("/<public_id>", endpoint="progress_page")
+@login_required
+def progress_page(public_id: str):
+    """Progress per block and competence, the sequences, what comes next, what to sign."""
+    learner = load_learner_or_404(public_id)
+    db = get_session()
+    view = progress.progress(db, learner, today=utcnow().date())
+    pathways = list(db.exec(select(VaePathway).where(VaePathway.learner_id == learner.id)))
+    return render(
+        "learner/progress.html",
+        view=view,
+        pathways=pathways,
+        countersign_endpoint=endpoint_or("sequences.countersign", "protocols.show"),
+    )
+
+
+@bp.get("/<public_id>/donnees")
+@login_required
+def export_page(public_id: str):
+    """Everything held about the learner, as a page they can read and print."""
+    learner = load_learner_or_404(public_id)
+    data = export.learner_data(get_session(), learner)
+    return render("learner/export.html", data=data, LABELS=export.KEY_LABELS)
+
+
+@bp.get("/<public_id>/donnees.json")
+@login_required
+def export_json(public_id: str):
+    """Everything held about the learner, as a JSON file (right of access)."""
+    learner = load_learner_or_404(public_id)
+    data = export.learner_data(get_session(), learner)
+    body = json.dumps(json.loads(canonical_json(data)), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="mes-donnees-afest.json"'},
+    )

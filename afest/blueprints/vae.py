@@ -1,0 +1,200 @@
+"""VAE pathways: the timeline the learner follows, the milestones their consultant or manager
+record, the feasibility self-assessment, and the draft dossier de validation built from the
+signed AFEST sequences."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from afest import policy
+from afest.db import get_session
+from afest.forms_vae import feasibility_form, milestone_form
+from afest.loaders import load_pathway_or_404
+from afest.models import Organisation, Referential, Role, SelfAssessment, User, VaePathway
+from afest.services import ServiceError, dossier, vae
+from afest.web import render
+
+bp = Blueprint("vae", __name__, url_prefix="/vae")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+LABELS = {
+    "STATE_LABELS": vae.STATE_LABELS,
+    "JURY_LABELS": vae.JURY_LABELS,
+    "OUTCOME_LABELS": vae.OUTCOME_LABELS,
+    "ANSWER_LABELS": vae.ANSWER_LABELS,
+}
+
+
+def _people(pathway: VaePathway) -> dict:
+    db = get_session()
+    return {
+        "learner": db.get(User, pathway.learner_id),
+        "consultant": db.get(User, pathway.consultant_id) if pathway.consultant_id else None,
+        "structure": db.get(Organisation, pathway.structure_id),
+        "referential": db.get(Referential, pathway.referential_id),
+    }
+
+
+def _show(pathway: VaePathway, form=None, status: int = 200):
+    db = get_session()
+    blocks = vae.blocks_of(db, pathway.referential_id)
+    can_record = policy.can_record_vae_milestone(current_user, pathway)
+    if can_record and form is None and vae.next_states(pathway):
+        form = milestone_form(vae.next_states(pathway), blocks, formdata=None)
+    return render(
+        "vae/show.html",
+        pathway=pathway,
+        timeline=vae.timeline(db, pathway.id),
+        road=vae.road_ahead(pathway),
+        blocks=blocks,
+        results=vae.block_results(db, pathway.id),
+        form=form if can_record else None,
+        can_edit_feasibility=policy.can_edit_feasibility(current_user, pathway),
+        status=status,
+        **_people(pathway),
+        **LABELS,
+    )
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The pathways in the actor's scope: their own, accompanied, followed, of their structure."""
+    if not current_user.has(Role.LEARNER, Role.CONSULTANT, Role.MANAGER):
+        abort(403)
+    rows = get_session().exec(
+        select(VaePathway, User.full_name, Organisation.name)
+        .join(User, User.id == VaePathway.learner_id)
+        .join(Organisation, Organisation.id == VaePathway.structure_id)
+        .where(policy.vae_visible(current_user))
+        .order_by(Organisation.name, User.full_name)
+    )
+    return render("vae/index.html", rows=list(rows), **LABELS)
+
+
+@bp.get("/<public_id>")
+@login_required
+def show(public_id: str):
+    """The timeline of milestones, what comes next, and the jury's results per block."""
+    return _show(load_pathway_or_404(public_id))
+
+
+@bp.post("/<public_id>/etapes")
+@login_required
+def record(public_id: str):
+    """Record the next milestone; out-of-order steps are refused with the reason beside them."""
+    pathway = load_pathway_or_404(public_id, require=policy.can_record_vae_milestone)
+    db = get_session()
+    form = milestone_form(vae.next_states(pathway), vae.blocks_of(db, pathway.referential_id))
+    if form.validate_on_submit():
+        try:
+            vae.record_milestone(
+                db,
+                actor_id=current_user.id,
+                pathway=pathway,
+                state=form.state.data,
+                occurred_on=form.occurred_on.data,
+                note=form.note.data or "",
+                reason=form.reason.data or "",
+                jury_date=form.jury_date.data,
+                jury_place=form.jury_place.data or "",
+                jury_result=form.jury_result.data or None,
+                block_outcomes=form.outcomes(),
+            )
+        except ServiceError as exc:
+            target = {"block_outcomes": "jury_result", "reason": "reason"}.get(exc.field, exc.field)
+            getattr(form, target or "state", form.state).errors.append(exc.message)
+        else:
+            flash(_l("Étape enregistrée."), "success")
+            return redirect(url_for(".show", public_id=public_id))
+    return _show(pathway, form=form, status=422)
+
+
+def _feasibility(pathway: VaePathway, form=None, status: int = 200, prefilled: bool = False):
+    db = get_session()
+    groups = vae.competences_by_block(db, pathway.referential_id)
+    ids = [c.id for _b, comps in groups for c in comps]
+    if form is None:
+        answers = {k: a.answer.value for k, a in vae.feasibility_answers(db, pathway.id).items()}
+        if prefilled:
+            answers = {k: v.value for k, v in vae.prefill_from_afest(db, pathway).items()}
+        form = feasibility_form(ids, formdata=None, data={f"c_{k}": v for k, v in answers.items()})
+    return render(
+        "vae/feasibility.html",
+        pathway=pathway,
+        groups=groups,
+        form=form,
+        editable=policy.can_edit_feasibility(current_user, pathway)
+        and pathway.state in vae.FEASIBILITY_OPEN,
+        prefilled=prefilled,
+        status=status,
+        **_people(pathway),
+        **LABELS,
+    )
+
+
+@bp.get("/<public_id>/faisabilite")
+@login_required
+def feasibility(public_id: str):
+    """The self-assessment per competence; `?depuis=afest` proposes answers from AFEST levels."""
+    pathway = load_pathway_or_404(public_id)
+    return _feasibility(pathway, prefilled=request.args.get("depuis") == "afest")
+
+
+@bp.post("/<public_id>/faisabilite")
+@login_required
+def save_feasibility(public_id: str):
+    """Save the self-assessment (yes / partly / no per competence)."""
+    pathway = load_pathway_or_404(public_id, require=policy.can_edit_feasibility)
+    groups = vae.competences_by_block(get_session(), pathway.referential_id)
+    form = feasibility_form([c.id for _b, comps in groups for c in comps])
+    if form.validate_on_submit():
+        answers = {
+            int(f.name.removeprefix("c_")): SelfAssessment(f.data) if f.data else None
+            for f in form
+            if f.name.startswith("c_")
+        }
+        try:
+            vae.save_feasibility(
+                get_session(), actor_id=current_user.id, pathway=pathway, answers=answers
+            )
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_l("Auto-évaluation enregistrée."), "success")
+            return redirect(url_for(".feasibility", public_id=public_id))
+    return _feasibility(pathway, form=form, status=422)
+
+
+def _dossier(public_id: str) -> dossier.Dossier:
+    pathway = load_pathway_or_404(public_id)
+    block = dossier.block_of(get_session(), pathway, request.args.get("bloc"))
+    if block is None:
+        abort(404)
+    return dossier.dossier(get_session(), pathway, block)
+
+
+@bp.get("/<public_id>/dossier")
+@login_required
+def dossier_page(public_id: str):
+    """The draft dossier de validation for one block, from signed sequences only."""
+    draft = _dossier(public_id)
+    blocks = vae.blocks_of(get_session(), draft.pathway.referential_id)
+    return render("vae/dossier.html", draft=draft, blocks=blocks, sections=dossier.sections)
+
+
+@bp.get("/<public_id>/dossier.docx")
+@login_required
+def dossier_docx(public_id: str):
+    """The same draft as a Word document the learner can edit."""
+    draft = _dossier(public_id)
+    name = re.sub(r"[^A-Za-z0-9_-]", "", draft.block.code)
+    return Response(
+        dossier.to_docx(draft),
+        mimetype=DOCX,
+        headers={"Content-Disposition": f'attachment; filename="dossier-validation-{name}.docx"'},
+    )
