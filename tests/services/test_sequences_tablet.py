@@ -1,0 +1,220 @@
+"""Sequences on the tablet: idempotent saves, signatures with re-authentication, amendments,
+tamper detection, and the tutor's "Mes apprenant·es" counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from afest.models import (
+    Autonomy,
+    Level,
+    Sequence,
+    SequenceKind,
+    SignedKind,
+    SignerRole,
+    utcnow,
+)
+from afest.services import ServiceError, sequences, signatures, tablet_view
+from afest.services.protocols import targeted_competence_ids
+
+TZ = ZoneInfo("Europe/Paris")
+PASSWORD = "afest-demo-2026"
+
+
+def situation_data(session, protocol, client_id="c-1", **over):
+    comps = sorted(targeted_competence_ids(session, protocol.id))
+    values = {
+        "client_id": client_id,
+        "occurred_at": utcnow() - timedelta(days=2),
+        "duration_minutes": 90,
+        "autonomy": Autonomy.ACCOMPANIED,
+        "intent": "Aide à la toilette",
+        "observations": "Bonne communication",
+        "competence_ids": comps[:2],
+    }
+    values.update(over)
+    return sequences.SequenceData(**values)
+
+
+def log(session, protocol, people, kind=SequenceKind.SITUATION, data=None):
+    return sequences.log_sequence(
+        session,
+        actor_id=people["tutor"].id,
+        protocol=protocol,
+        kind=kind,
+        data=data or situation_data(session, protocol),
+        tz=TZ,
+    )
+
+
+def count(session, protocol) -> int:
+    return session.exec(
+        select(func.count()).select_from(Sequence).where(Sequence.protocol_id == protocol.id)
+    ).one()
+
+
+def test_same_client_id_saves_one_row(session, make_protocol):
+    protocol, people = make_protocol()
+    first, created = log(session, protocol, people)
+    again, created_again = log(session, protocol, people)
+    assert created and not created_again
+    assert again.id == first.id
+    assert count(session, protocol) == 1
+
+
+def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, make_protocol):
+    protocol, people = make_protocol()
+    sequence, _ = log(session, protocol, people)
+    with pytest.raises(ServiceError) as bad:
+        sequences.sign_as_tutor(
+            session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="0000"
+        )
+    assert bad.value.field == "secret"
+    sequences.sign_as_tutor(
+        session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
+    )
+    with pytest.raises(ServiceError):  # the learner's PIN is never enough: password only
+        sequences.countersign(
+            session,
+            actor_id=people["tutor"].id,
+            learner=people["learner"],
+            protocol=protocol,
+            sequence=sequence,
+            password="1357",
+        )
+    sequences.countersign(
+        session,
+        actor_id=people["tutor"].id,
+        learner=people["learner"],
+        protocol=protocol,
+        sequence=sequence,
+        password=PASSWORD,
+    )
+    sigs = signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id)
+    assert [(s.signer_role, s.method) for s in sigs] == [
+        (SignerRole.TUTOR, "pin"),
+        (SignerRole.LEARNER, "password-tablet"),
+    ]
+    assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, sequence))
+
+
+def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
+    session, make_protocol
+):
+    protocol, people = make_protocol()
+    original, _ = log(session, protocol, people)
+    sequences.sign_as_tutor(
+        session, tutor=people["tutor"], protocol=protocol, sequence=original, secret="1357"
+    )
+    before = signatures.content_hash(session, SignedKind.SEQUENCE, original)
+
+    # Resubmitting the same entry with other content does not overwrite the signed row.
+    altered = situation_data(session, protocol, observations="Réécrit après signature")
+    same, created = log(session, protocol, people, data=altered)
+    assert not created and same.id == original.id
+    session.refresh(original)
+    assert original.observations == "Bonne communication"
+
+    with pytest.raises(ServiceError) as no_reason:
+        sequences.amend_sequence(
+            session,
+            actor_id=people["tutor"].id,
+            protocol=protocol,
+            original=original,
+            data=situation_data(session, protocol, client_id="c-2"),
+            reason="  ",
+            tz=TZ,
+        )
+    assert no_reason.value.field == "reason"
+    amendment = sequences.amend_sequence(
+        session,
+        actor_id=people["tutor"].id,
+        protocol=protocol,
+        original=original,
+        data=situation_data(session, protocol, client_id="c-2", observations="Corrigé"),
+        reason="Erreur de saisie",
+        tz=TZ,
+    )
+    assert amendment.amends_id == original.id
+    assert amendment.amendment_reason == "Erreur de saisie"
+    assert amendment.created_by_id == people["tutor"].id
+    session.refresh(original)
+    assert original.observations == "Bonne communication"
+    assert signatures.content_hash(session, SignedKind.SEQUENCE, original) == before
+    assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, original))
+    # The superseded version can be neither signed again nor corrected twice.
+    with pytest.raises(ServiceError):
+        sequences.countersign(
+            session,
+            actor_id=people["learner"].id,
+            learner=people["learner"],
+            protocol=protocol,
+            sequence=original,
+            password=PASSWORD,
+        )
+    with pytest.raises(ServiceError):
+        sequences.amend_sequence(
+            session,
+            actor_id=people["tutor"].id,
+            protocol=protocol,
+            original=original,
+            data=situation_data(session, protocol, client_id="c-3"),
+            reason="Encore",
+            tz=TZ,
+        )
+
+
+def test_tampering_with_a_signed_row_is_detected(session, make_protocol):
+    protocol, people = make_protocol()
+    sequence, _ = log(session, protocol, people)
+    sequences.sign_as_tutor(
+        session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
+    )
+    assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, sequence))
+    session.execute(
+        text("UPDATE sequence SET duration_minutes = 600 WHERE id = :id"), {"id": sequence.id}
+    )
+    session.expire_all()
+    sequence = session.get(Sequence, sequence.id)
+    checks = signatures.verify(session, SignedKind.SEQUENCE, sequence)
+    assert checks and not any(v.intact for v in checks)
+
+
+def test_learners_overview_counts_what_is_owed(session, make_protocol):
+    protocol, people = make_protocol()
+    situation, _ = log(session, protocol, people)
+    lines = tablet_view.tutor_learners(session, people["tutor"].id, today=utcnow().date())
+    assert [line.protocol.id for line in lines] == [protocol.id]
+    line = lines[0]
+    assert (line.owed.unanalysed, line.owed.unsigned, line.owed.awaiting_learner) == (1, 1, 0)
+    assert line.last_sequence.id == situation.id
+    assert line.next_planned is None  # the factory's protocol has no plan
+
+    sequences.sign_as_tutor(
+        session, tutor=people["tutor"], protocol=protocol, sequence=situation, secret="1357"
+    )
+    level = session.exec(
+        select(Level).where(Level.referential_id == protocol.referential_id).order_by(Level.rank)
+    ).first()
+    comp = situation_data(session, protocol).competence_ids[0]
+    log(
+        session,
+        protocol,
+        people,
+        kind=SequenceKind.REFLECTION,
+        data=sequences.SequenceData(
+            client_id="r-1",
+            occurred_at=utcnow() - timedelta(days=1),
+            duration_minutes=45,
+            situation_ids=[situation.id],
+            levels={comp: level.id},
+        ),
+    )
+    line = tablet_view.tutor_learners(session, people["tutor"].id, today=utcnow().date())[0]
+    assert (line.owed.unanalysed, line.owed.unsigned, line.owed.awaiting_learner) == (0, 1, 1)
+    assert tablet_view.current_levels(session, protocol.id)[comp].id == level.id
