@@ -129,6 +129,50 @@ def import_referential(path: Path) -> None:
         click.echo(f"Imported {ref.code} — {ref.title}.")
 
 
+@group.command("verify")
+def verify() -> None:
+    """Check the audit hash chains and every signature; report rows changed outside afest."""
+    from afest.services.integrity import verify_all
+
+    with database(current_app).session() as session:
+        findings = verify_all(session)
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        raise click.ClickException(f"{len(findings)} problem(s) found")
+    click.echo("Audit chains and signatures: all intact.")
+
+
+@group.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a consistent backup of the database to TARGET (the app may keep running)."""
+    from afest.services.backup import BackupError, backup
+
+    try:
+        backup(current_app.config["DATABASE_URL"], target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backup written to {target}.")
+
+
+@group.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the current data is replaced.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the whole database by the backup SOURCE (stop the app first)."""
+    from afest.services.backup import BackupError, restore
+
+    if not yes:
+        raise click.UsageError("restoring replaces every record: add --yes to confirm")
+    database(current_app).engine.dispose()
+    try:
+        restore(current_app.config["DATABASE_URL"], source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Database restored from {source}.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(group)
 

@@ -1,0 +1,44 @@
+"""The interface is French by default; every French string has its English translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from afest.models import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+METHODS = [("afest/**.py", "python"), ("afest/templates/**.html", "jinja2")]
+
+
+def source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(ROOT), method_map=METHODS, keywords=KEYWORDS,
+        options_map={"afest/templates/**.html": {"extensions": "jinja2.ext.do"}},
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_string_has_an_english_translation():
+    with open(ROOT / "afest/translations/en/LC_MESSAGES/messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    missing = sorted(source_messages() - translated)
+    assert not missing, f"{len(missing)} strings without English (run `make i18n`): {missing[:10]}"
+
+
+def test_french_by_default_and_english_on_request(login_as):
+    client = login_as(Role.TUTOR)
+    assert "Mes apprenant·es" in client.get("/").get_data(as_text=True)
+    assert client.post("/langue/en", data={"next": "/"}).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in page and "Log out" in page
+
+
+def test_unknown_language_is_refused(login_as):
+    assert login_as(Role.TUTOR).post("/langue/xx").status_code == 400

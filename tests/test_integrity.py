@@ -1,0 +1,131 @@
+"""`flask afest verify`, `backup` and `restore`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from afest import create_app
+from afest.cli import group
+from afest.db import make_engine
+from afest.models import AuditEntry, Role, Sequence, Signature, User, metadata
+from afest.services import accounts
+from tests.conftest import alembic_config
+
+
+def _verify(app):
+    return app.test_cli_runner().invoke(group, ["verify"], catch_exceptions=False)
+
+
+def test_verify_passes_on_the_demo_data(app, connection):
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    assert "all intact" in result.output
+
+
+def test_verify_reports_a_signed_sequence_changed_in_the_database(app, connection, session):
+    signed = session.exec(
+        select(Sequence)
+        .join(
+            Signature,
+            (Signature.subject_id == Sequence.id) & (Signature.subject_kind == "sequence"),
+        )
+        .limit(1)
+    ).first()
+    connection.execute(
+        sa.text("UPDATE sequence SET learnt = 'réécrit' WHERE id = :id"), {"id": signed.id}
+    )
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"sequence {signed.public_id} changed after it was signed" in result.output
+
+
+def test_verify_reports_an_audit_entry_changed_behind_the_triggers(app, connection, engine_name):
+    entry_id = connection.execute(
+        sa.select(func.max(AuditEntry.id)).where(AuditEntry.protocol_id.is_not(None))
+    ).scalar_one()
+    # Someone with database access removes the protection and edits history.
+    if engine_name == "postgresql":
+        connection.exec_driver_sql("DROP TRIGGER auditentry_append_only ON auditentry")
+    else:
+        connection.exec_driver_sql("DROP TRIGGER auditentry_append_only_update")
+    connection.execute(
+        sa.text("UPDATE auditentry SET action = 'x' WHERE id = :id"), {"id": entry_id}
+    )
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"audit #{entry_id}" in result.output and "content changed" in result.output
+
+
+def _fingerprint(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(sa.select(func.count()).select_from(table)).scalar_one()
+            for name, table in metadata.tables.items()
+        }
+
+
+def test_backup_then_restore_round_trip(fresh_database_url, tmp_path):
+    url = fresh_database_url()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "heads")
+    with Session(engine) as session:
+        accounts.create_user(
+            session,
+            actor_id=None,
+            email="kept@example.org",
+            full_name="Kept",
+            password="un-secret-solide",
+            roles=[(Role.ADMIN, None)],
+        )
+        session.commit()
+    before = _fingerprint(engine)
+    engine.dispose()
+
+    app = create_app({"DATABASE_URL": url, "ENV": "testing"})
+    runner = app.test_cli_runner()
+    target = tmp_path / "afest.backup"
+    result = runner.invoke(group, ["backup", str(target)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0
+
+    engine = make_engine(url)
+    with Session(engine) as session:  # a change made after the backup
+        accounts.create_user(
+            session,
+            actor_id=None,
+            email="lost@example.org",
+            full_name="Lost",
+            password="un-secret-solide",
+            roles=[(Role.ADMIN, None)],
+        )
+        session.commit()
+    engine.dispose()
+
+    refused = runner.invoke(group, ["restore", str(target)], catch_exceptions=False)
+    assert refused.exit_code == 2 and "--yes" in refused.output
+    result = runner.invoke(group, ["restore", str(target), "--yes"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+    engine = make_engine(url)
+    try:
+        assert _fingerprint(engine) == before
+        with Session(engine) as session:
+            emails = set(session.exec(select(User.email)))
+        assert "kept@example.org" in emails and "lost@example.org" not in emails
+    finally:
+        engine.dispose()
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path, engine_name):
+    junk = tmp_path / "junk.backup"
+    junk.write_text("not a backup at all")
+    fresh = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "ENV": "testing"})
+    result = fresh.test_cli_runner().invoke(
+        group, ["restore", str(junk), "--yes"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
