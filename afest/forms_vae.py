@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from afest.forms import strip
@@ -39,7 +40,10 @@ class MilestoneForm(FlaskForm):
     )
     jury_result = SelectField(
         _l("Résultat du jury"),
-        choices=[("", "—"), *((r.value, JURY_LABELS[r]) for r in JuryResult)],
+        choices=[
+            SelectChoice("", "—"),
+            *(SelectChoice(r.value, JURY_LABELS[r]) for r in JuryResult),
+        ],
         validators=[Optional()],
     )
 
@@ -62,7 +66,10 @@ def milestone_form(
     class Form(MilestoneForm):
         pass
 
-    choices = [("", "—"), *((o.value, OUTCOME_LABELS[o]) for o in BlockOutcome)]
+    choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(o.value, OUTCOME_LABELS[o]) for o in BlockOutcome),
+    ]
     for block in blocks:
         setattr(
             Form,
@@ -70,7 +77,7 @@ def milestone_form(
             SelectField(f"{block.code} — {block.title}", choices=choices, validators=[Optional()]),
         )
     form = Form(**kwargs)
-    form.state.choices = [(s.value, STATE_LABELS[s]) for s in states]
+    form.state.choices = [SelectChoice(s.value, STATE_LABELS[s]) for s in states]
     return form
 
 
@@ -80,7 +87,7 @@ def feasibility_form(competence_ids: Iterable[int], **kwargs) -> FlaskForm:
     class Form(FlaskForm):
         pass
 
-    choices = [(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]
+    choices = [SelectChoice(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]
     for competence_id in competence_ids:
         setattr(
             Form,
