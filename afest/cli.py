@@ -173,6 +173,34 @@ def restore_command(source: Path, yes: bool) -> None:
     click.echo(f"Database restored from {source}.")
 
 
+@group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def purge_command(dry_run: bool) -> None:
+    """Delete or anonymise what is past its retention period (see config RETENTION_*)."""
+    from afest.models import utcnow
+    from afest.services import retention
+
+    with _session() as session:
+        if dry_run:
+            todo = retention.plan(session, settings=current_app.config, now=utcnow())
+        else:
+            todo = retention.purge(session, settings=current_app.config, now=utcnow())
+            session.commit()
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb}: " + ", ".join(f"{v} {k}" for k, v in todo.summary().items()) + ".")
+
+
+@group.command("rebuild-rollups")
+def rebuild_rollups() -> None:
+    """Recompute the dashboard rollups from the source tables (one transaction)."""
+    from afest.services import rollups
+
+    with _session() as session:
+        counts = rollups.rebuild(session)
+        session.commit()
+    click.echo("Rollups rebuilt: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(group)
 

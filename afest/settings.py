@@ -95,6 +95,9 @@ SCHEMA = {
     "REFLECTION_MAX_DAYS": _positive_int,
     "CYCLE_MIN_MINUTES": _positive_int,
     "SMALL_CELL_K": _positive_int,
+    "RETENTION_SESSION_DAYS": _positive_int,
+    "RETENTION_PROOF_YEARS": _positive_int,
+    "RETENTION_ACCOUNT_YEARS": _positive_int,
     "DEFAULT_LOCALE": _choice(LOCALES),
     "TIMEZONE": _text,
 }

@@ -22,6 +22,8 @@ from .enums import (
 from .org import Cohort, CohortConsultant, CohortStructure, Organisation
 from .protocol import PlannedSequence, Protocol, ProtocolCompetence, ProtocolTutor
 from .referential import Competence, CompetenceBlock, Criterion, Level, Referential
+from .retention import PurgeWindow
+from .rollup import ROLLUP_TABLES
 from .sequence import ReflectionSituation, Sequence, SequenceCompetence
 from .signature import AuditEntry, Signature
 from .vae import FeasibilityAnswer, VaeBlockResult, VaeMilestone, VaePathway
@@ -49,11 +51,13 @@ __all__ = [
     "Organisation",
     "PlannedSequence",
     "Protocol",
+    "PurgeWindow",
     "ProtocolCompetence",
     "ProtocolStatus",
     "ProtocolTutor",
     "Referential",
     "ReferentialKind",
+    "ROLLUP_TABLES",
     "ReflectionSituation",
     "Role",
     "RoleAssignment",
