@@ -255,3 +255,48 @@ def test_htmx_requests_send_the_csrf_token_in_a_header(strict_app, connection):
 
 def test_authenticate_is_constant_work_for_unknown_users(session):
     assert accounts.authenticate(session, email="nobody@x.fr", password="whatever-x") is None
+
+
+def test_absolute_timeout_ends_even_an_active_session(app, connection, session):
+    client = login(app.test_client(), TUTOR)
+    row = session.exec(select(UserSession).order_by(UserSession.id.desc())).first()
+    from datetime import timedelta
+
+    row.created_at = row.created_at - timedelta(hours=13)  # still seen a moment ago
+    session.add(row)
+    session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_login_limit_is_shared_through_redis_when_configured(app, connection):
+    import redis
+
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    server.flushdb()
+    shared = create_app(
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "ENV": "testing",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "LOGIN_RATE_LIMIT": "2 per minute",
+        }
+    )
+    database(shared).bind = connection
+    try:
+        codes = [
+            shared.test_client()
+            .post("/connexion", data={"email": TUTOR, "password": "faux-faux-1"})
+            .status_code
+            for _ in range(3)
+        ]
+        assert codes == [422, 422, 429]
+        assert server.keys("*"), "the limiter wrote nothing to Redis"
+    finally:
+        server.flushdb()
+        limiter.init_app(app)
