@@ -258,20 +258,32 @@ def _page_css(codes: list[str], label: str) -> str:
     return "\n".join(rules)
 
 
+def _page_bound(pack: Pack) -> int:
+    """A generous upper bound on the number of pages, so that codes are laid out in one pass."""
+    rows = len(pack.view.sequences) + len(pack.view.evaluations) * 4
+    rows += sum(len(b.rows) for b in pack.bilan)
+    return 20 + rows
+
+
 def render_pdf(
     session: Session, pack: Pack, html: str, *, secret: str, base_url: str, label: str
 ) -> bytes:
-    """Lay the HTML out, then print each page's verification code in its bottom margin.
+    """Lay the HTML out with each page's verification code in its bottom margin.
 
-    The codes go in margin boxes, so adding them does not move the content: the page count
-    of the first layout holds for the second.
+    A page's code depends on its number only, not on the page count, so the codes of pages
+    1..bound are given as `@page :nth(n)` rules and the document is laid out once; should it
+    ever run past the bound, it is laid out again with exactly as many codes as pages.
     """
     from weasyprint import CSS, HTML
 
     document = HTML(string=html, base_url=base_url)
-    pages = len(document.render().pages)
-    codes = page_codes(session, pack, secret=secret, pages=pages)
-    return document.write_pdf(stylesheets=[CSS(string=_page_css(codes, label))])
+    bound = _page_bound(pack)
+    codes = page_codes(session, pack, secret=secret, pages=bound)
+    rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
+    if len(rendered.pages) > bound:
+        codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
+        rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
+    return rendered.write_pdf()
 
 
 def rows_sequences(pack: Pack) -> list[list[Any]]:

@@ -1,0 +1,278 @@
+"""Proof pack of one protocol with 60 signed sequences: wall time and peak memory.
+
+Usage: .venv/bin/python bench/bench_proofpack.py [--engines sqlite,postgresql] [--runs 3]
+
+For each engine: a fresh database (SQLite file in a temporary folder; PostgreSQL database
+afest_bench_proofpack_<random> on AFEST_BENCH_PG_URL, default the local server, dropped at the
+end), migrated and seeded with the demo, plus one protocol of 30 situations and 30 reflexive
+sequences, each signed by tutor and learner, two evaluations. Then the pack is built as the
+download views build it (collect + HTML + PDF with page codes; collect + XLSX), `--runs`
+times; the best and worst wall times are printed. Memory: the Python heap peak during one PDF
+build (tracemalloc) and the process's peak resident size (whole process, an upper bound).
+Targets: PDF ≤ 2 s, ≤ 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import secrets
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from flask import render_template  # noqa: E402
+from sqlalchemy.orm import selectinload  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from afest import create_app  # noqa: E402
+from afest.db import database  # noqa: E402
+from afest.models import (  # noqa: E402
+    Autonomy,
+    EvaluationKind,
+    Level,
+    Organisation,
+    Protocol,
+    ProtocolTutor,
+    Referential,
+    Role,
+    SequenceKind,
+    SignerRole,
+    User,
+    utcnow,
+)
+from afest.services import (  # noqa: E402
+    accounts,
+    compliance,
+    evaluations,
+    proofpack,
+    protocols,
+    sequences,
+)
+
+TZ = ZoneInfo("Europe/Paris")
+PG_URL = os.environ.get(
+    "AFEST_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def make_database(engine: str, tmp: Path) -> tuple[str, callable]:
+    if engine == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
+    url = sa.engine.make_url(PG_URL)
+    name = f"afest_bench_proofpack_{secrets.token_hex(3)}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def build_protocol(session, n_sequences: int) -> str:
+    """A protocol in progress with n signed sequences (situation, reflection, ...)."""
+    structure = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
+    manager = session.exec(select(User).where(User.email == "direction@azur-aide.demo")).one()
+    tutor = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
+    learner = accounts.create_user(
+        session,
+        actor_id=None,
+        email="bench-learner@azur-aide.demo",
+        full_name="Apprenant·e Banc d'essai",
+        password="",
+        roles=[(Role.LEARNER, structure.id)],
+        password_hash=accounts.hash_secret("afest-bench-2026"),
+    )
+    ref = session.exec(select(Referential).where(Referential.code == "RNCP35830")).one()
+    comps = [c.id for b in ref.blocks for c in b.competences][:12]
+    levels = session.exec(
+        select(Level).where(Level.referential_id == ref.id).order_by(Level.rank)
+    ).all()
+    start = utcnow().date() - timedelta(days=n_sequences + 10)
+    protocol = protocols.create_protocol(
+        session,
+        actor_id=manager.id,
+        learner=learner,
+        structure=structure,
+        referential_id=ref.id,
+        title="AFEST banc d'essai — 60 séquences",
+        planned_start=start,
+        planned_end=start + timedelta(days=n_sequences + 30),
+        competence_ids=comps,
+        tutor_ids=[tutor.id],
+        activity_analysis="Analyse de l'activité de soin, situations choisies et adaptées.",
+        planned_minutes=n_sequences * 120,
+        designated_at=utcnow() - timedelta(days=n_sequences + 20),
+    )
+    protocols.set_initial_positioning(
+        session, actor_id=manager.id, protocol=protocol, levels=dict.fromkeys(comps, levels[0].id)
+    )
+    protocols.submit_for_signature(session, actor_id=manager.id, protocol=protocol)
+    for role, who in (
+        (SignerRole.STRUCTURE, manager),
+        (SignerRole.TUTOR, tutor),
+        (SignerRole.LEARNER, learner),
+    ):
+        protocols.sign_protocol(
+            session, actor_id=who.id, protocol=protocol, role=role, method="password"
+        )
+    situation = None
+    for i in range(n_sequences):
+        day = start + timedelta(days=1 + i // 2)
+        kind = SequenceKind.SITUATION if i % 2 == 0 else SequenceKind.REFLECTION
+        data = sequences.SequenceData(
+            client_id=f"bench-{i}",
+            occurred_at=utcnow().replace(
+                year=day.year, month=day.month, day=day.day, hour=8 + (i % 2) * 5
+            ),
+            duration_minutes=180 if kind == SequenceKind.SITUATION else 60,
+            place="Chambre 12, unité Les Pins",
+            autonomy=Autonomy.ACCOMPANIED if kind == SequenceKind.SITUATION else None,
+            intent="Réaliser une toilette complète en respectant la pudeur et l'autonomie.",
+            observations="Gestes sûrs, communication à travailler avec la personne.",
+            expected="Toilette complète, transmissions écrites.",
+            achieved="Toilette réalisée, transmission orale seulement.",
+            learnt="Importance de la transmission écrite.",
+            competence_ids=[comps[i % len(comps)]],
+            situation_ids=[situation.id] if kind == SequenceKind.REFLECTION else [],
+            levels={comps[i % len(comps)]: levels[2].id} if kind == SequenceKind.REFLECTION else {},
+        )
+        seq, _ = sequences.log_sequence(
+            session, actor_id=tutor.id, protocol=protocol, kind=kind, tz=TZ, data=data
+        )
+        for role, who in ((SignerRole.TUTOR, tutor), (SignerRole.LEARNER, learner)):
+            sequences.sign_sequence(
+                session, actor_id=who.id, protocol=protocol, sequence=seq, role=role, method="pin"
+            )
+        if kind == SequenceKind.SITUATION:
+            situation = seq
+    for k, kind in enumerate((EvaluationKind.INTERMEDIATE, EvaluationKind.FINAL)):
+        evaluation = evaluations.create_evaluation(
+            session,
+            actor_id=tutor.id,
+            protocol=protocol,
+            client_id=f"bench-eval-{k}",
+            kind=kind,
+            evaluated_on=utcnow().date() - timedelta(days=2 - k),
+            summary="Bilan.",
+            levels=dict.fromkeys(comps, levels[2].id),
+        )
+        for role, who in ((SignerRole.TUTOR, tutor), (SignerRole.LEARNER, learner)):
+            evaluations.sign_evaluation(
+                session,
+                actor_id=who.id,
+                protocol=protocol,
+                evaluation=evaluation,
+                role=role,
+                method="password",
+            )
+    return protocol.public_id
+
+
+def load(session, public_id: str) -> Protocol:
+    return session.exec(
+        select(Protocol)
+        .where(Protocol.public_id == public_id)
+        .options(
+            selectinload(Protocol.learner),
+            selectinload(Protocol.structure),
+            selectinload(Protocol.referential),
+            selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+        )
+    ).one()
+
+
+def build_pdf(app, session, public_id: str) -> tuple[bytes, int]:
+    protocol = load(session, public_id)
+    pack = proofpack.collect(
+        session, protocol, settings=compliance.Settings.from_config(app.config)
+    )
+    html = render_template("proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS)
+    pdf = proofpack.render_pdf(
+        session,
+        pack,
+        html,
+        secret=app.config["SECRET_KEY"],
+        base_url="http://localhost/",
+        label="Code :",
+    )
+    return pdf, len(pack.view.sequences)
+
+
+def build_xlsx(app, session, public_id: str) -> bytes:
+    protocol = load(session, public_id)
+    return proofpack.xlsx_bytes(proofpack.collect(session, protocol))
+
+
+def run(engine: str, runs: int, n_sequences: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url, drop = make_database(engine, Path(tmp))
+        try:
+            app = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True})
+            db = database(app)
+            with db.engine.begin() as conn:
+                config = Config(str(ROOT / "alembic.ini"))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "heads")
+            from afest import demo
+
+            with app.app_context(), db.session(write=True) as session:
+                demo.seed(session)
+                public_id = build_protocol(session, n_sequences)
+                session.commit()
+            pdf_times, xlsx_times = [], []
+            with app.test_request_context("/"), db.session() as session:
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    pdf, count = build_pdf(app, session, public_id)
+                    pdf_times.append(time.perf_counter() - t0)
+                    session.expunge_all()
+                    t0 = time.perf_counter()
+                    xlsx = build_xlsx(app, session, public_id)
+                    xlsx_times.append(time.perf_counter() - t0)
+                    session.expunge_all()
+                tracemalloc.start()
+                build_pdf(app, session, public_id)
+                _, heap_peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+            rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB
+            db.engine.dispose()
+        finally:
+            drop()
+    label = f"{engine}, {count} sequences"
+    print(f"proofpack_pdf_best[{label}] = {min(pdf_times):.3f} s")
+    print(f"proofpack_pdf_worst[{label}] = {max(pdf_times):.3f} s")
+    print(f"proofpack_pdf_size[{label}] = {len(pdf) / 1024:.0f} KiB")
+    print(f"proofpack_xlsx_best[{label}] = {min(xlsx_times):.3f} s")
+    print(f"proofpack_xlsx_size[{label}] = {len(xlsx) / 1024:.0f} KiB")
+    print(f"proofpack_pdf_python_heap_peak[{label}] = {heap_peak / 2**20:.1f} MB")
+    print(f"proofpack_process_peak_rss[{label}] = {rss_peak:.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sequences", type=int, default=60)
+    args = parser.parse_args()
+    for engine in args.engines.split(","):
+        run(engine.strip(), args.runs, args.sequences)
+
+
+if __name__ == "__main__":
+    main()
