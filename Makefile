@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export AFEST_DATABASE_URL ?= sqlite:///instance/afest.sqlite
 
-.PHONY: run test lint install system-deps migrate seed translations i18n bench clean
+.PHONY: run test browser-deps lint install system-deps migrate seed translations i18n bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -54,8 +54,13 @@ run: seed
 lint: install
 	$(BIN)/ruff check afest tests bench migrations/env.py
 
+# Browser tests (tests/browser) drive Debian's chromium with axe-core from npm.
+browser-deps:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests/browser --no-audit --no-fund
+
 # Every test on SQLite, then again on PostgreSQL when AFEST_TEST_DATABASE_URL is set.
-test: lint
+test: lint browser-deps
 	env -u AFEST_TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$AFEST_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$AFEST_TEST_DATABASE_URL)"; \
