@@ -1,0 +1,99 @@
+"""Mon parcours, the export of one's data, and the 404 wall between learners."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlmodel import select
+
+from afest.models import User, VaePathway
+from afest.services import progress
+from tests.learner_factories import history
+
+CARE = "apprenant1@ehpad-01.demo"
+OTHER = "apprenant2@ehpad-01.demo"
+
+
+def _user(session, email):
+    return session.exec(select(User).where(User.email == email)).one()
+
+
+def test_learner_sees_progress_per_block_as_in_the_database(session, login_as):
+    learner = _user(session, CARE)
+    page = login_as(CARE).get("/parcours/", follow_redirects=True)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    view = progress.progress(session, learner, today=date.today())
+    assert view.blocks
+    for block in view.blocks:
+        assert f'data-block="{block.code}"' in html
+        assert f"{block.acquired} acquises sur {block.targeted}" in html
+    assert "<svg" in html and "<table>" in html
+    assert 'style="' not in html and "<script>" not in html
+
+
+def test_another_learners_urls_answer_404(session, login_as):
+    other = _user(session, OTHER)
+    pathway = session.exec(select(VaePathway).where(VaePathway.learner_id == other.id)).one()
+    client = login_as(CARE)
+    for url in (
+        f"/parcours/{other.public_id}",
+        f"/parcours/{other.public_id}/donnees",
+        f"/parcours/{other.public_id}/donnees.json",
+        f"/vae/{pathway.public_id}",
+        f"/vae/{pathway.public_id}/faisabilite",
+        f"/vae/{pathway.public_id}/dossier",
+        f"/vae/{pathway.public_id}/dossier.docx",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/vae/{pathway.public_id}/faisabilite").status_code == 404
+    assert client.post(f"/vae/{pathway.public_id}/etapes").status_code == 404
+
+
+def test_pending_sequence_links_to_its_countersignature(session, make_protocol, login_as):
+    protocol, people = make_protocol()
+    made = history(session, protocol, people, 4, countersign_last=False)
+    html = (
+        login_as(people["learner"].email)
+        .get(f"/parcours/{people['learner'].public_id}")
+        .get_data(as_text=True)
+    )
+    assert "À relire et signer" in html
+    assert f"/sequences/{made[-1].public_id}/contresigner" in html
+    assert f"/sequences/{made[0].public_id}/contresigner" not in html
+
+
+def test_export_holds_everything_about_the_learner_and_no_secrets(session, make_protocol, login_as):
+    protocol, people = make_protocol()
+    history(session, protocol, people, 2)
+    learner = people["learner"]
+    client = login_as(learner.email)
+    response = client.get(f"/parcours/{learner.public_id}/donnees.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["person"]["email"] == learner.email
+    [exported] = data["protocols"]
+    assert exported["id"] == protocol.public_id
+    assert len(exported["sequences"]) == 2
+    assert exported["sequences"][1]["learner_words"] == "J'ai pris confiance."
+    assert {s["role"] for s in exported["sequences"][0]["signatures"]} == {"tutor", "learner"}
+    assert data["login_sessions"]  # this very login
+    body = response.get_data(as_text=True)
+    assert learner.password_hash not in body and "password_hash" not in body
+    assert "token" not in body
+
+    page = client.get(f"/parcours/{learner.public_id}/donnees")
+    assert page.status_code == 200
+    assert "J&#39;ai pris confiance." in page.get_data(as_text=True)
+
+
+def test_vae_learner_sees_the_timeline_and_next_step_but_no_recording_form(session, login_as):
+    learner = _user(session, CARE)
+    pathway = session.exec(select(VaePathway).where(VaePathway.learner_id == learner.id)).one()
+    html = login_as(CARE).get(f"/vae/{pathway.public_id}").get_data(as_text=True)
+    assert 'id="vae-state"' in html
+    assert "Noter une étape" not in html
+    assert login_as(CARE).post(f"/vae/{pathway.public_id}/etapes").status_code == 403
