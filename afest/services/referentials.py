@@ -1,16 +1,30 @@
-"""Importing référentiels (JSON of shared/referentiels) with a default level scale."""
+"""Référentiels: import (JSON of shared/referentiels, France compétences blocks CSV) and the
+editor of a structure's own référentiel (blocks, competences or missions, level scale).
+
+Imports are all or nothing: every problem is reported with where it is (a line number, and
+for JSON the path inside the document), and nothing is written when there is one. Editing a
+référentiel never touches a protocol: protocols keep a snapshot of the wording they target.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from afest.models import (
     Competence,
+    CompetenceAssessment,
     CompetenceBlock,
     Level,
     Referential,
@@ -26,9 +40,12 @@ WHOLE_BLOCK_TITLE = "Ensemble du bloc"
 class ImportProblem:
     where: str  # "blocks[2].competences[0].code", a line number for CSV
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        if self.line is None:
+            return f"{self.where}: {self.message}"
+        return f"ligne {self.line} ({self.where}) : {self.message}"
 
 
 class ImportRejected(ServiceError):
@@ -168,3 +185,360 @@ def bundled() -> dict[str, dict[str, Any]]:
             data = json.loads(item.read_text(encoding="utf-8"))
             documents[data["code"]] = data
     return documents
+
+
+# --- JSON text, with line numbers ---------------------------------------------------------
+
+
+class _LineDecoder(json.JSONDecoder):
+    """A JSON decoder that remembers on which line each object starts (by identity)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.lines: dict[int, int] = {}
+        parse_object = self.parse_object
+
+        def tracked(s_and_end, *args):
+            result = parse_object(s_and_end, *args)
+            obj, _end = result
+            # s_and_end[1] is the index just after the opening brace.
+            self.lines[id(obj)] = text.count("\n", 0, s_and_end[1]) + 1
+            return result
+
+        self.parse_object = tracked
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+
+def _line_of(data: Any, where: str, lines: dict[int, int]) -> int | None:
+    """The line of the innermost object named by a path like blocks[2].competences[0].code."""
+    node, line = data, lines.get(id(data))
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
+        try:
+            node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            break
+        line = lines.get(id(node), line)
+    return line
+
+
+def parse_json(text: str) -> Any:
+    """The document, or ImportRejected with each problem and its line number."""
+    decoder = _LineDecoder(text)
+    try:
+        data = decoder.decode(text.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        problem = ImportProblem("document", f"JSON invalide : {exc.msg}", exc.lineno)
+        raise ImportRejected([problem]) from None
+    problems = validate_json(data)
+    if problems:
+        raise ImportRejected(
+            [
+                ImportProblem(p.where, p.message, _line_of(data, p.where, decoder.lines))
+                for p in problems
+            ]
+        )
+    return data
+
+
+def import_json_text(
+    session: Session, *, actor_id: int | None, text: str, owner_structure_id: int | None = None
+) -> Referential:
+    """Import a référentiel from the text of a JSON file (all or nothing)."""
+    data = parse_json(text)
+    return import_json(session, actor_id=actor_id, data=data, owner_structure_id=owner_structure_id)
+
+
+# --- France compétences open data: the blocks table ---------------------------------------
+
+CSV_COLUMNS = ("Numero_Fiche", "Bloc_Competences_Code", "Bloc_Competences_Libelle")
+FICHE = re.compile(r"^RNCP\d{3,6}$")
+
+
+def parse_blocks_csv(text: str) -> dict[str, list[tuple[str, str]]]:
+    """Blocks by fiche from the France compétences blocks table; ImportRejected lists each bad
+    line with its number (line 1 is the header)."""
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ImportRejected([ImportProblem("fichier", "le fichier est vide", 1)])
+    first = text.splitlines()[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise ImportRejected(
+            [ImportProblem("en-tête", f"colonne(s) manquante(s) : {', '.join(missing)}", 1)]
+        )
+    index = {c: header.index(c) for c in CSV_COLUMNS}
+    problems: list[ImportProblem] = []
+    fiches: dict[str, list[tuple[str, str]]] = {}
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            problems.append(
+                ImportProblem("ligne", f"{len(row)} colonne(s) au lieu de {len(header)}", line)
+            )
+            continue
+        fiche, code, title = (row[index[c]].strip() for c in CSV_COLUMNS)
+        bad = False
+        if not FICHE.match(fiche):
+            problems.append(
+                ImportProblem("Numero_Fiche", f"numéro de fiche invalide : {fiche!r}", line)
+            )
+            bad = True
+        if not code or len(code) > 40:
+            problems.append(ImportProblem("Bloc_Competences_Code", "code vide ou trop long", line))
+            bad = True
+        elif fiche and not code.startswith(fiche):
+            problems.append(
+                ImportProblem("Bloc_Competences_Code", f"{code} n'appartient pas à {fiche}", line)
+            )
+            bad = True
+        if not title:
+            problems.append(ImportProblem("Bloc_Competences_Libelle", "libellé vide", line))
+            bad = True
+        elif len(title) > 2000:
+            problems.append(
+                ImportProblem("Bloc_Competences_Libelle", "plus de 2000 caractères", line)
+            )
+            bad = True
+        if code in seen:
+            problems.append(
+                ImportProblem("Bloc_Competences_Code", f"{code} déjà vu ligne {seen[code]}", line)
+            )
+            bad = True
+        seen.setdefault(code, line)
+        if not bad:
+            fiches.setdefault(fiche, []).append((code, title))
+    if not problems and not fiches:
+        problems.append(ImportProblem("fichier", "aucun bloc dans le fichier", 2))
+    if problems:
+        raise ImportRejected(problems)
+    return fiches
+
+
+def import_blocks_csv(
+    session: Session, *, actor_id: int | None, text: str, titles: dict[str, str] | None = None
+) -> list[Referential]:
+    """Import each fiche of a France compétences blocks table as a certification référentiel,
+    its blocks assessed whole; nothing is imported when any line is wrong."""
+    fiches = parse_blocks_csv(text)
+    existing = set(session.exec(select(Referential.code).where(Referential.code.in_(list(fiches)))))
+    if existing:
+        raise ImportRejected(
+            [
+                ImportProblem("Numero_Fiche", f"le référentiel {c} existe déjà")
+                for c in sorted(existing)
+            ]
+        )
+    titles = titles or {}
+    imported = []
+    for fiche, blocks in fiches.items():
+        document = {
+            "code": fiche,
+            "title": titles.get(fiche) or f"Fiche {fiche}",
+            "source": "France compétences, table des blocs de compétences",
+            "blocks": [{"code": c, "title": t, "competences": []} for c, t in blocks],
+        }
+        imported.append(import_json(session, actor_id=actor_id, data=document))
+    return imported
+
+
+# --- the editor of a structure's own référentiel ------------------------------------------
+
+
+def _slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "niveau"
+
+
+def _required(value: str, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(_l("Ce champ est obligatoire."), field=field)
+    if len(value) > limit:
+        raise ServiceError(_l("Texte trop long (%(n)s caractères au plus).", n=limit), field=field)
+    return value
+
+
+def create_structure_referential(
+    session: Session, *, actor_id: int, structure_id: int, code: str, title: str
+) -> Referential:
+    """A structure's own job référentiel, with the default level scale."""
+    code = _required(code, "code", 40)
+    title = _required(title, "title", 300)
+    if session.exec(select(Referential.id).where(Referential.code == code)).first():
+        raise ServiceError(_l("Ce code de référentiel existe déjà."), field="code")
+    referential = Referential(
+        code=code, title=title, kind=ReferentialKind.STRUCTURE, owner_structure_id=structure_id
+    )
+    session.add(referential)
+    session.flush()
+    for rank, (lcode, label, acquired) in enumerate(DEFAULT_LEVELS):
+        session.add(
+            Level(
+                referential_id=referential.id, rank=rank, code=lcode, label=label, acquired=acquired
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.create",
+        subject_kind="referential",
+        subject_id=referential.id,
+        structure_id=structure_id,
+        after={"code": code, "title": title},
+    )
+    return referential
+
+
+def add_block(
+    session: Session, *, actor_id: int, referential: Referential, code: str, title: str
+) -> CompetenceBlock:
+    """Add a block at the end of the référentiel."""
+    code = _required(code, "code", 40)
+    title = _required(title, "title", 2000)
+    taken = session.exec(
+        select(CompetenceBlock.id).where(
+            CompetenceBlock.referential_id == referential.id, CompetenceBlock.code == code
+        )
+    ).first()
+    if taken:
+        raise ServiceError(_l("Ce code de bloc existe déjà dans le référentiel."), field="code")
+    position = session.exec(
+        select(func.count(CompetenceBlock.id)).where(
+            CompetenceBlock.referential_id == referential.id
+        )
+    ).one()
+    block = CompetenceBlock(
+        referential_id=referential.id, code=code, title=title, position=position
+    )
+    session.add(block)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.block.add",
+        subject_kind="referential",
+        subject_id=referential.id,
+        structure_id=referential.owner_structure_id,
+        after={"block": code, "title": title},
+    )
+    return block
+
+
+def add_competence(
+    session: Session, *, actor_id: int, block: CompetenceBlock, code: str, title: str
+) -> Competence:
+    """Add a competence (a mission) at the end of a block."""
+    code = _required(code, "code", 40)
+    title = _required(title, "title", 2000)
+    taken = session.exec(
+        select(Competence.id).where(Competence.block_id == block.id, Competence.code == code)
+    ).first()
+    if taken:
+        raise ServiceError(_l("Ce code existe déjà dans le bloc."), field="code")
+    position = session.exec(
+        select(func.count(Competence.id)).where(Competence.block_id == block.id)
+    ).one()
+    competence = Competence(block_id=block.id, code=code, title=title, position=position)
+    session.add(competence)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.competence.add",
+        subject_kind="referential",
+        subject_id=block.referential_id,
+        after={"block": block.code, "competence": code, "title": title},
+    )
+    return competence
+
+
+def rename_competence(
+    session: Session, *, actor_id: int, competence: Competence, title: str
+) -> None:
+    """Reword a competence; protocols keep the wording they were drawn up with."""
+    before = competence.title
+    competence.title = _required(title, "title", 2000)
+    session.add(competence)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.competence.rename",
+        subject_kind="competence",
+        subject_id=competence.id,
+        before={"title": before},
+        after={"title": competence.title},
+    )
+
+
+def parse_levels(text: str) -> list[tuple[str, bool]]:
+    """One level a line, lowest first; a line ending with `*` is a level that counts as held."""
+    levels = []
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        acquired = line.endswith("*")
+        label = line.rstrip("*").strip()
+        if label:
+            levels.append((label, acquired))
+    return levels
+
+
+def set_levels(
+    session: Session, *, actor_id: int, referential: Referential, levels: Sequence[tuple[str, bool]]
+) -> None:
+    """Replace the level scale, while no assessment uses it yet."""
+    if not 2 <= len(levels) <= 8:
+        raise ServiceError(_l("Une échelle compte de 2 à 8 niveaux."), field="levels")
+    if any(len(label) > 120 for label, _ in levels):
+        raise ServiceError(_l("Un libellé dépasse 120 caractères."), field="levels")
+    if len({label.lower() for label, _ in levels}) != len(levels):
+        raise ServiceError(_l("Deux niveaux portent le même libellé."), field="levels")
+    if not any(acquired for _, acquired in levels):
+        raise ServiceError(
+            _l("Marquez d'un * au moins un niveau qui vaut compétence acquise."), field="levels"
+        )
+    current = session.exec(select(Level).where(Level.referential_id == referential.id)).all()
+    used = session.exec(
+        select(CompetenceAssessment.id)
+        .where(CompetenceAssessment.level_id.in_([lv.id for lv in current]))
+        .limit(1)
+    ).first()
+    if used:
+        raise ServiceError(
+            _l("Cette échelle sert déjà à des positionnements : elle ne peut plus être changée."),
+            field="levels",
+        )
+    for level in current:
+        session.delete(level)
+    session.flush()
+    codes: set[str] = set()
+    for rank, (label, acquired) in enumerate(levels):
+        code = _slug(label)
+        while code in codes:
+            code = f"{code[:36]}_{rank}"
+        codes.add(code)
+        session.add(
+            Level(
+                referential_id=referential.id, rank=rank, code=code, label=label, acquired=acquired
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="referential.levels",
+        subject_kind="referential",
+        subject_id=referential.id,
+        structure_id=referential.owner_structure_id,
+        before={"levels": [lv.label for lv in current]},
+        after={"levels": [label for label, _ in levels]},
+    )
