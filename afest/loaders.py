@@ -15,7 +15,17 @@ from sqlmodel import select
 
 from afest import policy
 from afest.db import get_session
-from afest.models import Protocol, ProtocolTutor, Sequence, User, VaePathway
+from afest.models import (
+    Cohort,
+    Evaluation,
+    Organisation,
+    Protocol,
+    ProtocolTutor,
+    Referential,
+    Sequence,
+    User,
+    VaePathway,
+)
 
 
 def load_protocol_or_404(
@@ -40,6 +50,42 @@ def load_protocol_or_404(
     if not require(current_user, protocol):
         abort(403)
     return protocol
+
+
+def load_evaluation_or_404(
+    public_id: str, *, require: Callable[..., bool] = policy.can_view_protocol
+) -> tuple[Evaluation, Protocol]:
+    """An evaluation and its protocol, within the protocols the actor may see."""
+    db = get_session()
+    row = db.exec(
+        select(Evaluation.public_id, Protocol.public_id)
+        .join(Protocol, Protocol.id == Evaluation.protocol_id)
+        .where(Evaluation.public_id == public_id, policy.protocol_visible(current_user))
+    ).first()
+    if row is None:
+        abort(404)
+    protocol = load_protocol_or_404(row[1], require=require)
+    evaluation = db.exec(select(Evaluation).where(Evaluation.public_id == public_id)).one()
+    return evaluation, protocol
+
+
+def load_referential_or_404(
+    public_id: str, *, require: Callable[..., bool] = policy.can_view_referential
+) -> Referential:
+    referential = (
+        get_session()
+        .exec(
+            select(Referential).where(
+                Referential.public_id == public_id, policy.referential_visible(current_user)
+            )
+        )
+        .first()
+    )
+    if referential is None:
+        abort(404)
+    if not require(current_user, referential):
+        abort(403)
+    return referential
 
 
 def load_user_or_404(public_id: str, *, require: Callable[..., bool]) -> User:
@@ -104,3 +150,36 @@ def load_sequence_or_404(
     if not require(current_user, protocol):
         abort(403)
     return sequence, protocol
+
+
+def load_cohort_or_404(public_id: str) -> Cohort:
+    """A cohort the actor follows (its dashboard); any other answers 404."""
+    cohort = (
+        get_session()
+        .exec(
+            select(Cohort).where(
+                Cohort.public_id == public_id, policy.cohort_followed(current_user)
+            )
+        )
+        .first()
+    )
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def load_structure_or_404(public_id: str) -> Organisation:
+    """A structure whose dashboard drill-down the actor may read; any other answers 404."""
+    structure = (
+        get_session()
+        .exec(
+            select(Organisation).where(
+                Organisation.public_id == public_id,
+                policy.structure_dashboard_visible(current_user),
+            )
+        )
+        .first()
+    )
+    if structure is None:
+        abort(404)
+    return structure

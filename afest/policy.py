@@ -12,12 +12,15 @@ from typing import Protocol as TypingProtocol
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from afest.models import (
+    Cohort,
     CohortConsultant,
     CohortStructure,
     Organisation,
     Protocol,
     ProtocolStatus,
     ProtocolTutor,
+    Referential,
+    ReferentialKind,
     Role,
     User,
     VaePathway,
@@ -99,6 +102,18 @@ def vae_visible(actor: ActorLike) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+def referential_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Administrators see every référentiel; managers the national ones and their own."""
+    if actor.has(Role.ADMIN):
+        return true()
+    if actor.has(Role.MANAGER):
+        return or_(
+            Referential.owner_structure_id.is_(None),
+            Referential.owner_structure_id.in_(actor.orgs(Role.MANAGER)),
+        )
+    return false()
+
+
 # --- permissions on a visible object ------------------------------------------------------
 
 
@@ -157,6 +172,63 @@ def can_view_compliance(actor: ActorLike, protocol: Protocol) -> bool:
     return manages(actor, protocol.structure_id) or is_designated_tutor(actor, protocol)
 
 
+def can_edit_draft(actor: ActorLike, protocol: Protocol) -> bool:
+    """Only a draft is rewritten; once submitted it is signed as it stands, or stopped."""
+    return manages(actor, protocol.structure_id) and protocol.status == ProtocolStatus.DRAFT
+
+
+def can_sign_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """The three parties sign a protocol awaiting signatures: learner, tutor, structure."""
+    return protocol.status == ProtocolStatus.AWAITING_SIGNATURES and (
+        actor.id == protocol.learner_id
+        or is_designated_tutor(actor, protocol)
+        or manages(actor, protocol.structure_id)
+    )
+
+
+def can_close_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """The manager completes or stops a protocol that is not over yet."""
+    return manages(actor, protocol.structure_id) and protocol.status in (
+        ProtocolStatus.DRAFT,
+        ProtocolStatus.AWAITING_SIGNATURES,
+        ProtocolStatus.IN_PROGRESS,
+    )
+
+
+def can_evaluate(actor: ActorLike, protocol: Protocol) -> bool:
+    """A designated tutor evaluates the competences of a protocol in progress."""
+    return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS
+
+
+def can_sign_evaluation(actor: ActorLike, protocol: Protocol) -> bool:
+    """The designated tutor signs an evaluation, the learner countersigns it."""
+    return is_designated_tutor(actor, protocol) or actor.id == protocol.learner_id
+
+
+def can_list_referentials(actor: ActorLike) -> bool:
+    return actor.has(Role.ADMIN, Role.MANAGER)
+
+
+def can_import_referentials(actor: ActorLike) -> bool:
+    """National référentiels (RNCP fiches, France compétences tables) are the admin's."""
+    return actor.has(Role.ADMIN)
+
+
+def can_view_referential(actor: ActorLike, referential: Referential) -> bool:
+    return True
+
+
+def can_edit_referential(actor: ActorLike, referential: Referential) -> bool:
+    """A structure's own référentiel: its managers and the administrators edit it."""
+    if referential.kind != ReferentialKind.STRUCTURE:
+        return False
+    if actor.has(Role.ADMIN):
+        return True
+    return referential.owner_structure_id is not None and manages(
+        actor, referential.owner_structure_id
+    )
+
+
 def can_manage_accounts(actor: ActorLike) -> bool:
     return actor.has(Role.ADMIN)
 
@@ -187,3 +259,47 @@ def can_edit_feasibility(actor: ActorLike, pathway: VaePathway) -> bool:
 def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
     """A learner's own progress and personal data export: the learner alone."""
     return actor.has(Role.LEARNER) and learner.id == actor.id
+
+
+# --- dashboards --------------------------------------------------------------------------
+
+
+def cohort_followed(actor: ActorLike) -> ColumnElement[bool]:
+    """Cohorts whose dashboard the actor may read: those they follow as a consultant."""
+    if not actor.has(Role.CONSULTANT):
+        return false()
+    return Cohort.id.in_(_followed_cohorts(actor))
+
+
+def structure_dashboard_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Structures whose drill-down the actor may read: structure_visible without the
+    administrator's organisation management (they do not read learners' figures)."""
+    clauses = []
+    if actor.has(Role.MANAGER):
+        clauses.append(Organisation.id.in_(actor.orgs(Role.MANAGER)))
+    if actor.has(Role.OPCO):
+        clauses.append(Organisation.opco_id.in_(actor.orgs(Role.OPCO)))
+    if actor.has(Role.CONSULTANT):
+        clauses.append(
+            Organisation.id.in_(
+                select(CohortStructure.structure_id).where(
+                    CohortStructure.cohort_id.in_(_followed_cohorts(actor))
+                )
+            )
+        )
+    return and_(Organisation.kind == "structure", or_(*clauses)) if clauses else false()
+
+
+def can_view_opco_dashboard(actor: ActorLike) -> bool:
+    return actor.has(Role.OPCO) and bool(actor.orgs(Role.OPCO))
+
+
+def sees_learner_records(actor: ActorLike, structure_id: int) -> bool:
+    """Entitled to the individual records of a structure's learners (their employer's
+    manager): cross-structure figures about fewer than k learners are hidden from others."""
+    return manages(actor, structure_id)
+
+
+def followed_cohort_ids(actor: ActorLike):
+    """SQL select of the ids of the cohorts the actor follows."""
+    return _followed_cohorts(actor)

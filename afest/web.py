@@ -171,3 +171,6 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (learner, vae):
         app.register_blueprint(module.bp)
+    from afest.blueprints import dashboards
+
+    app.register_blueprint(dashboards.bp)

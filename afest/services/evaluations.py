@@ -20,7 +20,7 @@ from afest.models import (
     SignerRole,
     utcnow,
 )
-from afest.services import ServiceError, audit, signatures
+from afest.services import ServiceError, audit, rollups, signatures
 from afest.services.protocols import check_levels
 
 
@@ -70,6 +70,7 @@ def create_evaluation(
             )
         )
     session.flush()
+    rollups.on_evaluation_written(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,

@@ -28,7 +28,7 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.services import ServiceError, audit, signatures
+from afest.services import ServiceError, audit, rollups, signatures
 
 MAX_PROTOCOL_DAYS = 3 * 365
 
@@ -148,6 +148,7 @@ def create_protocol(
             )
         )
     session.flush()
+    rollups.on_protocol_created(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,
@@ -193,6 +194,7 @@ def add_planned_sequences(
         )
     session.flush()
     session.refresh(protocol, ["plan"])
+    rollups.on_plan_changed(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,
@@ -261,6 +263,7 @@ def set_initial_positioning(
             )
         )
     session.flush()
+    rollups.on_assessment_written(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,
@@ -344,6 +347,7 @@ def _set_status(
     protocol.updated_at = utcnow()
     session.add(protocol)
     session.flush()
+    rollups.on_protocol_status_changed(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,
@@ -354,4 +358,123 @@ def _set_status(
         structure_id=protocol.structure_id,
         before={"status": before},
         after={"status": status, "reason": protocol.stop_reason or None},
+    )
+
+
+def update_draft(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    referential_id: int,
+    title: str,
+    planned_start: date,
+    planned_end: date,
+    competence_ids: Iterable[int],
+    tutor_ids: Iterable[int],
+    objective: str = "",
+    activity_analysis: str = "",
+    work_situations: str = "",
+    planned_minutes: int = 0,
+) -> None:
+    """Rewrite a draft: its fields, its tutors and its targeted scope (nothing is signed yet)."""
+    _require_status(protocol, ProtocolStatus.DRAFT)
+    if not title.strip():
+        raise ServiceError(_l("Donnez un intitulé à l'action."), field="title")
+    if planned_end < planned_start:
+        raise ServiceError(_l("La fin prévue précède le début."), field="planned_end")
+    if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:
+        raise ServiceError(_l("Un protocole ne peut pas dépasser trois ans."), field="planned_end")
+    tutor_ids = sorted(set(tutor_ids))
+    if not tutor_ids:
+        raise ServiceError(_l("Désignez au moins un·e tuteur·rice."), field="tutors")
+    for tutor_id in tutor_ids:
+        if tutor_id == protocol.learner_id or not _has_role(
+            session, tutor_id, Role.TUTOR, protocol.structure_id
+        ):
+            raise ServiceError(
+                _l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
+                field="tutors",
+            )
+    rows = _snapshot(session, referential_id, competence_ids)
+    before = {
+        "title": protocol.title,
+        "referential_id": protocol.referential_id,
+        "planned_start": protocol.planned_start,
+        "planned_end": protocol.planned_end,
+    }
+    protocol.referential_id = referential_id
+    protocol.title = title.strip()
+    protocol.objective = objective
+    protocol.activity_analysis = activity_analysis
+    protocol.work_situations = work_situations
+    protocol.planned_start = planned_start
+    protocol.planned_end = planned_end
+    protocol.planned_minutes = planned_minutes
+    protocol.updated_at = utcnow()
+    session.add(protocol)
+
+    now = utcnow()
+    links = session.exec(select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id))
+    kept = set()
+    for link in links:
+        if link.tutor_id in tutor_ids:
+            kept.add(link.tutor_id)  # keep the original designation date
+        else:
+            session.delete(link)
+    for tutor_id in tutor_ids:
+        if tutor_id not in kept:
+            session.add(
+                ProtocolTutor(
+                    protocol_id=protocol.id,
+                    tutor_id=tutor_id,
+                    designated_at=now,
+                    designated_by_id=actor_id,
+                )
+            )
+    wanted = {c.id for c, _ in rows}
+    for pc in session.exec(
+        select(ProtocolCompetence).where(ProtocolCompetence.protocol_id == protocol.id)
+    ):
+        session.delete(pc)
+    for row in session.exec(
+        select(CompetenceAssessment).where(
+            CompetenceAssessment.protocol_id == protocol.id,
+            CompetenceAssessment.competence_id.not_in(wanted),
+        )
+    ):
+        session.delete(row)  # positioning of a competence no longer targeted
+    session.flush()
+    for position, (competence, block) in enumerate(rows):
+        session.add(
+            ProtocolCompetence(
+                protocol_id=protocol.id,
+                competence_id=competence.id,
+                block_id=block.id,
+                block_code=block.code,
+                block_title=block.title,
+                competence_code=competence.code,
+                competence_title=competence.title,
+                position=position,
+            )
+        )
+    session.flush()
+    session.expire(protocol, ["tutors", "competences"])
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="protocol.update",
+        subject_kind="protocol",
+        subject_id=protocol.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        before=before,
+        after={
+            "title": protocol.title,
+            "referential_id": referential_id,
+            "planned_start": planned_start,
+            "planned_end": planned_end,
+            "tutors": tutor_ids,
+            "competences": sorted(wanted),
+        },
     )

@@ -27,7 +27,7 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.services import ServiceError, audit, signatures
+from afest.services import ServiceError, audit, rollups, signatures
 from afest.services.accounts import verify_secret
 from afest.services.protocols import check_levels, targeted_competence_ids
 
@@ -210,6 +210,7 @@ def log_sequence(
             )
         )
     session.flush()
+    rollups.on_sequence_logged(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,

@@ -1,0 +1,173 @@
+"""Dashboards: the OPCO view, the cohort view, the structure drill-down, and their exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlmodel import select
+from wtforms import Form, SelectField, StringField
+
+from afest import policy
+from afest.db import get_session
+from afest.loaders import load_cohort_or_404, load_structure_or_404
+from afest.models import Protocol, Referential, Role, User
+from afest.services import dashboard_export, dashboards, vae
+from afest.web import render
+
+bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
+FORMATS = "<any(csv, xlsx):fmt>"
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "STATUS_NAMES": dashboards.STATUS_NAMES,
+        "JURY_NAMES": dashboards.JURY_NAMES,
+        "FUNNEL": dashboards.FUNNEL,
+        "VAE_LABELS": vae.STATE_LABELS,
+    }
+
+
+class FilterForm(Form):
+    """The filters and the period of a dashboard, read from the query string."""
+
+    dept = SelectField(_l("Département"), validate_choice=False)
+    ref = SelectField(_l("Référentiel"), validate_choice=False)
+    du = StringField(_l("Du (mois de début des protocoles)"), render_kw={"type": "month"})
+    au = StringField(_l("Au"), render_kw={"type": "month"})
+
+    def setup(self, departements: list[str], referentials: list[tuple[str, str]]) -> None:
+        self.dept.choices = [("", _l("Tous"))] + [(d, d) for d in departements]
+        self.ref.choices = [("", _l("Tous"))] + referentials
+
+    def filters(self, session) -> dashboards.Filters | None:
+        """The filters, or None with a message beside each bad field."""
+        if self.dept.data and self.dept.data not in {c[0] for c in self.dept.choices}:
+            self.dept.errors = [_l("Département inconnu : choisissez-en un dans la liste.")]
+        ref_id = dashboards.referential_id(session, self.ref.data) if self.ref.data else None
+        if self.ref.data and ref_id is None:
+            self.ref.errors = [_l("Référentiel inconnu : choisissez-en un dans la liste.")]
+        months = {}
+        for f in (self.du, self.au):
+            months[f.name] = dashboards.parse_month(f.data) if f.data else None
+            if f.data and months[f.name] is None:
+                f.errors = [_l("Mois invalide : indiquez-le sous la forme AAAA-MM.")]
+        if months["du"] and months["au"] and months["du"] > months["au"]:
+            self.au.errors = [_l("La fin de la période précède son début.")]
+        if any(f.errors for f in self):
+            return None
+        return dashboards.Filters(self.dept.data or None, ref_id, months["du"], months["au"])
+
+
+def _board(scope: dashboards.Scope, *, single_structure: bool = False):
+    """Parse the filters and build the dashboard: (form, board or None, status)."""
+    session = get_session()
+    form = FilterForm(request.args)
+    form.setup(
+        dashboards.known_departements(session, scope), dashboards.referential_choices(session)
+    )
+    filters = form.filters(session)
+    if filters is None:
+        return form, None, 422
+    protect = None
+    if not single_structure:
+        protect = lambda sid: not policy.sees_learner_records(current_user, sid)  # noqa: E731
+    board = dashboards.build(
+        session,
+        scope=scope,
+        filters=filters,
+        k=current_app.config["SMALL_CELL_K"],
+        protect=protect,
+        page=request.args.get("page", 1, type=int),
+    )
+    return form, board, 200
+
+
+def _export(board, fmt: str, name: str) -> Response:
+    if fmt == "xlsx":
+        body, mimetype = dashboard_export.to_xlsx(board), dashboard_export.XLSX_MIMETYPE
+    else:
+        body, mimetype = dashboard_export.to_csv(board).encode("utf-8-sig"), "text/csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _opco_scope() -> dashboards.Scope:
+    if not policy.can_view_opco_dashboard(current_user):
+        abort(403)
+    return dashboards.Scope(funder_ids=current_user.orgs(Role.OPCO))
+
+
+def _structure_scope(structure) -> dashboards.Scope:
+    return dashboards.Scope(
+        funder_ids=current_user.orgs(Role.OPCO) if current_user.has(Role.OPCO) else frozenset(),
+        cohort_ids=frozenset(get_session().scalars(policy.followed_cohort_ids(current_user)).all())
+        if current_user.has(Role.CONSULTANT)
+        else frozenset(),
+        structure_id=structure.id,
+        whole_structure=policy.manages(current_user, structure.id),
+    )
+
+
+@bp.get("/opco")
+@login_required
+def opco():
+    """OPCO view: the protocols the consultant's OPCO funds, across its structures."""
+    form, board, status = _board(_opco_scope())
+    return render("dashboards/opco.html", form=form, board=board, status=status)
+
+
+@bp.get(f"/opco/export.{FORMATS}")
+@login_required
+def opco_export(fmt: str):
+    """The OPCO view as it is filtered, as CSV or XLSX."""
+    form, board, status = _board(_opco_scope())
+    if board is None:
+        return render("dashboards/opco.html", form=form, board=None, status=status)
+    return _export(board, fmt, "tableau-opco")
+
+
+@bp.get("/cohortes/<public_id>")
+@login_required
+def cohort(public_id: str):
+    """Cohort view: a cohort the consultant follows, across its structures."""
+    item = load_cohort_or_404(public_id)
+    form, board, status = _board(dashboards.Scope(cohort_ids=frozenset({item.id})))
+    return render("dashboards/cohort.html", cohort=item, form=form, board=board, status=status)
+
+
+@bp.get(f"/cohortes/<public_id>/export.{FORMATS}")
+@login_required
+def cohort_export(public_id: str, fmt: str):
+    """The cohort view as it is filtered, as CSV or XLSX."""
+    item = load_cohort_or_404(public_id)
+    form, board, status = _board(dashboards.Scope(cohort_ids=frozenset({item.id})))
+    if board is None:
+        return render("dashboards/cohort.html", cohort=item, form=form, board=None, status=status)
+    return _export(board, fmt, f"cohorte-{item.code}")
+
+
+@bp.get("/structures/<public_id>")
+@login_required
+def structure(public_id: str):
+    """Drill-down: one structure's figures and its protocols in the viewer's scope."""
+    item = load_structure_or_404(public_id)
+    form, board, status = _board(_structure_scope(item), single_structure=True)
+    protocols = get_session().exec(
+        select(Protocol, User.full_name, Referential.code)
+        .join(User, User.id == Protocol.learner_id)
+        .join(Referential, Referential.id == Protocol.referential_id)
+        .where(Protocol.structure_id == item.id, policy.protocol_visible(current_user))
+        .order_by(Protocol.planned_start.desc(), Protocol.id.desc())
+        .limit(200)
+    )
+    return render(
+        "dashboards/structure.html",
+        structure=item,
+        form=form,
+        board=board,
+        status=status,
+        protocols=protocols.all(),
+    )

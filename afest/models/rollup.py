@@ -1,0 +1,124 @@
+"""Rollup tables of the cross-structure dashboards, kept current on write.
+
+Two levels:
+
+- facts, one row per protocol (`rollupprotocol`, `rollupprotocolblock`) and per VAE pathway
+  (`rollupvaepathway`): what that protocol or pathway contributes, recomputed from its own rows
+  whenever one of them is written (a few dozen rows, whatever the size of the database);
+- cells (`rollupcell`, `rollupvaecell`): the sums of those facts at a few grains, updated by
+  the difference between a fact's old and new values. The dashboards read only cells, so
+  their cost follows the number of structures and months shown, not the number of sequences.
+
+Grains (column `grain`; a dimension not in the grain is 0 or ''):
+  "s"  funder × cohort × structure × département × référentiel (all months)
+  "sm" the same × month
+  "m"  funder × cohort × département × référentiel × month (no structure)
+  "sb" / "smb": "s" / "sm" × competence block (block completion only)
+
+Cells are written with Core statements, so they are plain Tables on the shared metadata. 0
+stands for "none" in a dimension (no cohort, no funder); months are yyyymm integers of the
+protocol's planned start (for a pathway: its first milestone).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .base import SQLModel
+from .enums import VaeState
+
+STATUS_KEYS = ("draft", "awaiting", "progress", "completed", "stopped")
+PROTOCOL_MEASURES = (
+    "learners",  # a learner counts once, under their most recent protocol
+    *(f"l_{s}" for s in STATUS_KEYS),
+    "protocols",
+    *(f"p_{s}" for s in STATUS_KEYS),
+    "targeted",
+    "acquired",
+    "planned_sequences",
+    "planned_minutes",
+    "done_sequences",
+    "done_minutes",
+    "cond_analysis",
+    "cond_tutor",
+    "cond_reflection",
+    "cond_evaluation",
+    "compliant",
+)
+BLOCK_MEASURES = ("learners", "protocols", "targeted", "acquired")
+JURY_KEYS = ("success", "partial_success", "failure")
+VAE_MEASURES = (
+    "pathways",
+    *(f"r_{s.value}" for s in VaeState),  # pathways that reached each milestone
+    *(f"jury_{r}" for r in JURY_KEYS),  # latest jury result
+)
+DIMENSIONS = ("funder_id", "cohort_id", "structure_id", "departement", "referential_id", "month")
+
+
+def _dims() -> list[sa.Column]:
+    return [
+        sa.Column("funder_id", sa.Integer, nullable=False),
+        sa.Column("cohort_id", sa.Integer, nullable=False),
+        sa.Column("structure_id", sa.Integer, nullable=False),
+        sa.Column("departement", sa.String(3), nullable=False),
+        sa.Column("referential_id", sa.Integer, nullable=False),
+        sa.Column("month", sa.Integer, nullable=False),
+    ]
+
+
+def _measures(names) -> list[sa.Column]:
+    return [sa.Column(n, sa.Integer, nullable=False, server_default="0") for n in names]
+
+
+rollup_protocol = sa.Table(
+    "rollupprotocol",
+    SQLModel.metadata,
+    sa.Column("protocol_id", sa.Integer, sa.ForeignKey("protocol.id"), primary_key=True),
+    *_dims(),
+    sa.Column("learner_id", sa.Integer, nullable=False, index=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    *_measures(PROTOCOL_MEASURES),
+)
+
+rollup_protocol_block = sa.Table(
+    "rollupprotocolblock",
+    SQLModel.metadata,
+    sa.Column("protocol_id", sa.Integer, sa.ForeignKey("protocol.id"), primary_key=True),
+    sa.Column("block_id", sa.Integer, primary_key=True),
+    *_measures(("targeted", "acquired")),
+)
+
+rollup_pathway = sa.Table(
+    "rollupvaepathway",
+    SQLModel.metadata,
+    sa.Column("pathway_id", sa.Integer, sa.ForeignKey("vaepathway.id"), primary_key=True),
+    *_dims(),
+    *_measures(VAE_MEASURES),
+)
+
+rollup_cell = sa.Table(
+    "rollupcell",
+    SQLModel.metadata,
+    sa.Column("grain", sa.String(4), primary_key=True),
+    *[sa.Column(c.name, c.type, primary_key=True) for c in _dims()],
+    sa.Column("block_id", sa.Integer, primary_key=True),
+    *_measures(PROTOCOL_MEASURES),
+    sa.Index("ix_rollupcell_cohort", "grain", "cohort_id"),
+)
+
+rollup_vae_cell = sa.Table(
+    "rollupvaecell",
+    SQLModel.metadata,
+    sa.Column("grain", sa.String(4), primary_key=True),
+    *[sa.Column(c.name, c.type, primary_key=True) for c in _dims()],
+    *_measures(VAE_MEASURES),
+    sa.Index("ix_rollupvaecell_cohort", "grain", "cohort_id"),
+)
+
+ROLLUP_TABLES = (
+    rollup_protocol,
+    rollup_protocol_block,
+    rollup_pathway,
+    rollup_cell,
+    rollup_vae_cell,
+)

@@ -1,0 +1,422 @@
+"""Cross-structure dashboards (OPCO, cohort) and the structure drill-down, read from rollups.
+
+Every figure comes from a GROUP BY over the rollup cells (afest/models/rollup.py) of the
+viewer's scope, so a dashboard costs a few queries over at most structures × référentiels
+(× months when a period is chosen) rows, whatever the number of sequences behind them.
+
+Small cells: in a cross-structure view, a row about fewer than k learners is hidden for a
+viewer who is not entitled to those learners' records (policy.sees_learner_records), and so
+is a complementary row wherever the hidden one could be recomputed from a total shown (in
+each table, and among the structures of a département). Learner counts in the cells count a
+learner once, under their most recent protocol: a lower bound for any row, so a row whose
+count reaches k is safe; a row with fewer than k protocols is not; in between, the exact
+number of distinct learners is counted from the per-protocol facts of those rows only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from afest.models import CompetenceBlock, Organisation, Referential, VaeState
+from afest.models.rollup import (
+    JURY_KEYS,
+    PROTOCOL_MEASURES,
+    STATUS_KEYS,
+    rollup_cell,
+    rollup_protocol,
+    rollup_vae_cell,
+)
+
+PAGE_SIZE = 25
+STATUS_VALUES = dict(
+    zip(
+        STATUS_KEYS,
+        ("draft", "awaiting_signatures", "in_progress", "completed", "stopped"),
+        strict=True,
+    )
+)
+FUNNEL = [s for s in VaeState if s != VaeState.ABANDON]
+STATUS_NAMES = {
+    "draft": _l("Brouillon"),
+    "awaiting": _l("En attente de signatures"),
+    "progress": _l("En cours"),
+    "completed": _l("Terminé"),
+    "stopped": _l("Arrêté"),
+}
+JURY_NAMES = {
+    "success": _l("Validation totale"),
+    "partial_success": _l("Validation partielle"),
+    "failure": _l("Échec"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: protocols funded by these OPCOs or in these cohorts; or, for the
+    structure's own manager, all of it. `structure_id` narrows to one structure."""
+
+    funder_ids: frozenset[int] = frozenset()
+    cohort_ids: frozenset[int] = frozenset()
+    structure_id: int | None = None
+    whole_structure: bool = False
+
+    def where(self, table) -> list[sa.ColumnElement[bool]]:
+        clauses = []
+        if self.funder_ids:
+            clauses.append(table.c.funder_id.in_(sorted(self.funder_ids)))
+        if self.cohort_ids:
+            clauses.append(table.c.cohort_id.in_(sorted(self.cohort_ids)))
+        if self.whole_structure and self.structure_id is not None:
+            clauses = [sa.true()]
+        where = [sa.or_(*clauses) if clauses else sa.false()]
+        if self.structure_id is not None:
+            where.append(table.c.structure_id == self.structure_id)
+        return where
+
+
+@dataclass(frozen=True)
+class Filters:
+    departement: str | None = None
+    referential_id: int | None = None
+    month_from: int | None = None  # yyyymm, inclusive
+    month_to: int | None = None
+
+    @property
+    def period(self) -> bool:
+        return self.month_from is not None or self.month_to is not None
+
+    def where(self, table, *, months: bool) -> list[sa.ColumnElement[bool]]:
+        clauses = []
+        if self.departement is not None:
+            clauses.append(table.c.departement == self.departement)
+        if self.referential_id is not None:
+            clauses.append(table.c.referential_id == self.referential_id)
+        if months and self.month_from is not None:
+            clauses.append(table.c.month >= self.month_from)
+        if months and self.month_to is not None:
+            clauses.append(table.c.month <= self.month_to)
+        return clauses
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    values: dict[str, int]
+    hidden: bool = False
+    public_id: str | None = None  # structures: for the drill-down link
+    group: str | None = None  # structures: their département
+
+    def get(self, name: str) -> int:
+        return self.values.get(name, 0)
+
+    def ratio(self, num: str, den: str) -> float | None:
+        d = self.get(den)
+        return None if self.hidden or not d else self.get(num) / d
+
+
+@dataclass
+class Table:
+    name: str
+    rows: list[Row]
+    total: int = 0  # rows before pagination
+    all_rows: list[Row] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+
+
+@dataclass
+class Dashboard:
+    totals: Row
+    structures: Table
+    departements: Table
+    referentials: Table
+    months: Table
+    blocks: Table
+    vae: Row
+    jury: list[Row]
+    k: int
+    filters: Filters
+    suppressed: bool = False  # a small-cell rule hid something
+    vae_hidden: set[str] = field(default_factory=set)  # VAE counts hidden as small cells
+
+    @property
+    def months_max(self) -> int:
+        return max((r.get("protocols") for r in self.months.rows if not r.hidden), default=0)
+
+    @property
+    def tables(self) -> list[Table]:
+        return [self.structures, self.departements, self.referentials, self.months, self.blocks]
+
+
+def _grain(filters: Filters, scope: Scope, *, by_month: bool = False, blocks: bool = False) -> str:
+    if by_month and scope.structure_id is None:
+        return "m"
+    monthly = filters.period or by_month
+    return ("smb" if monthly else "sb") if blocks else ("sm" if monthly else "s")
+
+
+def _sums(measures: Iterable[str], table=rollup_cell):
+    return [func.coalesce(func.sum(table.c[m]), 0).label(m) for m in measures]
+
+
+def _where(table, grain: str, scope: Scope, filters: Filters):
+    return [table.c.grain == grain, *scope.where(table), *filters.where(table, months="m" in grain)]
+
+
+def _grouped(session: Session, scope: Scope, filters: Filters, group, **grain_kw):
+    grain = _grain(filters, scope, **grain_kw)
+    query = (
+        select(group.label("key"), *_sums(PROTOCOL_MEASURES))
+        .where(*_where(rollup_cell, grain, scope, filters))
+        .group_by(group)
+    )
+    return session.connection().execute(query).all()
+
+
+def _values(row) -> dict[str, int]:
+    return {m: int(getattr(row, m) or 0) for m in PROTOCOL_MEASURES}
+
+
+def month_label(month: int) -> str:
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def build(
+    session: Session,
+    *,
+    scope: Scope,
+    filters: Filters,
+    k: int,
+    protect: Callable[[int], bool] | None = None,
+    page: int = 1,
+) -> Dashboard:
+    """Every table of a dashboard; `protect(structure_id)` says whose small cells to hide
+    (None: a single-structure view of an entitled viewer, nothing hidden)."""
+    conn = session.connection()
+    grain = _grain(filters, scope)
+    total_row = conn.execute(
+        select(*_sums(PROTOCOL_MEASURES)).where(*_where(rollup_cell, grain, scope, filters))
+    ).one()
+    totals = Row(None, "total", _values(total_row))
+
+    orgs = sa.orm.aliased(Organisation)
+    structures = [
+        Row(r.key, r.name, _values(r), public_id=r.public_id, group=r.departement or "")
+        for r in conn.execute(
+            select(
+                rollup_cell.c.structure_id.label("key"),
+                orgs.name,
+                orgs.public_id,
+                orgs.departement,
+                *_sums(PROTOCOL_MEASURES),
+            )
+            .join(orgs, orgs.id == rollup_cell.c.structure_id)
+            .where(*_where(rollup_cell, grain, scope, filters))
+            .group_by(rollup_cell.c.structure_id, orgs.name, orgs.public_id, orgs.departement)
+            .order_by(orgs.name)
+        )
+    ]
+    departements = [
+        Row(r.key, r.key or "—", _values(r))
+        for r in sorted(
+            _grouped(session, scope, filters, rollup_cell.c.departement), key=lambda r: r.key
+        )
+    ]
+    refs = {
+        r.id: r for r in conn.execute(select(Referential.id, Referential.code, Referential.short))
+    }
+    referentials = [
+        Row(r.key, f"{refs[r.key].short or refs[r.key].code} ({refs[r.key].code})", _values(r))
+        for r in _grouped(session, scope, filters, rollup_cell.c.referential_id)
+    ]
+    months = [
+        Row(r.key, month_label(r.key), _values(r))
+        for r in sorted(
+            _grouped(session, scope, filters, rollup_cell.c.month, by_month=True),
+            key=lambda r: r.key,
+        )
+    ]
+    block_grain = _grain(filters, scope, blocks=True)
+    blocks = [
+        Row(r.key, f"{r.code} — {r.title}", _values(r))
+        for r in conn.execute(
+            select(
+                rollup_cell.c.block_id.label("key"),
+                CompetenceBlock.code,
+                CompetenceBlock.title,
+                *_sums(PROTOCOL_MEASURES),
+            )
+            .join(CompetenceBlock, CompetenceBlock.id == rollup_cell.c.block_id)
+            .where(*_where(rollup_cell, block_grain, scope, filters))
+            .group_by(rollup_cell.c.block_id, CompetenceBlock.code, CompetenceBlock.title)
+            .order_by(CompetenceBlock.code)
+        )
+    ]
+    vae_measures = [
+        c.name for c in rollup_vae_cell.c if c.name.startswith(("pathways", "r_", "jury_"))
+    ]
+    vae_row = conn.execute(
+        select(*_sums(vae_measures, rollup_vae_cell)).where(
+            *_where(rollup_vae_cell, grain, scope, filters)
+        )
+    ).one()
+    vae = Row(None, "vae", {m: int(getattr(vae_row, m)) for m in vae_measures})
+    jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
+
+    board = Dashboard(
+        totals=totals,
+        structures=Table("structures", structures),
+        departements=Table("departements", departements),
+        referentials=Table("referentials", referentials),
+        months=Table("months", months),
+        blocks=Table("blocks", blocks),
+        vae=vae,
+        jury=jury,
+        k=k,
+        filters=filters,
+    )
+    if protect is not None:
+        _protect(session, board, scope, filters, k, protect)
+    _paginate(board.structures, page)
+    return board
+
+
+# --- small cells ---------------------------------------------------------------------------
+
+
+def _exact_learners(session, scope, filters, column: str, keys: list) -> dict:
+    """Distinct learners per row, from the per-protocol facts of these rows only."""
+    if not keys:
+        return {}
+    rp = rollup_protocol
+    query = (
+        select(rp.c[column], func.count(sa.distinct(rp.c.learner_id)))
+        .where(*scope.where(rp), *filters.where(rp, months=True), rp.c[column].in_(keys))
+        .group_by(rp.c[column])
+    )
+    return dict(session.connection().execute(query).all())
+
+
+def _primary(session, scope, filters, k: int, rows: list[Row], column: str | None, protect) -> None:
+    ambiguous = []
+    for row in rows:
+        if column == "structure_id" and not protect(row.key):
+            continue
+        if row.get("protocols") and row.get("protocols") < k:
+            row.hidden = True
+        elif row.get("protocols") and row.get("learners") < k:
+            ambiguous.append(row)
+    if ambiguous and column:
+        exact = _exact_learners(session, scope, filters, column, [r.key for r in ambiguous])
+        for row in ambiguous:
+            row.hidden = exact.get(row.key, 0) < k
+    elif ambiguous:  # block rows: no per-protocol key to count from; stay on the safe side
+        for row in ambiguous:
+            row.hidden = True
+
+
+def _complement(rows: list[Row], protect=None) -> None:
+    """If exactly one row is hidden, the total gives it away: hide the smallest other one."""
+    hidden = [r for r in rows if r.hidden]
+    if len(hidden) != 1:
+        return
+    candidates = [r for r in rows if not r.hidden and (protect is None or protect(r.key))]
+    if candidates:
+        min(candidates, key=lambda r: (r.get("protocols"), str(r.label))).hidden = True
+
+
+def _protect(session, board: Dashboard, scope, filters, k: int, protect) -> None:
+    totals = board.totals
+    if totals.get("protocols") and totals.get("learners") < k:
+        rp = rollup_protocol
+        exact = session.connection().scalar(
+            select(func.count(sa.distinct(rp.c.learner_id))).where(
+                *scope.where(rp), *filters.where(rp, months=True)
+            )
+        )
+        totals.hidden = exact < k
+    _primary(session, scope, filters, k, board.structures.rows, "structure_id", protect)
+    for column, table in (
+        ("departement", board.departements),
+        ("referential_id", board.referentials),
+        ("month", board.months),
+        (None, board.blocks),
+    ):
+        _primary(session, scope, filters, k, table.rows, column, protect)
+    # structures: within each département first (its row is a total), then overall
+    by_dept: dict[str, list[Row]] = {}
+    for row in board.structures.rows:
+        by_dept.setdefault(row.group or "", []).append(row)
+    dept_rows = {r.key or "": r for r in board.departements.rows}
+    for dept, rows in by_dept.items():
+        if not dept_rows.get(dept, Row(None, "", {}, hidden=True)).hidden:
+            _complement(rows, protect)
+    for table in board.tables:
+        _complement(table.rows, protect if table is board.structures else None)
+    # block rows do not sum to the total (a protocol may target several blocks): no complement
+    # VAE: a count of 1..k-1 pathways is hidden, and complemented among the jury results
+    board.vae_hidden = {m for m, v in board.vae.values.items() if 0 < v < k}
+    for row in board.jury:
+        row.hidden = 0 < row.get("pathways") < k
+    _complement(board.jury)
+    if totals.hidden:
+        for table in board.tables:
+            for row in table.rows:
+                row.hidden = True
+    board.suppressed = (
+        totals.hidden
+        or bool(board.vae_hidden)
+        or any(r.hidden for r in board.jury)
+        or any(r.hidden for t in board.tables for r in t.rows)
+    )
+
+
+def _paginate(table: Table, page: int) -> None:
+    table.all_rows = table.rows
+    table.total = len(table.rows)
+    table.pages = max(1, -(-table.total // PAGE_SIZE))
+    table.page = min(max(1, page), table.pages)
+    start = (table.page - 1) * PAGE_SIZE
+    table.rows = table.rows[start : start + PAGE_SIZE]
+
+
+# --- filters from the URL ----------------------------------------------------------------
+
+
+def known_departements(session: Session, scope: Scope) -> list[str]:
+    query = (
+        select(rollup_cell.c.departement)
+        .where(rollup_cell.c.grain == "s", *scope.where(rollup_cell))
+        .distinct()
+        .order_by(rollup_cell.c.departement)
+    )
+    return [d for d in session.connection().scalars(query) if d]
+
+
+def referential_choices(session: Session) -> list[tuple[str, str]]:
+    rows = session.connection().execute(
+        select(Referential.code, Referential.title).order_by(Referential.code)
+    )
+    return [(r.code, f"{r.code} — {r.title}") for r in rows]
+
+
+def referential_id(session: Session, code: str) -> int | None:
+    return session.connection().scalar(select(Referential.id).where(Referential.code == code))
+
+
+def parse_month(text: str) -> int | None:
+    """'2026-03' → 202603; None when it is not a month."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except (ValueError, TypeError):
+        return None
+    return year * 100 + month if 1900 <= year <= 2999 else None
