@@ -32,10 +32,19 @@ from afest.models import (
     SignerRole,
     User,
 )
-from afest.services.sequences import not_amended
 
-TIMELINE_SIZE = 30
+TIMELINE_SIZE = 20
 PLANNED_SIZE = 5
+
+# The current version of a sequence (no amendment points to it). Same condition as
+# sequences.not_amended(), built once: aliasing the table on every call costs more than the
+# queries themselves on this page.
+_NEWER = aliased(Sequence, name="newer_version")
+_CURRENT = ~exists().where(_NEWER.amends_id == Sequence.id)
+
+
+def not_amended():
+    return _CURRENT
 
 
 @dataclass(frozen=True)
@@ -127,14 +136,18 @@ def _signed_by(role: SignerRole):
     )
 
 
+_FULLY_SIGNED = and_(_signed_by(SignerRole.TUTOR), _signed_by(SignerRole.LEARNER))
+_AWAITING_LEARNER = and_(_signed_by(SignerRole.TUTOR), ~_signed_by(SignerRole.LEARNER))
+
+
 def fully_signed():
     """SQL condition: the sequence carries both the tutor's and the learner's signatures."""
-    return and_(_signed_by(SignerRole.TUTOR), _signed_by(SignerRole.LEARNER))
+    return _FULLY_SIGNED
 
 
 def awaiting_countersignature():
     """SQL condition: signed by the tutor, not yet by the learner."""
-    return and_(_signed_by(SignerRole.TUTOR), ~_signed_by(SignerRole.LEARNER))
+    return _AWAITING_LEARNER
 
 
 def competence_levels(
