@@ -126,13 +126,14 @@ class ReflectionForm(SequenceForm):
     # by `levels_from` because the set of competences depends on the protocol.
     level_prefix = "level-"
 
-    def levels_from(self, formdata) -> dict[int, int]:
+    @classmethod
+    def levels_from(cls, formdata) -> dict[int, int]:
         """{competence id: level id} for every competence given a level; garbage is refused."""
         levels: dict[int, int] = {}
         for key in formdata:
-            if not key.startswith(self.level_prefix) or not formdata.get(key):
+            if not key.startswith(cls.level_prefix) or not formdata.get(key):
                 continue
-            competence, level = key[len(self.level_prefix) :], formdata.get(key)
+            competence, level = key[len(cls.level_prefix) :], formdata.get(key)
             if not (competence.isdigit() and level.isdigit()):
                 raise ValueError(key)
             levels[int(competence)] = int(level)

@@ -145,6 +145,9 @@ def amend(public_id: str):
         open_ids=open_ids,
         scale=tablet_view.level_scale(db, protocol.referential_id),
         chosen=levels,
+        worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data)
+        if not is_situation
+        else set(),
         status=422 if form.is_submitted() else 200,
     )
 

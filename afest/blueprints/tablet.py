@@ -134,5 +134,27 @@ def reflection(public_id: str):
         blocks=tablet_view.scope_by_block(db, protocol.id),
         scale=tablet_view.level_scale(db, protocol.referential_id),
         chosen=levels,
+        worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data),
         status=422 if form.is_submitted() else 200,
+    )
+
+
+@bp.get("/protocoles/<public_id>/reflexion/niveaux")
+@login_required
+def reflection_levels(public_id: str):
+    """htmx fragment: the level groups, the competences of the situations chosen first."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    db = get_session()
+    chosen_ids = [int(v) for v in request.args.getlist("situation_ids") if v.isdigit()]
+    try:
+        chosen = ReflectionForm.levels_from(request.args)
+    except ValueError:
+        chosen = {}
+    return render(
+        "tablet/_levels.html",
+        blocks=tablet_view.scope_by_block(db, protocol.id),
+        scale=tablet_view.level_scale(db, protocol.referential_id),
+        chosen=chosen,
+        worked=tablet_view.worked_competences(db, protocol.id, chosen_ids),
+        refresh_url=url_for(".reflection_levels", public_id=public_id),
     )

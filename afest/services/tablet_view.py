@@ -21,6 +21,7 @@ from afest.models import (
     ProtocolTutor,
     ReflectionSituation,
     Sequence,
+    SequenceCompetence,
     SequenceKind,
     Signature,
     SignedKind,
@@ -201,3 +202,17 @@ def recent_sequences(session: Session, protocol_id: int, *, limit: int = 20) -> 
 
 def current_levels(session: Session, protocol_id: int) -> dict[int, Level]:
     return latest_levels(session, protocol_id, initial=False)
+
+
+def worked_competences(session: Session, protocol_id: int, situation_ids) -> set[int]:
+    """Competences targeted by these situations of the protocol (the ones a reflection rates)."""
+    ids = [i for i in situation_ids or [] if isinstance(i, int)]
+    if not ids:
+        return set()
+    return set(
+        session.exec(
+            select(SequenceCompetence.competence_id)
+            .join(Sequence, Sequence.id == SequenceCompetence.sequence_id)
+            .where(Sequence.id.in_(ids), Sequence.protocol_id == protocol_id)
+        )
+    )

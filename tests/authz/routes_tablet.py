@@ -93,6 +93,7 @@ ROUTES = {
     "tablet.learner": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),
     "tablet.situation": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),
     "tablet.reflection": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),
+    "tablet.reflection_levels": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),
     "sequences.show": Route("GET", each(200, admin=404), obj="sequence"),
     "sequences.verify": Route("GET", each(200, admin=404), obj="sequence"),
     "sequences.sign": Route("POST", each(403, tutor=422, admin=404), obj="sequence"),

@@ -304,3 +304,25 @@ def test_kind_is_fixed_by_the_route(session, login_as):
     post_situation(login_as(TUTOR), protocol, situation_form(session, protocol, client_id="k-1"))
     seq = session.exec(select(Sequence).where(Sequence.client_id == "k-1")).one()
     assert seq.kind == SequenceKind.SITUATION
+
+
+def test_levels_fragment_puts_the_situations_competences_first(session, login_as):
+    protocol = demo_protocol(session)
+    client = login_as(TUTOR)
+    comps = sorted(targeted_competence_ids(session, protocol.id))
+    post_situation(
+        client,
+        protocol,
+        situation_form(session, protocol, client_id="lv-1", competence_ids=[str(comps[-1])]),
+    )
+    situation = session.exec(select(Sequence).where(Sequence.client_id == "lv-1")).one()
+    response = client.get(
+        f"/tablette/protocoles/{protocol.public_id}/reflexion/niveaux",
+        query_string={"situation_ids": str(situation.id)},
+        headers={"HX-Request": "true"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in page
+    worked = page.split("data-worked", 1)[1].split("<details", 1)[0]
+    assert f'name="level-{comps[-1]}"' in worked
+    assert f'name="level-{comps[0]}"' not in worked
