@@ -1,0 +1,131 @@
+"""The learner in a real browser, on a phone (390×844) and on a tablet (810×1080): progress
+per block as in the database, countersigning a pending sequence, the VAE timeline; axe finds
+no violation on any of these pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from afest.models import Protocol, ProtocolStatus, User
+from afest.services import progress
+from tests.browser.conftest import PASSWORD, assert_axe_clean, login
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 810, "height": 1080}}
+
+
+@pytest.fixture(scope="module")
+def live_db(live_server, tmp_path_factory):
+    """The live server's database, read directly to compare the pages with it."""
+    path = next(tmp_path_factory.getbasetemp().glob("live*/afest.sqlite"))
+    engine = sa.create_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+def care_learners_with_pending(engine) -> list[str]:
+    """#CARE-SKILLS learners with a sequence awaiting their countersignature."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(User.email)
+            .join(Protocol, Protocol.learner_id == User.id)
+            .where(
+                User.email.like("apprenant%@ehpad-%"), Protocol.status == ProtocolStatus.IN_PROGRESS
+            )
+            .distinct()
+            .order_by(User.email)
+        ).all()
+        found = []
+        for email in rows:
+            learner = session.exec(select(User).where(User.email == email)).one()
+            if progress.progress(session, learner, today=date.today()).pending_sequences:
+                found.append(email)
+        return found
+
+
+def blocks_in_db(engine, email: str) -> dict[str, tuple[int, int]]:
+    with Session(engine) as session:
+        learner = session.exec(select(User).where(User.email == email)).one()
+        view = progress.progress(session, learner, today=date.today())
+        return {b.code: (b.acquired, b.targeted) for b in view.blocks}
+
+
+@pytest.fixture()
+def device(browser, live_server, request):
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=SIZES[request.param],
+        has_touch=True,
+        is_mobile=request.param == "phone",
+        locale="fr-FR",
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    tab.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))
+    yield request.param, tab
+    context.close()
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("device", ["phone", "tablet"], indirect=True)
+def test_learner_progress_countersign_and_vae_timeline(device, live_db):
+    size, page = device
+    candidates = care_learners_with_pending(live_db)
+    # each size takes its own learner: the first countersignature changes the database
+    email = candidates[0 if size == "phone" else 1]
+    login(page, email, PASSWORD)
+
+    page.get_by_role("navigation").get_by_role("link", name="Mon parcours").tap()
+    page.wait_for_url(re.compile(r"/parcours/[^/]+$"))
+    page.get_by_role("heading", level=1, name="Mon parcours").wait_for()
+    expected = blocks_in_db(live_db, email)
+    assert expected
+    for code, (acquired, targeted) in expected.items():
+        shown = page.locator(f'[data-block="{code}"]').inner_text()
+        assert shown == f"{acquired} acquises sur {targeted}", (code, shown)
+    assert page.locator("svg.chart-levels").count() == len(expected)
+    assert_axe_clean(page)
+    if size == "phone":  # nothing wider than the screen: no sideways scrolling
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+    # Countersign the first sequence awaiting the learner.
+    pending = page.locator("section.attention a.card").filter(has_text="à contresigner")
+    before = pending.count()
+    assert before >= 1
+    pending.first.tap()
+    page.wait_for_url(re.compile(r"/sequences/[^/]+/contresigner$"))
+    assert_axe_clean(page)
+    page.get_by_label("Mot de passe de l'apprenant·e").fill(PASSWORD)
+    page.get_by_role("button", name="Contresigner", exact=True).tap()
+    page.get_by_text("Séquence contresignée.").wait_for()
+    page.get_by_role("navigation").get_by_role("link", name="Mon parcours").tap()
+    page.wait_for_url(re.compile(r"/parcours/[^/]+$"))
+    assert (
+        page.locator("section.attention a.card").filter(has_text="à contresigner").count()
+        == before - 1
+    )
+
+    # The VAE timeline and the next step.
+    page.get_by_role("link", name="Voir mon parcours VAE").tap()
+    page.wait_for_url(re.compile(r"/vae/[^/]+$"))
+    page.get_by_role("heading", name="Les étapes franchies").wait_for()
+    assert page.locator(".vae-timeline li").count() >= 1
+    assert page.locator("#vae-state").inner_text().strip()
+    assert_axe_clean(page)
+    if size == "phone":
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
