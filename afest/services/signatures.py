@@ -30,7 +30,7 @@ from afest.models import (
 from afest.services import ServiceError, audit
 from afest.services.audit import canonical_json, sha256_hex
 
-_SEQUENCE_FIELDS = (
+SEQUENCE_FIELDS = (
     "kind",
     "occurred_at",
     "duration_minutes",
@@ -69,7 +69,7 @@ def _assessments(session: Session, **where: Any) -> list[list[Any]]:
 
 
 def sequence_content(session: Session, sequence: Sequence) -> dict[str, Any]:
-    content = {name: getattr(sequence, name) for name in _SEQUENCE_FIELDS}
+    content = {name: getattr(sequence, name) for name in SEQUENCE_FIELDS}
     content.update(
         id=sequence.public_id,
         client_id=sequence.client_id,

@@ -218,3 +218,25 @@ def test_learners_overview_counts_what_is_owed(session, make_protocol):
     line = tablet_view.tutor_learners(session, people["tutor"].id, today=utcnow().date())[0]
     assert (line.owed.unanalysed, line.owed.unsigned, line.owed.awaiting_learner) == (0, 1, 1)
     assert tablet_view.current_levels(session, protocol.id)[comp].id == level.id
+
+
+def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_protocol):
+    protocol, people = make_protocol()
+    situation, _ = log(session, protocol, people)
+    level = session.exec(
+        select(Level).where(Level.referential_id == protocol.referential_id)
+    ).first()
+    comps = situation_data(session, protocol).competence_ids
+    data = sequences.SequenceData(
+        client_id="r-audit",
+        occurred_at=utcnow() - timedelta(hours=1),
+        duration_minutes=30,
+        situation_ids=[situation.id],
+        competence_ids=comps[:1],
+        levels={comps[-1]: level.id},
+    )
+    reflection, _ = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
+    for sequence, entered in ((situation, situation_data(session, protocol)), (reflection, data)):
+        assert sequences._content_of_new(sequence, entered) == signatures.sequence_content(
+            session, sequence
+        )
