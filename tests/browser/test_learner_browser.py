@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from afest.models import Protocol, ProtocolStatus, User
+from afest.models import Protocol, ProtocolStatus, User, VaePathway, VaeState
 from afest.services import progress
 from tests.browser.conftest import PASSWORD, assert_axe_clean, login
 
@@ -129,3 +129,60 @@ def test_learner_progress_countersign_and_vae_timeline(device, live_db):
     assert_axe_clean(page)
     if size == "phone":
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("device", ["phone"], indirect=True)
+def test_other_learner_and_vae_pages_are_axe_clean(device, live_db):
+    _size, page = device
+    with Session(live_db) as session:
+        jury_learner = session.exec(
+            select(User.email)
+            .join(VaePathway, VaePathway.learner_id == User.id)
+            .where(VaePathway.state == VaeState.JURY_RESULTAT)
+            .order_by(User.email)
+        ).first()
+    login(page, jury_learner, PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="Mon parcours").tap()
+    page.get_by_role("link", name="Voir mes données").tap()
+    page.get_by_role("heading", level=1, name="Mes données").wait_for()
+    assert_axe_clean(page)
+    page.goto("/vae/")
+    page.locator("a.card").first.tap()
+    page.get_by_role("heading", name="Résultats par bloc").wait_for()
+    assert_axe_clean(page)
+    page.get_by_role("link", name="Auto-évaluation du dossier de faisabilité").tap()
+    page.get_by_role("heading", level=1).wait_for()
+    assert_axe_clean(page)
+    page.go_back()
+    page.locator("ul.plain a").first.tap()
+    page.get_by_role("heading", level=1, name="Dossier de validation — brouillon").wait_for()
+    assert_axe_clean(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("device", ["tablet"], indirect=True)
+def test_consultant_recording_form_and_feasibility_form_are_axe_clean(device, live_db):
+    _size, page = device
+    login(page, "consultant@aract-paca.demo", PASSWORD)
+    with Session(live_db) as session:
+        consultant = session.exec(
+            select(User).where(User.email == "consultant@aract-paca.demo")
+        ).one()
+        pathway = session.exec(
+            select(VaePathway)
+            .where(
+                VaePathway.consultant_id == consultant.id, VaePathway.state == VaeState.VALIDATION
+            )
+            .order_by(VaePathway.id)
+        ).first()
+    page.goto(f"/vae/{pathway.public_id}")
+    page.get_by_role("heading", name="Noter une étape").wait_for()
+    assert_axe_clean(page)
+    # A refused step shows its message beside the field, and stays axe-clean.
+    page.get_by_label("Date de l'étape").fill("2999-01-01")
+    page.get_by_role("button", name="Enregistrer l'étape").tap()
+    page.locator("#occurred_on-error").wait_for()
+    assert_axe_clean(page)
+    page.goto(f"/vae/{pathway.public_id}/faisabilite?depuis=afest")
+    page.get_by_role("button", name="Enregistrer mon auto-évaluation").wait_for()
+    assert_axe_clean(page)
