@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, current_app, request
 from sqlalchemy import update
 
-from afest.db import database, get_session
+from afest.db import database
 from afest.extensions import login_manager
 from afest.identity import Actor, Anonymous
 from afest.models import UserSession, utcnow
@@ -24,15 +24,20 @@ def session_limits() -> accounts.SessionLimits:
 
 
 def load_actor(token: str) -> Actor | None:
-    """flask-login's user loader: a valid, unrevoked session of an active user, or nobody."""
-    session = get_session()
-    found = accounts.resolve_session(session, token=token, limits=session_limits())
-    if found is None:
-        return None
-    user, user_session = found
+    """flask-login's user loader: a valid, unrevoked session of an active user, or nobody.
+
+    It reads in a short session of its own, so that resolving who is asking never opens the
+    request's write transaction (on SQLite, the database-wide write lock would then be held
+    for the whole request).
+    """
+    with database().session() as reader:
+        found = accounts.resolve_session(reader, token=token, limits=session_limits())
+        if found is None:
+            return None
+        user, user_session = found
+        assignments = accounts.roles_of(reader, user_id=user.id)
     now = utcnow()
     if now - user_session.last_seen_at > TOUCH_EVERY:
-        # A short write of its own: a read request never turns into a write transaction.
         with database().session(write=True) as writer:
             writer.exec(
                 update(UserSession)
@@ -40,7 +45,7 @@ def load_actor(token: str) -> Actor | None:
                 .values(last_seen_at=now)
             )
             writer.commit()
-    return Actor(user=user, token=token, assignments=accounts.roles_of(session, user_id=user.id))
+    return Actor(user=user, token=token, assignments=assignments)
 
 
 def configure_login(app: Flask) -> None:

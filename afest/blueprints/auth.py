@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from afest.auth import client_user_agent
-from afest.db import get_session
+from afest.db import database, get_session
 from afest.extensions import limiter
 from afest.forms import EmptyForm, LoginForm, PasswordChangeForm
 from afest.identity import Actor
@@ -33,12 +33,13 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        db = get_session()
-        user = accounts.authenticate(db, email=form.email.data, password=form.password.data)
+        # The password check is slow on purpose: it runs before the write transaction opens.
+        with database().session() as reader:
+            user = accounts.authenticate(reader, email=form.email.data, password=form.password.data)
         if user is None:
             error = BAD_CREDENTIALS
         else:
-            token = accounts.start_session(db, user=user, user_agent=client_user_agent())
+            token = accounts.start_session(get_session(), user=user, user_agent=client_user_agent())
             session.clear()
             login_user(Actor(user=user, token=token))
             target = request.args.get("next")

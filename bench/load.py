@@ -1,0 +1,606 @@
+"""Load and fault test: gunicorn instances of afest driven by tutors and consultants.
+
+    .venv/bin/python bench/load.py [--seconds 30] [--engine postgresql|sqlite|both]
+
+PostgreSQL: two gunicorn instances on one database; 20 tutors log and sign work situations
+(each on "its" instance, failing over to the other when it stops answering) while 5
+consultants read their home and dashboard pages; halfway through, one instance is killed
+with SIGKILL. SQLite: one instance, the same workload, no kill.
+
+Before the workload, the same run measures a trivial page (/sante) on each instance. At the
+end every acknowledged write (a save answered by a redirect to the new sequence, a signature
+answered by a redirect) is looked up in the database. All traffic stays on 127.0.0.1; every
+loop is bounded in time. Prints one `name = value unit` line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import http.client
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+PG_BASE = os.environ.get("AFEST_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SECRET_KEY = secrets.token_urlsafe(48)
+PASSWORD = "afest-demo-2026"
+PIN = "2468"
+TUTORS, CONSULTANTS = 20, 5
+
+
+# --- database preparation -------------------------------------------------------------------
+
+
+def prepare(url: str) -> None:
+    """Migrate, seed the demo, and add 20 tutors each with a protocol in progress."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+    from sqlmodel import Session, select
+
+    from afest import demo
+    from afest.db import make_engine
+    from afest.models import (
+        CohortConsultant,
+        Organisation,
+        OrgKind,
+        Referential,
+        Role,
+        SignerRole,
+        User,
+    )
+    from afest.services import accounts, protocols
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        config = Config(str(ROOT / "alembic.ini"))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "heads")
+    with Session(engine) as s:
+        demo.seed(s)
+        s.commit()
+        opco = s.exec(select(Organisation).where(Organisation.code == "OPCO-SANTE")).one()
+        ref = s.exec(select(Referential).where(Referential.code == "RNCP35830")).one()
+        comp_ids = [c.id for b in ref.blocks for c in b.competences][:4]
+        pw = accounts.hash_secret(PASSWORD)
+        pin = accounts.hash_secret(PIN)
+        structure = Organisation(
+            name="EHPAD de charge",
+            kind=OrgKind.STRUCTURE,
+            siret="99999999900011",
+            departement="13",
+            opco_id=opco.id,
+        )
+        s.add(structure)
+        s.flush()
+        manager = accounts.create_user(
+            s,
+            actor_id=None,
+            email="charge-direction@example.org",
+            full_name="Direction charge",
+            password="",
+            password_hash=pw,
+            roles=[(Role.MANAGER, structure.id)],
+        )
+        for i in range(TUTORS):
+            tutor = accounts.create_user(
+                s,
+                actor_id=None,
+                email=f"charge-tuteur{i}@example.org",
+                full_name=f"Tuteur {i}",
+                password="",
+                password_hash=pw,
+                pin_hash=pin,
+                roles=[(Role.TUTOR, structure.id)],
+            )
+            learner = accounts.create_user(
+                s,
+                actor_id=None,
+                email=f"charge-apprenant{i}@example.org",
+                full_name=f"Apprenant {i}",
+                password="",
+                password_hash=pw,
+                roles=[(Role.LEARNER, structure.id)],
+            )
+            start = date.today() - timedelta(days=10)
+            protocol = protocols.create_protocol(
+                s,
+                actor_id=manager.id,
+                learner=learner,
+                structure=structure,
+                referential_id=ref.id,
+                title="AFEST charge",
+                planned_start=start,
+                planned_end=start + timedelta(days=90),
+                competence_ids=comp_ids,
+                tutor_ids=[tutor.id],
+                activity_analysis="Analyse",
+            )
+            protocols.submit_for_signature(s, actor_id=manager.id, protocol=protocol)
+            for role, who in (
+                (SignerRole.STRUCTURE, manager),
+                (SignerRole.TUTOR, tutor),
+                (SignerRole.LEARNER, learner),
+            ):
+                protocols.sign_protocol(
+                    s, actor_id=who.id, protocol=protocol, role=role, method="password"
+                )
+        cohort_id = s.exec(
+            sa.text("SELECT id FROM cohort WHERE code = 'CARE-SKILLS-2026'")
+        ).scalar_one()
+        aract = s.exec(select(Organisation).where(Organisation.code == "ARACT-PACA")).one()
+        for i in range(CONSULTANTS):
+            user = accounts.create_user(
+                s,
+                actor_id=None,
+                email=f"charge-consult{i}@example.org",
+                full_name=f"Consultant {i}",
+                password="",
+                password_hash=pw,
+                roles=[(Role.CONSULTANT, aract.id)],
+            )
+            s.add(CohortConsultant(cohort_id=cohort_id, user_id=user.id))
+        s.commit()
+        assert s.exec(select(User).where(User.email == "charge-tuteur0@example.org")).one()
+    engine.dispose()
+
+
+def fresh_database(engine: str) -> str:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    if engine == "sqlite":
+        path = OUT / "load.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    base = make_url(PG_BASE)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql('DROP DATABASE IF EXISTS "afest_bench_load" WITH (FORCE)')
+        conn.exec_driver_sql('CREATE DATABASE "afest_bench_load"')
+    admin.dispose()
+    return base.set(database="afest_bench_load").render_as_string(hide_password=False)
+
+
+# --- instances ------------------------------------------------------------------------------
+
+
+@dataclass
+class Instance:
+    port: int
+    process: subprocess.Popen
+    log: Path
+    killed_at: float | None = None
+
+    def kill(self) -> None:
+        self.killed_at = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_instance(url: str, port: int) -> Instance:
+    log = OUT / f"gunicorn-{port}.log"
+    env = {
+        **os.environ,
+        "AFEST_DATABASE_URL": url,
+        "AFEST_ENV": "production",
+        "AFEST_SECRET_KEY": SECRET_KEY,
+        "AFEST_REDIS_URL": "redis://127.0.0.1:6379/14",
+        # Every simulated person logs in from 127.0.0.1: the per-address limit is raised.
+        "AFEST_LOGIN_RATE_LIMIT": "10000 per minute",
+    }
+    env.pop("AFEST_TEST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+            "afest.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _h, _b = request(port, "GET", "/sante", timeout=2)
+            if status == 200:
+                return Instance(port, process, log)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"gunicorn on port {port} did not start; see {log}")
+
+
+# --- a minimal HTTP client ------------------------------------------------------------------
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: str | None = None,
+    cookies: dict[str, str] | None = None,
+    timeout: float = 10,
+):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Host": f"127.0.0.1:{port}"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read().decode("utf-8", "replace")
+        if cookies is not None:
+            for value in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = value.partition("=")
+                cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.headers, data
+    finally:
+        conn.close()
+
+
+class FormParser(html.parser.HTMLParser):
+    """Collects the fields of every POST form of a page: inputs, checked boxes, textareas."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self.forms.append({"action": a.get("action"), "fields": [], "options": {}})
+        elif not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        if tag == "input" and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio"):
+                self.forms[-1]["options"].setdefault(a["name"], []).append(a.get("value", "on"))
+                if "checked" in a:
+                    fields.append((a["name"], a.get("value", "on")))
+            elif kind not in ("submit", "button"):
+                fields.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            fields.append((a["name"], ""))
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            fields = self.forms[-1]["fields"]
+            fields[-1] = (self._textarea, fields[-1][1] + data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+
+def forms_of(page: str) -> list[dict]:
+    parser = FormParser()
+    parser.feed(page)
+    return parser.forms
+
+
+# --- the workload ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    acked_saves: list[tuple[str, int]] = field(default_factory=list)  # (client_id, port)
+    acked_signs: list[str] = field(default_factory=list)  # sequence public ids
+    save_times: dict[int, list[float]] = field(default_factory=dict)
+    reads: int = 0
+    errors: list[str] = field(default_factory=list)
+    killed_errors: int = 0
+
+    def error(self, text: str, port: int, instances: dict[int, Instance]) -> None:
+        with self.lock:
+            killed = instances[port].killed_at is not None
+            if killed:
+                self.killed_errors += 1
+            else:
+                self.errors.append(text)
+
+
+def login(port: int, email: str) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    _s, _h, page = request(port, "GET", "/connexion", cookies=cookies)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": PASSWORD})
+    status, _h, _b = request(port, "POST", "/connexion", body=body, cookies=cookies)
+    if status != 302:
+        raise RuntimeError(f"login {email} answered {status}")
+    return cookies
+
+
+def tutor_loop(
+    i: int, ports: list[int], instances: dict[int, Instance], stop: float, results: Results
+) -> None:
+    port = ports[i % len(ports)]
+    email = f"charge-tuteur{i}@example.org"
+    cookies = None
+    while time.monotonic() < stop:
+        if instances[port].killed_at is not None:  # fail over to a live instance
+            port = next(p for p in ports if instances[p].killed_at is None)
+        try:
+            if cookies is None:
+                cookies = login(port, email)
+            status, _h, page = request(port, "GET", "/tablette/", cookies=cookies)
+            link = re.search(r'href="(/tablette/protocoles/[^"/]+)"', page)
+            if status != 200 or not link:
+                results.error(f"tablet list {status}", port, instances)
+                continue
+            status, _h, page = request(port, "GET", f"{link.group(1)}/situation", cookies=cookies)
+            form = next(f for f in forms_of(page) if "client_id" in dict(f["fields"]))
+            data = dict(form["fields"])
+            data.update(
+                {
+                    "duration_minutes": "90",
+                    "place": "Chambre 3",
+                    "intent": "Aide au repas",
+                    "autonomy": "accompanied",
+                }
+            )
+            pairs = list(data.items()) + [
+                ("competence_ids", v) for v in form["options"].get("competence_ids", [])[:2]
+            ]
+            t0 = time.perf_counter()
+            status, headers, _b = request(
+                port,
+                "POST",
+                f"{link.group(1)}/situation",
+                body=urllib.parse.urlencode(pairs),
+                cookies=cookies,
+            )
+            elapsed = time.perf_counter() - t0
+            location = headers.get("Location", "")
+            if status != 302 or "/sequences/" not in location:
+                results.error(f"save answered {status}", port, instances)
+                continue
+            with results.lock:
+                results.acked_saves.append((data["client_id"], port))
+                results.save_times.setdefault(port, []).append(elapsed)
+            seq_path = urllib.parse.urlsplit(location).path
+            status, _h, page = request(port, "GET", seq_path, cookies=cookies)
+            sign_form = next(f for f in forms_of(page) if (f["action"] or "").endswith("/signer"))
+            fields = dict(sign_form["fields"])
+            fields["sign-secret"] = PIN
+            status, _h, _b = request(
+                port,
+                "POST",
+                sign_form["action"],
+                body=urllib.parse.urlencode(fields),
+                cookies=cookies,
+            )
+            if status == 302:
+                with results.lock:
+                    results.acked_signs.append(seq_path.rsplit("/", 1)[-1])
+            else:
+                results.error(f"sign answered {status}", port, instances)
+        except (
+            OSError,
+            http.client.HTTPException,
+            RuntimeError,
+            StopIteration,
+            AttributeError,
+            IndexError,
+        ) as exc:
+            results.error(f"{type(exc).__name__}: {exc}", port, instances)
+            time.sleep(0.05)
+
+
+def consultant_loop(
+    i: int,
+    ports: list[int],
+    instances: dict[int, Instance],
+    stop: float,
+    results: Results,
+    pages: list[str],
+) -> None:
+    port = ports[i % len(ports)]
+    cookies = None
+    n = 0
+    while time.monotonic() < stop:
+        if instances[port].killed_at is not None:
+            port = next(p for p in ports if instances[p].killed_at is None)
+        try:
+            if cookies is None:
+                cookies = login(port, f"charge-consult{i}@example.org")
+            status, _h, _b = request(port, "GET", pages[n % len(pages)], cookies=cookies)
+            n += 1
+            if status == 200:
+                with results.lock:
+                    results.reads += 1
+            else:
+                results.error(f"read {pages[n % len(pages)]} answered {status}", port, instances)
+        except (OSError, http.client.HTTPException, RuntimeError) as exc:
+            results.error(f"{type(exc).__name__}: {exc}", port, instances)
+            time.sleep(0.05)
+
+
+def trivial_throughput(port: int, seconds: float, clients: int = 25) -> float:
+    count = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def loop():
+        while time.monotonic() < stop:
+            try:
+                status, _h, _b = request(port, "GET", "/sante")
+            except OSError:
+                continue
+            if status == 200:
+                with lock:
+                    count[0] += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count[0] / seconds
+
+
+def reader_pages(url: str) -> list[str]:
+    from afest import create_app
+
+    app = create_app({"DATABASE_URL": url, "ENV": "testing"})
+    pages = ["/"]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("dashboards.") and not rule.arguments and "GET" in rule.methods:
+            pages.append(str(rule.rule))
+    return pages
+
+
+def check_acknowledged(url: str, results: Results) -> tuple[int, int]:
+    """How many acknowledged saves and signatures are missing from the database."""
+    import sqlalchemy as sa
+
+    from afest.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = [c for c, _p in results.acked_saves]
+        found = set()
+        for start in range(0, len(ids), 500):
+            found |= set(
+                conn.execute(
+                    sa.text("SELECT client_id FROM sequence WHERE client_id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": ids[start : start + 500]},
+                ).scalars()
+            )
+        signed = set()
+        for start in range(0, len(results.acked_signs), 500):
+            chunk = results.acked_signs[start : start + 500]
+            signed |= set(
+                conn.execute(
+                    sa.text(
+                        "SELECT s.public_id FROM sequence s JOIN signature g "
+                        "ON g.subject_id = s.id AND g.subject_kind = 'sequence' "
+                        "AND g.signer_role = 'tutor' "
+                        "WHERE s.public_id IN :ids"
+                    ).bindparams(sa.bindparam("ids", expanding=True)),
+                    {"ids": chunk},
+                ).scalars()
+            )
+    engine.dispose()
+    return len(set(ids) - found), len(set(results.acked_signs) - signed)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def run(engine: str, seconds: float) -> None:
+    url = fresh_database(engine)
+    prepare(url)
+    ports = [8101, 8102] if engine == "postgresql" else [8103]
+    instances = {p: start_instance(url, p) for p in ports}
+    try:
+        trivial = {p: trivial_throughput(p, 8) for p in ports}
+        pages = reader_pages(url)
+        results = Results()
+        stop = time.monotonic() + seconds
+        threads = [
+            threading.Thread(target=tutor_loop, args=(i, ports, instances, stop, results))
+            for i in range(TUTORS)
+        ]
+        threads += [
+            threading.Thread(
+                target=consultant_loop, args=(i, ports, instances, stop, results, pages)
+            )
+            for i in range(CONSULTANTS)
+        ]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        if len(ports) > 1:
+            time.sleep(seconds / 2)
+            instances[ports[1]].kill()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - started
+    finally:
+        for instance in instances.values():
+            instance.stop()
+    lost_saves, lost_signs = check_acknowledged(url, results)
+    locked = sum(
+        i.log.read_text(errors="replace").count("database is locked") for i in instances.values()
+    )
+    tag = f"engine={engine} tutors={TUTORS} consultants={CONSULTANTS} seconds={seconds:.0f}"
+    print(f"# load test: {tag}; data = demo + {TUTORS} protocols in progress")
+    for port in ports:
+        saves = results.save_times.get(port, [])
+        live = seconds / 2 if instances[port].killed_at else wall
+        print(f"load_{engine}_{port}_trivial_throughput = {trivial[port]:.1f} req/s")
+        print(f"load_{engine}_{port}_save_throughput = {len(saves) / live:.1f} req/s")
+        print(
+            f"load_{engine}_{port}_save_ratio_to_trivial = "
+            f"{100 * len(saves) / live / trivial[port]:.1f} %"
+        )
+        print(f"load_{engine}_{port}_save_p50 = {1000 * percentile(saves, 0.5):.1f} ms")
+        print(f"load_{engine}_{port}_save_p95 = {1000 * percentile(saves, 0.95):.1f} ms")
+    print(f"load_{engine}_acknowledged_saves = {len(results.acked_saves)} writes")
+    print(f"load_{engine}_acknowledged_signatures = {len(results.acked_signs)} writes")
+    print(f"load_{engine}_reads = {results.reads} pages")
+    print(f"load_{engine}_lost_acknowledged_writes = {lost_saves + lost_signs} writes")
+    print(f"load_{engine}_errors = {len(results.errors)} errors")
+    print(f"load_{engine}_killed_instance_errors = {results.killed_errors} errors")
+    print(f"load_{engine}_database_is_locked = {locked} occurrences")
+    for text in sorted(set(results.errors))[:10]:
+        print(f"#   error: {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--engine", choices=["postgresql", "sqlite", "both"], default="both")
+    args = parser.parse_args()
+    for engine in ["postgresql", "sqlite"] if args.engine == "both" else [args.engine]:
+        run(engine, min(args.seconds, 300))
+
+
+if __name__ == "__main__":
+    main()
