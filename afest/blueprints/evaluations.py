@@ -1,5 +1,151 @@
-"""Placeholder, filled below."""
+"""Evaluations of acquired competences (condition 4): intermediate or final, per competence,
+signed by the tutor and countersigned by the learner; the final bilan per block."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from afest import policy
+from afest.blueprints import protocol_forms as pf
+from afest.db import get_session
+from afest.forms_afest import EvaluationForm, SignForm
+from afest.loaders import load_evaluation_or_404, load_protocol_or_404
+from afest.models import CompetenceAssessment, EvaluationKind, Level, SignedKind, SignerRole
+from afest.services import ServiceError, accounts, evaluations, proofpack, signatures
+from afest.web import SIGNER_LABELS, render
 
 bp = Blueprint("evaluations", __name__)
+
+
+def _form_page(protocol, form, *, levels=None, error=None, status=200):
+    scope, scale = pf.scope_and_scale(get_session(), protocol)
+    return render(
+        "evaluations/new.html",
+        protocol=protocol,
+        form=form,
+        scope=scope,
+        scale=scale,
+        chosen=levels or {},
+        client_id=request.form.get("client_id") or secrets.token_hex(16),
+        error=error,
+        status=status,
+    )
+
+
+@bp.get("/protocoles/<public_id>/evaluations/nouvelle")
+@login_required
+def new(public_id: str):
+    """The evaluation form: a level for each targeted competence."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_evaluate)
+    return _form_page(protocol, EvaluationForm(formdata=None))
+
+
+@bp.post("/protocoles/<public_id>/evaluations/nouvelle")
+@login_required
+def create(public_id: str):
+    """Record the evaluation (idempotent on the form's client id)."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_evaluate)
+    form = EvaluationForm()
+    levels = None
+    if form.validate_on_submit():
+        try:
+            levels = pf.levels_from(request.form)
+            evaluation = evaluations.create_evaluation(
+                get_session(),
+                actor_id=current_user.id,
+                protocol=protocol,
+                client_id=(request.form.get("client_id") or "")[:64] or secrets.token_hex(16),
+                kind=EvaluationKind(form.kind.data),
+                evaluated_on=form.evaluated_on.data,
+                summary=form.summary.data or "",
+                levels=levels,
+            )
+        except (ServiceError, pf.FormError) as exc:
+            field = getattr(form, getattr(exc, "field", None) or "", None)
+            if field is not None:
+                field.errors = [*field.errors, exc.message]
+                return _form_page(protocol, form, levels=levels, status=422)
+            return _form_page(protocol, form, levels=levels, error=exc.message, status=422)
+        return redirect(url_for("evaluations.show", public_id=evaluation.public_id))
+    return _form_page(protocol, form, status=422)
+
+
+def _show(evaluation, protocol, *, sign_form=None, status=200):
+    db = get_session()
+    rows = db.exec(
+        select(CompetenceAssessment.competence_id, Level)
+        .join(Level, Level.id == CompetenceAssessment.level_id)
+        .where(CompetenceAssessment.evaluation_id == evaluation.id)
+        .order_by(CompetenceAssessment.id)
+    ).all()
+    scope, _scale = pf.scope_and_scale(db, protocol)
+    labels = {c.competence_id: f"{c.competence_code} — {c.competence_title}" for c in scope}
+    signed = signatures.signatures_of(db, SignedKind.EVALUATION, evaluation.id)
+    roles = []
+    if policy.can_sign_evaluation(current_user, protocol):
+        done = {s.signer_role for s in signed}
+        if policy.is_designated_tutor(current_user, protocol) and SignerRole.TUTOR not in done:
+            roles.append(SignerRole.TUTOR)
+        if current_user.id == protocol.learner_id and SignerRole.LEARNER not in done:
+            roles.append(SignerRole.LEARNER)
+    form = sign_form or SignForm(formdata=None)
+    form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in roles]
+    return render(
+        "evaluations/show.html",
+        evaluation=evaluation,
+        protocol=protocol,
+        rows=[(labels.get(cid, cid), level) for cid, level in rows],
+        signatures=signed,
+        sign_form=form,
+        status=status,
+    )
+
+
+@bp.get("/evaluations/<public_id>")
+@login_required
+def show(public_id: str):
+    """An evaluation: the level set on each competence, its signatures."""
+    evaluation, protocol = load_evaluation_or_404(public_id)
+    return _show(evaluation, protocol)
+
+
+@bp.post("/evaluations/<public_id>/signer")
+@login_required
+def sign(public_id: str):
+    """The tutor signs, the learner countersigns, each confirming with their password."""
+    evaluation, protocol = load_evaluation_or_404(public_id, require=policy.can_sign_evaluation)
+    form = SignForm()
+    form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in SignerRole]
+    if form.validate_on_submit():
+        if not accounts.verify_secret(current_user.user.password_hash, form.password.data):
+            form.password.errors.append(_("Mot de passe incorrect."))
+        else:
+            try:
+                evaluations.sign_evaluation(
+                    get_session(),
+                    actor_id=current_user.id,
+                    protocol=protocol,
+                    evaluation=evaluation,
+                    role=SignerRole(form.role.data),
+                    method="password",
+                )
+            except ServiceError as exc:
+                form.role.errors.append(exc.message)
+            else:
+                flash(_("Évaluation signée."), "success")
+                return redirect(url_for("evaluations.show", public_id=public_id))
+    return _show(evaluation, protocol, sign_form=form, status=422)
+
+
+@bp.get("/protocoles/<public_id>/bilan")
+@login_required
+def bilan(public_id: str):
+    """The bilan: for each block, the level at the start and at the end of each competence."""
+    protocol = load_protocol_or_404(public_id)
+    pack = proofpack.collect(get_session(), protocol)
+    return render("evaluations/bilan.html", protocol=protocol, pack=pack)

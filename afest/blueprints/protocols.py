@@ -1,23 +1,33 @@
-"""Protocols: the manager's list, and the protocol page everyone in scope can read."""
+"""Protocols: the manager's list (with those at risk), drafting, initial positioning, the
+three-party signature, completion or stop; the page everyone in scope reads, with the
+checklist of the four legal conditions for the manager and the tutors."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from afest import policy
+from afest.blueprints import protocol_forms as pf
 from afest.db import get_session
+from afest.forms_afest import PlanForm, ProtocolForm, SignForm, StopForm
 from afest.loaders import load_protocol_or_404
-from afest.models import Protocol, ProtocolStatus, Role
-from afest.services import overview, protocol_view
+from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
+from afest.services import ServiceError, accounts, compliance, overview, protocol_view, protocols
 from afest.web import render
 
 bp = Blueprint("protocols", __name__, url_prefix="/protocoles")
 
 
+def _settings() -> compliance.Settings:
+    return compliance.Settings.from_config(current_app.config)
+
+
 @bp.get("/")
 @login_required
 def index():
-    """The manager's protocols, optionally filtered by status."""
+    """The manager's protocols, optionally filtered by status; those at risk are marked."""
     if not current_user.has(Role.MANAGER):
         abort(403)
     status = request.args.get("statut") or None
@@ -27,14 +37,215 @@ def index():
     if status:
         where.append(Protocol.status == status)
     items = overview.visible_protocols(get_session(), current_user, where=where)
+    checks = compliance.check_many(get_session(), items, settings=_settings())
     return render(
-        "protocols/index.html", partial="protocols/_list.html", protocols=items, status=status
+        "protocols/index.html",
+        partial="protocols/_list.html",
+        protocols=items,
+        checks=checks,
+        status=status,
+    )
+
+
+def _show(protocol: Protocol, *, status: int = 200, **forms):
+    db = get_session()
+    can_check = policy.can_view_compliance(current_user, protocol)
+    sign_roles = pf.sign_roles(current_user, protocol)
+    sign_form = forms.get("sign_form") or SignForm(formdata=None)
+    sign_form.role.choices = sign_roles
+    return render(
+        "protocols/show.html",
+        view=protocol_view.protocol_view(db, protocol),
+        checklist=compliance.check(db, protocol, settings=_settings()) if can_check else None,
+        CHECK_LABELS=compliance.STATE_LABELS,
+        can_edit=policy.can_edit_protocol(current_user, protocol),
+        can_manage=policy.manages(current_user, protocol.structure_id),
+        can_export=policy.can_export_proof_pack(current_user, protocol),
+        can_evaluate=policy.can_evaluate(current_user, protocol),
+        sign_roles=sign_roles,
+        sign_form=sign_form,
+        stop_form=forms.get("stop_form") or StopForm(formdata=None),
+        status=status,
     )
 
 
 @bp.get("/<public_id>")
 @login_required
 def show(public_id: str):
-    """A protocol: parties, targeted competences by block, plan, sequences, signatures."""
-    protocol = load_protocol_or_404(public_id)
-    return render("protocols/show.html", view=protocol_view.protocol_view(get_session(), protocol))
+    """A protocol: parties, scope by block, plan, sequences, evaluations, signatures, checklist."""
+    return _show(load_protocol_or_404(public_id))
+
+
+@bp.get("/nouveau")
+@login_required
+def new():
+    """The form of a new protocol."""
+    if not current_user.has(Role.MANAGER):
+        abort(403)
+    form = ProtocolForm(formdata=None)
+    pf.fill_choices(form, current_user, request.args.get("referential", type=int))
+    return render("protocols/edit.html", form=form, protocol=None)
+
+
+@bp.post("/nouveau")
+@login_required
+def create():
+    """Draft a protocol for a learner of one of the manager's structures."""
+    if not current_user.has(Role.MANAGER):
+        abort(403)
+    form = ProtocolForm()
+    pf.fill_choices(form, current_user, form.referential.data)
+    if form.validate_on_submit():
+        try:
+            protocol = protocols.create_protocol(
+                get_session(), actor_id=current_user.id, **pf.create_args(form, current_user)
+            )
+        except ServiceError as exc:
+            pf.field_error(form, exc)
+        else:
+            return redirect(url_for("protocols.show", public_id=protocol.public_id))
+    return render("protocols/edit.html", form=form, protocol=None, status=422)
+
+
+@bp.get("/<public_id>/modifier")
+@login_required
+def edit(public_id: str):
+    """The draft's form, its plan and its initial positioning."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    form = pf.form_of(get_session(), protocol)
+    pf.fill_choices(form, current_user, request.args.get("referential", type=int) or None)
+    return pf.render_edit(protocol, form)
+
+
+@bp.post("/<public_id>/modifier")
+@login_required
+def update(public_id: str):
+    """Rewrite the draft."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    form = ProtocolForm()
+    pf.fill_choices(form, current_user, form.referential.data)
+    if form.validate_on_submit():
+        try:
+            args = pf.create_args(form, current_user)
+            del args["learner"], args["structure"]
+            protocols.update_draft(
+                get_session(), actor_id=current_user.id, protocol=protocol, **args
+            )
+        except ServiceError as exc:
+            pf.field_error(form, exc)
+        else:
+            flash(_("Protocole enregistré."), "success")
+            return redirect(url_for("protocols.edit", public_id=public_id))
+    return pf.render_edit(protocol, form, status=422)
+
+
+@bp.post("/<public_id>/planning")
+@login_required
+def add_plan(public_id: str):
+    """Add a planned sequence to the draft."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    form = PlanForm()
+    if form.validate_on_submit():
+        item = (
+            SequenceKind(form.kind.data),
+            form.planned_on.data,
+            form.title.data,
+            form.minutes.data,
+        )
+        try:
+            protocols.add_planned_sequences(
+                get_session(), actor_id=current_user.id, protocol=protocol, items=[item]
+            )
+        except ServiceError as exc:
+            form.planned_on.errors.append(exc.message)
+        else:
+            return redirect(url_for("protocols.edit", public_id=public_id, _anchor="planning"))
+    return pf.render_edit(protocol, pf.form_of(get_session(), protocol), plan_form=form, status=422)
+
+
+@bp.post("/<public_id>/positionnement")
+@login_required
+def positioning(public_id: str):
+    """Record the initial positioning: the level held on each targeted competence."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    try:
+        levels = pf.levels_from(request.form)
+        protocols.set_initial_positioning(
+            get_session(), actor_id=current_user.id, protocol=protocol, levels=levels
+        )
+    except (ServiceError, pf.FormError) as exc:
+        form = pf.form_of(get_session(), protocol)
+        return pf.render_edit(protocol, form, positioning_error=exc.message, status=422)
+    flash(_("Positionnement initial enregistré."), "success")
+    return redirect(url_for("protocols.edit", public_id=public_id, _anchor="positionnement"))
+
+
+@bp.post("/<public_id>/soumettre")
+@login_required
+def submit(public_id: str):
+    """Freeze the draft and send it for the three signatures."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    try:
+        protocols.submit_for_signature(get_session(), actor_id=current_user.id, protocol=protocol)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _show(protocol, status=422)
+    return redirect(url_for("protocols.show", public_id=public_id))
+
+
+@bp.post("/<public_id>/signer")
+@login_required
+def sign(public_id: str):
+    """One party signs, confirming with their password; the third signature opens training."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_sign_protocol)
+    form = SignForm()
+    form.role.choices = pf.sign_roles(current_user, protocol)
+    if form.validate_on_submit():
+        if not accounts.verify_secret(current_user.user.password_hash, form.password.data):
+            form.password.errors.append(_("Mot de passe incorrect."))
+        else:
+            try:
+                protocols.sign_protocol(
+                    get_session(),
+                    actor_id=current_user.id,
+                    protocol=protocol,
+                    role=form.role.data,
+                    method="password",
+                )
+            except ServiceError as exc:
+                form.role.errors.append(exc.message)
+            else:
+                flash(_("Protocole signé."), "success")
+                return redirect(url_for("protocols.show", public_id=public_id))
+    return _show(protocol, sign_form=form, status=422)
+
+
+@bp.post("/<public_id>/terminer")
+@login_required
+def complete(public_id: str):
+    """Close the protocol once its final bilan is signed."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_close_protocol)
+    try:
+        protocols.complete_protocol(get_session(), actor_id=current_user.id, protocol=protocol)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _show(protocol, status=422)
+    return redirect(url_for("protocols.show", public_id=public_id))
+
+
+@bp.post("/<public_id>/arreter")
+@login_required
+def stop(public_id: str):
+    """Stop the protocol before its end, with a reason."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_close_protocol)
+    form = StopForm()
+    if form.validate_on_submit():
+        try:
+            protocols.stop_protocol(
+                get_session(), actor_id=current_user.id, protocol=protocol, reason=form.reason.data
+            )
+        except ServiceError as exc:
+            form.reason.errors.append(exc.message)
+        else:
+            return redirect(url_for("protocols.show", public_id=public_id))
+    return _show(protocol, stop_form=form, status=422)

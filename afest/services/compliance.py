@@ -208,6 +208,18 @@ def _show(protocol: Protocol, anchor: str = "") -> Fix:
     return Fix("protocols.show", {"public_id": protocol.public_id}, anchor)
 
 
+def _sequence(seq: _Seq) -> Fix:
+    """A sequence's page, where it is signed or corrected by an amendment."""
+    return Fix("sequences.show", {"public_id": seq.public_id}, "", _l("Voir la séquence"))
+
+
+def _tablet(protocol: Protocol) -> Fix:
+    """The tutor's page of the learner, where a reflexive sequence is logged."""
+    return Fix(
+        "tablet.learner", {"public_id": protocol.public_id}, "", _l("Saisir la séquence réflexive")
+    )
+
+
 def _condition_1(protocol: Protocol) -> Item:
     item = Item(1, "activity_analysis", _l("Analyse de l'activité de travail"), State.MET)
     if not (protocol.activity_analysis or "").strip():
@@ -245,7 +257,7 @@ def _condition_2(protocol, first_designation, seqs, flags) -> Item:
             )
             item.problems.append(text)
             flags[seq.id].append(text)
-            item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+            item.fix = item.fix or _sequence(seq)
     return item
 
 
@@ -269,7 +281,7 @@ def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
                 )
                 item.problems.append(text)
                 flags[seq.id].append(text)
-                item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+                item.fix = item.fix or _tablet(protocol)
             else:
                 pending = True
                 item.problems.append(
@@ -280,7 +292,7 @@ def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
                         days=settings.reflection_max_days,
                     )
                 )
-                item.fix = item.fix or _show(protocol, f"seq-{seq.public_id}")
+                item.fix = item.fix or _tablet(protocol)
         elif _aware(seq.reflections[0][0]) - when > window:
             text = _l(
                 "La séquence réflexive sur la mise en situation du %(date)s est venue plus de "
@@ -291,7 +303,7 @@ def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
             flags[seq.id].append(text)
             warnings.append(Item(0, "late_reflection", _l("Réflexion tardive"), State.FAILED))
             warnings[-1].problems.append(text)
-            warnings[-1].fix = _show(protocol, f"seq-{seq.public_id}")
+            warnings[-1].fix = _sequence(seq)
     if pending and item.state == State.MET:
         item.state = State.PENDING
     return item
@@ -329,7 +341,7 @@ def _practice(protocol, seqs, settings, warnings) -> None:
                     min=settings.cycle_min_minutes,
                 )
             )
-        item.fix = _show(protocol, f"seq-{short[0].public_id}")
+        item.fix = _sequence(short[0])
         warnings.append(item)
     unsigned = [s for s in seqs if not {"tutor", "learner"} <= s.signed]
     if unsigned:
@@ -340,7 +352,7 @@ def _practice(protocol, seqs, settings, warnings) -> None:
                 n=len(unsigned),
             )
         )
-        item.fix = _show(protocol, f"seq-{unsigned[0].public_id}")
+        item.fix = _sequence(unsigned[0])
         warnings.append(item)
     done = sum(s.duration_minutes for s in seqs)
     ended = protocol.status in ENDED or protocol.planned_end < utcnow().date()

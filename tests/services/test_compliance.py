@@ -130,7 +130,8 @@ def test_a_sequence_dated_before_the_tutor_designation_is_flagged(session, make_
     assert item.state == State.FAILED
     assert situation.id in checklist.flagged_sequences
     assert len(item.problems) == 2  # the situation and its reflection both came before
-    assert item.fix.anchor == f"seq-{situation.public_id}"
+    assert item.fix.endpoint == "sequences.show"
+    assert item.fix.values == {"public_id": situation.public_id}
 
 
 def test_no_tutor_at_all_fails_condition_2(session, make_protocol):
@@ -151,6 +152,7 @@ def test_a_situation_without_reflection_after_n_days_is_flagged(session, make_pr
     checklist = compliance.check(session, protocol, settings=settings)
     assert checklist.condition(3).state == State.FAILED
     assert situation.id in checklist.flagged_sequences
+    assert checklist.condition(3).fix.endpoint == "tablet.learner"
 
     # Still within the window: pending, not failed.
     early = compliance.check(session, protocol, settings=settings, now=when + timedelta(days=2))
