@@ -110,9 +110,6 @@ def reflection(public_id: str):
     db = get_session()
     form = ReflectionForm()
     form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
-    situations, open_ids = tablet_view.situations(db, protocol.id)
-    if not form.is_submitted():
-        form.situation_ids.data = sorted(open_ids)
     try:
         levels = form.levels_from(request.form) if form.is_submitted() else {}
     except ValueError:
@@ -125,6 +122,9 @@ def reflection(public_id: str):
     )
     if done is not None:
         return done
+    situations, open_ids = tablet_view.situations(db, protocol.id)  # only to render the form
+    if not form.is_submitted():
+        form.situation_ids.data = sorted(open_ids)
     return render(
         "tablet/reflection.html",
         protocol=protocol,
