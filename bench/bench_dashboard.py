@@ -55,7 +55,13 @@ def _app(url: str):
     from afest import create_app
 
     return create_app(
-        {"DATABASE_URL": url, "ENV": "testing", "TESTING": True, "RATELIMIT_ENABLED": False}
+        {
+            "DATABASE_URL": url,
+            "ENV": "testing",
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+        }
     )
 
 

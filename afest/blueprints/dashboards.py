@@ -26,7 +26,29 @@ def _labels():
         "JURY_NAMES": dashboards.JURY_NAMES,
         "FUNNEL": dashboards.FUNNEL,
         "VAE_LABELS": vae.STATE_LABELS,
+        "row_cells": row_cells,
     }
+
+
+def _pct(row, num: str, den: str) -> str:
+    ratio = row.ratio(num, den)
+    return "—" if ratio is None else f"{100 * ratio:.0f} %"
+
+
+def row_cells(row, learners: bool = True) -> list[str] | None:
+    """The figures of a table row, formatted once here rather than cell by cell in Jinja."""
+    if row.hidden:
+        return None
+    hours = current_app.jinja_env.filters["hours"]
+    cells = [row.get("learners")] if learners else []
+    return cells + [
+        row.get("protocols"),
+        row.get("p_completed"),
+        _pct(row, "acquired", "targeted"),
+        f"{row.get('done_sequences')} / {row.get('planned_sequences')}",
+        f"{hours(row.get('done_minutes'))} / {hours(row.get('planned_minutes'))}",
+        _pct(row, "compliant", "protocols"),
+    ]
 
 
 class FilterForm(Form):

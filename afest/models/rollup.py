@@ -78,6 +78,9 @@ rollup_protocol = sa.Table(
     sa.Column("learner_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(32), nullable=False),
     *_measures(PROTOCOL_MEASURES),
+    # exact learner counts of the few rows near the small-cell threshold
+    sa.Index("ix_rollupprotocol_funder_structure", "funder_id", "structure_id"),
+    sa.Index("ix_rollupprotocol_cohort_structure", "cohort_id", "structure_id"),
 )
 
 rollup_protocol_block = sa.Table(
@@ -104,6 +107,7 @@ rollup_cell = sa.Table(
     sa.Column("block_id", sa.Integer, primary_key=True),
     *_measures(PROTOCOL_MEASURES),
     sa.Index("ix_rollupcell_cohort", "grain", "cohort_id"),
+    sqlite_with_rowid=False,  # rows clustered by their key: a dashboard reads a key range
 )
 
 rollup_vae_cell = sa.Table(
@@ -113,6 +117,7 @@ rollup_vae_cell = sa.Table(
     *[sa.Column(c.name, c.type, primary_key=True) for c in _dims()],
     *_measures(VAE_MEASURES),
     sa.Index("ix_rollupvaecell_cohort", "grain", "cohort_id"),
+    sqlite_with_rowid=False,
 )
 
 ROLLUP_TABLES = (

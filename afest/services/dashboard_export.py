@@ -35,7 +35,7 @@ def headers() -> list[str]:
         _("Libellé"),
         _("Apprenant·es"),
         _("Protocoles"),
-        *(_("Protocoles : %(s)s", s=STATUS_NAMES[s]) for s in STATUS_KEYS),
+        _("Protocoles terminés"),
         _("Compétences visées"),
         _("Compétences acquises"),
         _("Complétion (%)"),
@@ -55,7 +55,7 @@ def row_values(row: Row, k: int) -> list:
         row.label,
         row.get("learners"),
         row.get("protocols"),
-        *(row.get(f"p_{s}") for s in STATUS_KEYS),
+        row.get("p_completed"),
         row.get("targeted"),
         row.get("acquired"),
         _percent(row, "acquired", "targeted"),
@@ -74,8 +74,15 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     def table(title: str, t: Table):
         return title, headers(), [row_values(r, board.k) for r in (t.all_rows or t.rows)]
 
+    totals = board.totals
+    by_status = [
+        [str(STATUS_NAMES[s]), totals.get(f"l_{s}"), totals.get(f"p_{s}")] for s in STATUS_KEYS
+    ]
+    if totals.hidden:
+        by_status = []
     out = [
-        (_("Total"), headers(), [row_values(board.totals, board.k)]),
+        (_("Total"), headers(), [row_values(totals, board.k)]),
+        (_("Par statut"), [_("Statut"), _("Apprenant·es"), _("Protocoles")], by_status),
         table(_("Par structure"), board.structures),
         table(_("Par département"), board.departements),
         table(_("Par référentiel"), board.referentials),

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -156,37 +157,144 @@ class Dashboard:
         return [self.structures, self.departements, self.referentials, self.months, self.blocks]
 
 
-def _grain(filters: Filters, scope: Scope, *, by_month: bool = False, blocks: bool = False) -> str:
-    if by_month and scope.structure_id is None:
-        return "m"
-    monthly = filters.period or by_month
-    return ("smb" if monthly else "sb") if blocks else ("sm" if monthly else "s")
+MONTHLY = frozenset({"sm", "m", "n", "smb", "mb"})
+
+
+def _grain(scope: Scope, filters: Filters, table: str) -> str:
+    """The smallest rollup grain that holds what `table` needs under these filters."""
+    if scope.structure_id is not None:  # one structure: its own cells
+        base = "sm" if filters.period or table == "months" else "s"
+        return base + "b" if table == "blocks" else base
+    if table == "structures":
+        return "sm" if filters.period else "s"
+    if table == "blocks":
+        return "mb" if filters.period else "db"
+    if table == "months":
+        return "m" if filters.departement else "n"
+    return "m" if filters.period else "d"  # totals, départements, référentiels, VAE
+
+
+TABLE_MEASURES = (
+    "learners",
+    "protocols",
+    "p_completed",
+    "targeted",
+    "acquired",
+    "planned_sequences",
+    "planned_minutes",
+    "done_sequences",
+    "done_minutes",
+    "compliant",
+)
+VAE_FIGURES = tuple(
+    c.name for c in rollup_vae_cell.c if c.name.startswith(("pathways", "r_", "jury_"))
+)
 
 
 def _sums(measures: Iterable[str], table=rollup_cell):
     return [func.coalesce(func.sum(table.c[m]), 0).label(m) for m in measures]
 
 
-def _where(table, grain: str, scope: Scope, filters: Filters):
-    return [table.c.grain == grain, *scope.where(table), *filters.where(table, months="m" in grain)]
-
-
-def _grouped(session: Session, scope: Scope, filters: Filters, group, **grain_kw):
-    grain = _grain(filters, scope, **grain_kw)
-    query = (
-        select(group.label("key"), *_sums(PROTOCOL_MEASURES))
-        .where(*_where(rollup_cell, grain, scope, filters))
-        .group_by(group)
+def _shape(scope: Scope, filters: Filters) -> tuple[bool, ...]:
+    """Which conditions a query needs; the statements are built once per shape."""
+    return (
+        bool(scope.funder_ids),
+        bool(scope.cohort_ids),
+        scope.structure_id is not None,
+        scope.whole_structure and scope.structure_id is not None,
+        filters.departement is not None,
+        filters.referential_id is not None,
+        filters.month_from is not None,
+        filters.month_to is not None,
     )
-    return session.connection().execute(query).all()
 
 
-def _values(row) -> dict[str, int]:
-    return {m: int(getattr(row, m) or 0) for m in PROTOCOL_MEASURES}
+def _params(scope: Scope, filters: Filters) -> dict:
+    return {
+        "funders": sorted(scope.funder_ids),
+        "cohorts": sorted(scope.cohort_ids),
+        "structure": scope.structure_id,
+        "dept": filters.departement,
+        "ref": filters.referential_id,
+        "mfrom": filters.month_from,
+        "mto": filters.month_to,
+    }
+
+
+def _conditions(table, grain: str, shape: tuple[bool, ...]) -> list:
+    funders, cohorts, structure, whole, dept, ref, mfrom, mto = shape
+    owners = []
+    if funders:
+        owners.append(table.c.funder_id.in_(sa.bindparam("funders", expanding=True)))
+    if cohorts:
+        owners.append(table.c.cohort_id.in_(sa.bindparam("cohorts", expanding=True)))
+    clauses = [table.c.grain == grain]
+    if not whole:
+        clauses.append(sa.or_(*owners) if owners else sa.false())
+    if structure:
+        clauses.append(table.c.structure_id == sa.bindparam("structure"))
+    if dept:
+        clauses.append(table.c.departement == sa.bindparam("dept"))
+    if ref:
+        clauses.append(table.c.referential_id == sa.bindparam("ref"))
+    if mfrom and grain in MONTHLY:
+        clauses.append(table.c.month >= sa.bindparam("mfrom"))
+    if mto and grain in MONTHLY:
+        clauses.append(table.c.month <= sa.bindparam("mto"))
+    return clauses
+
+
+@cache
+def _statement(kind: str, grain: str, shape: tuple[bool, ...]):
+    """The query of one part of a dashboard (built once: building costs more than running)."""
+    where = _conditions(rollup_vae_cell if kind == "vae" else rollup_cell, grain, shape)
+    cell = rollup_cell.c
+    if kind == "totals":
+        return select(*_sums(PROTOCOL_MEASURES)).where(*where)
+    if kind == "vae":
+        return select(*_sums(VAE_FIGURES, rollup_vae_cell)).where(*where)
+    if kind == "structures":
+        inner = (
+            select(cell.structure_id.label("key"), *_sums(TABLE_MEASURES))
+            .where(*where)
+            .group_by(cell.structure_id)
+            .subquery()
+        )
+        return (
+            select(inner, Organisation.name, Organisation.public_id, Organisation.departement)
+            .join(Organisation, Organisation.id == inner.c.key)
+            .order_by(Organisation.name)
+        )
+    if kind == "blocks":
+        inner = (
+            select(cell.block_id.label("key"), *_sums(TABLE_MEASURES))
+            .where(*where)
+            .group_by(cell.block_id)
+            .subquery()
+        )
+        return (
+            select(inner, CompetenceBlock.code, CompetenceBlock.title)
+            .join(CompetenceBlock, CompetenceBlock.id == inner.c.key)
+            .order_by(CompetenceBlock.code)
+        )
+    column = {"departements": cell.departement, "referentials": cell.referential_id}.get(
+        kind, cell.month
+    )
+    return (
+        select(column.label("key"), *_sums(TABLE_MEASURES))
+        .where(*where)
+        .group_by(column)
+        .order_by(column)
+    )
 
 
 def month_label(month: int) -> str:
     return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def _referential_labels(session: Session) -> dict[int, str]:
+    rows = session.connection().execute(select(Referential.id, Referential.code, Referential.short))
+    return {r.id: f"{r.short or r.code} ({r.code})" for r in rows}
 
 
 def build(
@@ -201,74 +309,22 @@ def build(
     """Every table of a dashboard; `protect(structure_id)` says whose small cells to hide
     (None: a single-structure view of an entitled viewer, nothing hidden)."""
     conn = session.connection()
-    grain = _grain(filters, scope)
-    total_row = conn.execute(
-        select(*_sums(PROTOCOL_MEASURES)).where(*_where(rollup_cell, grain, scope, filters))
-    ).one()
-    totals = Row(None, "total", _values(total_row))
+    shape, params = _shape(scope, filters), _params(scope, filters)
 
-    orgs = sa.orm.aliased(Organisation)
+    def run(kind: str):
+        return conn.execute(_statement(kind, _grain(scope, filters, kind), shape), params)
+
+    totals = Row(None, "total", dict(run("totals").one()._mapping))
     structures = [
-        Row(r.key, r.name, _values(r), public_id=r.public_id, group=r.departement or "")
-        for r in conn.execute(
-            select(
-                rollup_cell.c.structure_id.label("key"),
-                orgs.name,
-                orgs.public_id,
-                orgs.departement,
-                *_sums(PROTOCOL_MEASURES),
-            )
-            .join(orgs, orgs.id == rollup_cell.c.structure_id)
-            .where(*_where(rollup_cell, grain, scope, filters))
-            .group_by(rollup_cell.c.structure_id, orgs.name, orgs.public_id, orgs.departement)
-            .order_by(orgs.name)
-        )
+        Row(r.key, r.name, r._mapping, public_id=r.public_id, group=r.departement or "")
+        for r in run("structures")
     ]
-    departements = [
-        Row(r.key, r.key or "—", _values(r))
-        for r in sorted(
-            _grouped(session, scope, filters, rollup_cell.c.departement), key=lambda r: r.key
-        )
-    ]
-    refs = {
-        r.id: r for r in conn.execute(select(Referential.id, Referential.code, Referential.short))
-    }
-    referentials = [
-        Row(r.key, f"{refs[r.key].short or refs[r.key].code} ({refs[r.key].code})", _values(r))
-        for r in _grouped(session, scope, filters, rollup_cell.c.referential_id)
-    ]
-    months = [
-        Row(r.key, month_label(r.key), _values(r))
-        for r in sorted(
-            _grouped(session, scope, filters, rollup_cell.c.month, by_month=True),
-            key=lambda r: r.key,
-        )
-    ]
-    block_grain = _grain(filters, scope, blocks=True)
-    blocks = [
-        Row(r.key, f"{r.code} — {r.title}", _values(r))
-        for r in conn.execute(
-            select(
-                rollup_cell.c.block_id.label("key"),
-                CompetenceBlock.code,
-                CompetenceBlock.title,
-                *_sums(PROTOCOL_MEASURES),
-            )
-            .join(CompetenceBlock, CompetenceBlock.id == rollup_cell.c.block_id)
-            .where(*_where(rollup_cell, block_grain, scope, filters))
-            .group_by(rollup_cell.c.block_id, CompetenceBlock.code, CompetenceBlock.title)
-            .order_by(CompetenceBlock.code)
-        )
-    ]
-    vae_measures = [
-        c.name for c in rollup_vae_cell.c if c.name.startswith(("pathways", "r_", "jury_"))
-    ]
-    vae_row = conn.execute(
-        select(*_sums(vae_measures, rollup_vae_cell)).where(
-            *_where(rollup_vae_cell, grain, scope, filters)
-        )
-    ).one()
-    vae = Row(None, "vae", {m: int(getattr(vae_row, m)) for m in vae_measures})
+    departements = [Row(r.key, r.key or "—", r._mapping) for r in run("departements")]
+    refs = _referential_labels(session)
+    referentials = [Row(r.key, refs.get(r.key, "?"), r._mapping) for r in run("referentials")]
+    months = [Row(r.key, month_label(r.key), r._mapping) for r in run("months")]
+    blocks = [Row(r.key, f"{r.code} — {r.title}", r._mapping) for r in run("blocks")]
+    vae = Row(None, "vae", dict(run("vae").one()._mapping))
     jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
 
     board = Dashboard(
@@ -394,7 +450,7 @@ def _paginate(table: Table, page: int) -> None:
 def known_departements(session: Session, scope: Scope) -> list[str]:
     query = (
         select(rollup_cell.c.departement)
-        .where(rollup_cell.c.grain == "s", *scope.where(rollup_cell))
+        .where(rollup_cell.c.grain == "d", *scope.where(rollup_cell))
         .distinct()
         .order_by(rollup_cell.c.departement)
     )

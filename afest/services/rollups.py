@@ -66,9 +66,20 @@ STATUS_OF = dict(
         strict=True,
     )
 )
-# grain → (keeps structure, keeps month)
-GRAINS = {"s": (True, False), "sm": (True, True), "m": (False, True)}
-BLOCK_GRAINS = {"sb": (True, False), "smb": (True, True)}
+# grain → the optional dimensions it keeps (funder, cohort and référentiel are always kept)
+GRAINS = {
+    "s": ("structure", "dept"),
+    "sm": ("structure", "dept", "month"),
+    "d": ("dept",),
+    "m": ("dept", "month"),
+    "n": ("month",),
+}
+BLOCK_GRAINS = {
+    "sb": ("structure", "dept"),
+    "smb": ("structure", "dept", "month"),
+    "db": ("dept",),
+    "mb": ("dept", "month"),
+}
 CELL_KEYS = ("grain", *DIMENSIONS, "block_id")
 VAE_CELL_KEYS = ("grain", *DIMENSIONS)
 
@@ -298,19 +309,19 @@ def pathway_facts(filtered: bool = False):
 # --- full rebuild ------------------------------------------------------------------------------
 
 
-def _dims_for(source, keep_structure: bool, keep_month: bool):
+def _dims_for(source, keep: tuple[str, ...]):
     return [
         source.c.funder_id,
         source.c.cohort_id,
-        source.c.structure_id if keep_structure else literal_column("0"),
-        source.c.departement,
+        source.c.structure_id if "structure" in keep else literal_column("0"),
+        source.c.departement if "dept" in keep else literal_column("''"),
         source.c.referential_id,
-        source.c.month if keep_month else literal_column("0"),
+        source.c.month if "month" in keep else literal_column("0"),
     ]
 
 
-def _grouped(source, grain: str, keep_structure: bool, keep_month: bool, measures):
-    dims = _dims_for(source, keep_structure, keep_month)
+def _grouped(source, grain: str, keep: tuple[str, ...], measures):
+    dims = _dims_for(source, keep)
     grouping = [d for d in dims if d.table is not None]
     return select(
         literal_column(f"'{grain}'"), *dims, *(func.sum(source.c[m]) for m in measures)
@@ -341,24 +352,22 @@ def rebuild(session: Session) -> dict[str, int]:
     conn.execute(
         rollup_pathway.insert().from_select([c.name for c in vae_facts.selected_columns], vae_facts)
     )
-    for grain, (keep_s, keep_m) in GRAINS.items():
+    for grain, keep in GRAINS.items():
         conn.execute(
             rollup_cell.insert().from_select(
                 ["grain", *DIMENSIONS, "block_id", *PROTOCOL_MEASURES],
-                _with_block_zero(
-                    _grouped(rollup_protocol, grain, keep_s, keep_m, PROTOCOL_MEASURES)
-                ),
+                _with_block_zero(_grouped(rollup_protocol, grain, keep, PROTOCOL_MEASURES)),
             )
         )
         conn.execute(
             rollup_vae_cell.insert().from_select(
                 ["grain", *DIMENSIONS, *VAE_MEASURES],
-                _grouped(rollup_pathway, grain, keep_s, keep_m, VAE_MEASURES),
+                _grouped(rollup_pathway, grain, keep, VAE_MEASURES),
             )
         )
     rp, rb = rollup_protocol, rollup_protocol_block
-    for grain, (keep_s, keep_m) in BLOCK_GRAINS.items():
-        dims = _dims_for(rp, keep_s, keep_m)
+    for grain, keep in BLOCK_GRAINS.items():
+        dims = _dims_for(rp, keep)
         grouping = [d for d in dims if d.table is not None] + [rb.c.block_id]
         conn.execute(
             rollup_cell.insert().from_select(
@@ -400,15 +409,15 @@ def _with_block_zero(query):
 # --- incremental upkeep -----------------------------------------------------------------------
 
 
-def _cell_key(row, grain: str, keep_s: bool, keep_m: bool, block_id: int = 0) -> tuple:
+def _cell_key(row, grain: str, keep: tuple[str, ...], block_id: int = 0) -> tuple:
     return (
         grain,
         row.funder_id,
         row.cohort_id,
-        row.structure_id if keep_s else 0,
-        row.departement,
+        row.structure_id if "structure" in keep else 0,
+        row.departement if "dept" in keep else "",
         row.referential_id,
-        row.month if keep_m else 0,
+        row.month if "month" in keep else 0,
         block_id,
     )
 
@@ -419,13 +428,13 @@ def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
     for facts, blocks, sign in ((old, old_blocks, -1), (new, new_blocks, 1)):
         for row in facts:
             values = [sign * getattr(row, m) for m in PROTOCOL_MEASURES]
-            for grain, (keep_s, keep_m) in GRAINS.items():
-                cell = delta[_cell_key(row, grain, keep_s, keep_m)]
+            for grain, keep in GRAINS.items():
+                cell = delta[_cell_key(row, grain, keep)]
                 for i, v in enumerate(values):
                     cell[i] += v
             for block in blocks.get(row.protocol_id, ()):
-                for grain, (keep_s, keep_m) in BLOCK_GRAINS.items():
-                    cell = delta[_cell_key(row, grain, keep_s, keep_m, block.block_id)]
+                for grain, keep in BLOCK_GRAINS.items():
+                    cell = delta[_cell_key(row, grain, keep, block.block_id)]
                     cell[index["learners"]] += sign * row.learners
                     cell[index["protocols"]] += sign
                     cell[index["targeted"]] += sign * block.targeted
@@ -502,8 +511,8 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
     delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(VAE_MEASURES))
     for facts, sign in ((old, -1), (new, 1)):
         for row in facts:
-            for grain, (keep_s, keep_m) in GRAINS.items():
-                cell = delta[_cell_key(row, grain, keep_s, keep_m)[:-1]]
+            for grain, keep in GRAINS.items():
+                cell = delta[_cell_key(row, grain, keep)[:-1]]
                 for i, m in enumerate(VAE_MEASURES):
                     cell[i] += sign * getattr(row, m)
     _apply(conn, rollup_vae_cell, VAE_CELL_KEYS, VAE_MEASURES, delta, "pathways")

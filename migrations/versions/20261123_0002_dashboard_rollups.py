@@ -52,7 +52,8 @@ def upgrade() -> None:
     sa.Column('cond_reflection', sa.Integer(), server_default='0', nullable=False),
     sa.Column('cond_evaluation', sa.Integer(), server_default='0', nullable=False),
     sa.Column('compliant', sa.Integer(), server_default='0', nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'funder_id', 'cohort_id', 'structure_id', 'departement', 'referential_id', 'month', 'block_id', name=op.f('pk_rollupcell'))
+    sa.PrimaryKeyConstraint('grain', 'funder_id', 'cohort_id', 'structure_id', 'departement', 'referential_id', 'month', 'block_id', name=op.f('pk_rollupcell')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('rollupcell', schema=None) as batch_op:
         batch_op.create_index('ix_rollupcell_cohort', ['grain', 'cohort_id'], unique=False)
@@ -85,7 +86,8 @@ def upgrade() -> None:
     sa.Column('jury_success', sa.Integer(), server_default='0', nullable=False),
     sa.Column('jury_partial_success', sa.Integer(), server_default='0', nullable=False),
     sa.Column('jury_failure', sa.Integer(), server_default='0', nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'funder_id', 'cohort_id', 'structure_id', 'departement', 'referential_id', 'month', name=op.f('pk_rollupvaecell'))
+    sa.PrimaryKeyConstraint('grain', 'funder_id', 'cohort_id', 'structure_id', 'departement', 'referential_id', 'month', name=op.f('pk_rollupvaecell')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('rollupvaecell', schema=None) as batch_op:
         batch_op.create_index('ix_rollupvaecell_cohort', ['grain', 'cohort_id'], unique=False)
@@ -128,6 +130,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rollupprotocol', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rollupprotocol_learner_id'), ['learner_id'], unique=False)
+        batch_op.create_index('ix_rollupprotocol_funder_structure', ['funder_id', 'structure_id'], unique=False)
+        batch_op.create_index('ix_rollupprotocol_cohort_structure', ['cohort_id', 'structure_id'], unique=False)
 
     op.create_table('rollupprotocolblock',
     sa.Column('protocol_id', sa.Integer(), nullable=False),
@@ -177,6 +181,8 @@ def downgrade() -> None:
     op.drop_table('rollupprotocolblock')
     with op.batch_alter_table('rollupprotocol', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rollupprotocol_learner_id'))
+        batch_op.drop_index('ix_rollupprotocol_cohort_structure')
+        batch_op.drop_index('ix_rollupprotocol_funder_structure')
 
     op.drop_table('rollupprotocol')
     with op.batch_alter_table('rollupvaecell', schema=None) as batch_op:
