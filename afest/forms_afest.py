@@ -22,6 +22,14 @@ from afest.forms import strip
 TEXT = 10_000
 
 
+def clean_text(value: str | None) -> str | None:
+    """Multi-line text keeps its line breaks and tabs; other control characters (NUL first,
+    which PostgreSQL refuses) never belong in it."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
+
+
 class CheckboxesField(SelectMultipleField):
     """Several choices as a list of check boxes (44 px each on a tablet)."""
 
@@ -84,6 +92,7 @@ class CompetenceForm(FlaskForm):
 class LevelsForm(FlaskForm):
     levels = TextAreaField(
         _l("Échelle de niveaux"),
+        filters=[clean_text],
         validators=[DataRequired(_l("Indiquez les niveaux.")), Length(max=2000)],
     )
 
@@ -96,12 +105,16 @@ class ProtocolForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Donnez un intitulé à l'action.")), Length(max=200)],
     )
-    objective = TextAreaField(_l("Objectif professionnel"), validators=[Length(max=TEXT)])
+    objective = TextAreaField(
+        _l("Objectif professionnel"), filters=[clean_text], validators=[Length(max=TEXT)]
+    )
     activity_analysis = TextAreaField(
-        _l("Analyse de l'activité et adaptation pédagogique"), validators=[Length(max=TEXT)]
+        _l("Analyse de l'activité et adaptation pédagogique"),
+        filters=[clean_text],
+        validators=[Length(max=TEXT)],
     )
     work_situations = TextAreaField(
-        _l("Situations de travail retenues"), validators=[Length(max=TEXT)]
+        _l("Situations de travail retenues"), filters=[clean_text], validators=[Length(max=TEXT)]
     )
     tutors = CheckboxesField(_l("Tuteur·rice(s) désigné·e(s)"), coerce=int)
     competences = CheckboxesField(_l("Compétences visées"), coerce=int)
@@ -150,6 +163,7 @@ class SignForm(FlaskForm):
 class StopForm(FlaskForm):
     reason = TextAreaField(
         _l("Motif de l'arrêt"),
+        filters=[clean_text],
         validators=[DataRequired(_l("Indiquez le motif de l'arrêt.")), Length(max=2000)],
     )
 
@@ -162,4 +176,4 @@ class EvaluationForm(FlaskForm):
     evaluated_on = DateField(
         _l("Date de l'évaluation"), validators=[InputRequired(_l("Indiquez la date."))]
     )
-    summary = TextAreaField(_l("Synthèse"), validators=[Length(max=TEXT)])
+    summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])

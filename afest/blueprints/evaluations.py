@@ -3,6 +3,7 @@ signed by the tutor and countersigned by the learner; the final bilan per block.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -22,6 +23,14 @@ from afest.web import SIGNER_LABELS, render
 bp = Blueprint("evaluations", __name__)
 
 
+def _client_id(value: str | None) -> str:
+    """The id the form was issued with (a repeated submission records one evaluation)."""
+    value = value or ""
+    if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", value):
+        return value
+    return secrets.token_hex(16)
+
+
 def _form_page(protocol, form, *, levels=None, error=None, status=200):
     scope, scale = pf.scope_and_scale(get_session(), protocol)
     return render(
@@ -31,7 +40,7 @@ def _form_page(protocol, form, *, levels=None, error=None, status=200):
         scope=scope,
         scale=scale,
         chosen=levels or {},
-        client_id=request.form.get("client_id") or secrets.token_hex(16),
+        client_id=_client_id(request.form.get("client_id")),
         error=error,
         status=status,
     )
@@ -59,7 +68,7 @@ def create(public_id: str):
                 get_session(),
                 actor_id=current_user.id,
                 protocol=protocol,
-                client_id=(request.form.get("client_id") or "")[:64] or secrets.token_hex(16),
+                client_id=_client_id(request.form.get("client_id")),
                 kind=EvaluationKind(form.kind.data),
                 evaluated_on=form.evaluated_on.data,
                 summary=form.summary.data or "",

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +41,7 @@ from afest.services.protocol_view import ProtocolView, protocol_view
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAC_LENGTH = 10
+CODE = re.compile(r"([A-Za-z0-9_-]{1,22})\.(\d{1,12})\.(\d{1,6})\.([A-Za-z2-7]{10})")
 
 
 def escape_cell(value: Any) -> Any:
@@ -226,9 +228,10 @@ class CodeCheck:
 
 def verify_code(session: Session, code: str, *, secret: str) -> CodeCheck:
     """Check a page's code against the stored signature hashes, then the signed records."""
-    parts = (code or "").strip().split(".")
-    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+    match = CODE.fullmatch((code or "").strip())
+    if match is None:
         return CodeCheck(False)
+    parts = match.groups()
     public_id, last, page, mac = parts[0], int(parts[1]), int(parts[2]), parts[3].upper()
     protocol = session.exec(select(Protocol).where(Protocol.public_id == public_id)).first()
     if protocol is None:

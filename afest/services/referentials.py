@@ -60,6 +60,8 @@ def _text(value: Any, where: str, problems: list[ImportProblem], limit: int) -> 
     if not isinstance(value, str) or not value.strip():
         problems.append(ImportProblem(where, "texte attendu, non vide"))
         return ""
+    if any(not ch.isprintable() for ch in value):
+        problems.append(ImportProblem(where, "caractère de contrôle interdit"))
     if len(value) > limit:
         problems.append(ImportProblem(where, f"plus de {limit} caractères"))
     return value.strip()
@@ -273,8 +275,15 @@ def parse_blocks_csv(text: str) -> dict[str, list[tuple[str, str]]]:
     problems: list[ImportProblem] = []
     fiches: dict[str, list[tuple[str, str]]] = {}
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise ImportRejected(
+            [ImportProblem("fichier", f"CSV illisible : {exc}", reader.line_num + 1)]
+        ) from None
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < len(header):
@@ -284,6 +293,9 @@ def parse_blocks_csv(text: str) -> dict[str, list[tuple[str, str]]]:
             continue
         fiche, code, title = (row[index[c]].strip() for c in CSV_COLUMNS)
         bad = False
+        if any(not ch.isprintable() for ch in fiche + code + title):
+            problems.append(ImportProblem("ligne", "caractère de contrôle interdit", line))
+            continue
         if not FICHE.match(fiche):
             problems.append(
                 ImportProblem("Numero_Fiche", f"numéro de fiche invalide : {fiche!r}", line)
