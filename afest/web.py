@@ -160,8 +160,17 @@ def configure_errors(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from afest.blueprints import admin, auth, main, protocols, sequences, tablet
-    from afest.blueprints import evaluations, proofpack, referentials
+    from afest.blueprints import (
+        admin,
+        auth,
+        evaluations,
+        main,
+        proofpack,
+        protocols,
+        referentials,
+        sequences,
+        tablet,
+    )
 
     for module in (auth, main, protocols, admin, tablet, sequences):
         app.register_blueprint(module.bp)

@@ -14,7 +14,7 @@ from afest.db import get_session
 from afest.forms_afest import BlockForm, CompetenceForm, ImportForm, LevelsForm, ReferentialForm
 from afest.loaders import load_referential_or_404
 from afest.models import CompetenceBlock, Organisation, Referential, Role
-from afest.services import ServiceError, referentials
+from afest.services import ServiceError, referential_editor, referentials
 from afest.web import render
 
 bp = Blueprint("referentials", __name__, url_prefix="/referentiels")
@@ -125,7 +125,7 @@ def create():
     form.structure.choices = _structures()
     if form.validate_on_submit():
         try:
-            ref = referentials.create_structure_referential(
+            ref = referential_editor.create_structure_referential(
                 get_session(),
                 actor_id=current_user.id,
                 structure_id=form.structure.data,
@@ -174,7 +174,7 @@ def add_block(public_id: str):
     form = BlockForm()
     if form.validate_on_submit():
         try:
-            referentials.add_block(
+            referential_editor.add_block(
                 get_session(),
                 actor_id=current_user.id,
                 referential=ref,
@@ -198,7 +198,7 @@ def add_competence(public_id: str):
     form.block.choices = [(b.id, b.code) for b in blocks.values()]
     if form.validate_on_submit():
         try:
-            referentials.add_competence(
+            referential_editor.add_competence(
                 get_session(),
                 actor_id=current_user.id,
                 block=blocks[form.block.data],
@@ -220,11 +220,11 @@ def set_levels(public_id: str):
     form = LevelsForm()
     if form.validate_on_submit():
         try:
-            referentials.set_levels(
+            referential_editor.set_levels(
                 get_session(),
                 actor_id=current_user.id,
                 referential=ref,
-                levels=referentials.parse_levels(form.levels.data),
+                levels=referential_editor.parse_levels(form.levels.data),
             )
         except ServiceError as exc:
             form.levels.errors.append(exc.message)

@@ -98,10 +98,10 @@ def _referential_in_scope(session, who: str) -> str:
 
 
 def _foreign_referential(session, factories) -> str:
-    from afest.services import referentials
+    from afest.services import referential_editor
 
     structure = factories.make_structure()
-    return referentials.create_structure_referential(
+    return referential_editor.create_structure_referential(
         session, actor_id=None, structure_id=structure.id, code="FOREIGN-REF", title="Étranger"
     ).public_id
 
@@ -174,13 +174,13 @@ ROUTES = {
     "referentials.show": Route(
         "GET", each(404, admin=200, manager=200), obj="referential", foreign=None
     ),
-    "referentials.add_block": Route(
+    "referential_editor.add_block": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
-    "referentials.add_competence": Route(
+    "referential_editor.add_competence": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
-    "referentials.set_levels": Route(
+    "referential_editor.set_levels": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
 }

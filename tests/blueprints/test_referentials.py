@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from afest.models import Competence, CompetenceBlock, Organisation, Referential
-from afest.services import referentials
+from afest.services import referential_editor
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "france_competences_blocs.csv"
 MANAGER = "direction@azur-aide.demo"
@@ -94,7 +94,7 @@ def test_manager_builds_the_structure_referential(session, login_as):
 
 def test_another_structures_referential_is_not_found(session, login_as, make_structure):
     other = make_structure()
-    ref = referentials.create_structure_referential(
+    ref = referential_editor.create_structure_referential(
         session, actor_id=None, structure_id=other.id, code="AUTRE-1", title="Autre"
     )
     session.commit()

@@ -17,7 +17,7 @@ from afest.models import (
     Referential,
     SignedKind,
 )
-from afest.services import ServiceError, referentials, signatures
+from afest.services import ServiceError, referential_editor, referentials, signatures
 from afest.services.referentials import ImportRejected
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "france_competences_blocs.csv"
@@ -122,19 +122,23 @@ def test_partial_json_reports_each_bad_line_and_imports_nothing(session):
 
 def test_editor_builds_a_structure_referential(session, make_structure):
     structure = make_structure()
-    ref = referentials.create_structure_referential(
+    ref = referential_editor.create_structure_referential(
         session, actor_id=1, structure_id=structure.id, code="MAISON-1", title="Métier maison"
     )
-    block = referentials.add_block(session, actor_id=1, referential=ref, code="B1", title="Bloc")
-    referentials.add_competence(session, actor_id=1, block=block, code="M1", title="Mission")
+    block = referential_editor.add_block(
+        session, actor_id=1, referential=ref, code="B1", title="Bloc"
+    )
+    referential_editor.add_competence(session, actor_id=1, block=block, code="M1", title="Mission")
     with pytest.raises(ServiceError) as excinfo:
-        referentials.add_competence(session, actor_id=1, block=block, code="M1", title="Encore")
+        referential_editor.add_competence(
+            session, actor_id=1, block=block, code="M1", title="Encore"
+        )
     assert excinfo.value.field == "code"
-    referentials.set_levels(
+    referential_editor.set_levels(
         session,
         actor_id=1,
         referential=ref,
-        levels=referentials.parse_levels("Découverte\nPratique guidée\nAutonome *\n"),
+        levels=referential_editor.parse_levels("Découverte\nPratique guidée\nAutonome *\n"),
     )
     levels = session.exec(select(Level).where(Level.referential_id == ref.id).order_by(Level.rank))
     assert [(lv.label, lv.acquired) for lv in levels] == [
@@ -143,7 +147,7 @@ def test_editor_builds_a_structure_referential(session, make_structure):
         ("Autonome", True),
     ]
     with pytest.raises(ServiceError):
-        referentials.set_levels(session, actor_id=1, referential=ref, levels=[("Seul", True)])
+        referential_editor.set_levels(session, actor_id=1, referential=ref, levels=[("Seul", True)])
 
 
 def test_level_scale_in_use_cannot_change(session):
@@ -151,7 +155,7 @@ def test_level_scale_in_use_cannot_change(session):
     level = session.get(Level, used.level_id)
     ref = session.get(Referential, level.referential_id)
     with pytest.raises(ServiceError, match="ne peut plus"):
-        referentials.set_levels(
+        referential_editor.set_levels(
             session, actor_id=1, referential=ref, levels=[("A", False), ("B", True)]
         )
 
@@ -163,7 +167,9 @@ def test_renaming_a_competence_does_not_rewrite_signed_protocols(session, make_p
     ).first()
     competence = session.get(Competence, pc.competence_id)
     old = pc.competence_title
-    referentials.rename_competence(session, actor_id=1, competence=competence, title="Nouveau")
+    referential_editor.rename_competence(
+        session, actor_id=1, competence=competence, title="Nouveau"
+    )
     session.refresh(pc)
     assert pc.competence_title == old
     assert all(v.intact for v in signatures.verify(session, SignedKind.PROTOCOL, protocol))
