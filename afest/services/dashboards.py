@@ -162,6 +162,20 @@ MONTHLY = frozenset({"sm", "m", "n", "smb", "mb"})
 
 def _grain(scope: Scope, filters: Filters, table: str) -> str:
     """The smallest rollup grain that holds what `table` needs under these filters."""
+    return _base_grain(scope, filters, table) + _family(scope)
+
+
+def _family(scope: Scope) -> str:
+    if scope.whole_structure and scope.structure_id is not None:
+        return "f"  # every protocol of the structure, each counted once
+    if scope.funder_ids and not scope.cohort_ids:
+        return "f"
+    if scope.cohort_ids and not scope.funder_ids:
+        return "c"
+    return ""
+
+
+def _base_grain(scope: Scope, filters: Filters, table: str) -> str:
     if scope.structure_id is not None:  # one structure: its own cells
         base = "sm" if filters.period or table == "months" else "s"
         return base + "b" if table == "blocks" else base
@@ -237,9 +251,9 @@ def _conditions(table, grain: str, shape: tuple[bool, ...]) -> list:
         clauses.append(table.c.departement == sa.bindparam("dept"))
     if ref:
         clauses.append(table.c.referential_id == sa.bindparam("ref"))
-    if mfrom and grain in MONTHLY:
+    if mfrom and grain.rstrip("fc") in MONTHLY:
         clauses.append(table.c.month >= sa.bindparam("mfrom"))
-    if mto and grain in MONTHLY:
+    if mto and grain.rstrip("fc") in MONTHLY:
         clauses.append(table.c.month <= sa.bindparam("mto"))
     return clauses
 
@@ -450,7 +464,7 @@ def _paginate(table: Table, page: int) -> None:
 def known_departements(session: Session, scope: Scope) -> list[str]:
     query = (
         select(rollup_cell.c.departement)
-        .where(rollup_cell.c.grain == "d", *scope.where(rollup_cell))
+        .where(rollup_cell.c.grain == "d" + _family(scope), *scope.where(rollup_cell))
         .distinct()
         .order_by(rollup_cell.c.departement)
     )

@@ -66,20 +66,36 @@ STATUS_OF = dict(
         strict=True,
     )
 )
-# grain → the optional dimensions it keeps (funder, cohort and référentiel are always kept)
-GRAINS = {
+# grain → the optional dimensions it keeps (the référentiel is always kept). Each grain comes
+# in three families: keyed by funder and cohort (mixed scopes); "f", by funder only (cohort
+# -1: the OPCO view); "c", by cohort only (funder -1: the cohort view). A view reads the
+# family of its scope, so that its rows are not split by the other dimension.
+_BASE = {
     "s": ("structure", "dept"),
     "sm": ("structure", "dept", "month"),
     "d": ("dept",),
     "m": ("dept", "month"),
     "n": ("month",),
 }
-BLOCK_GRAINS = {
+_BLOCK_BASE = {
     "sb": ("structure", "dept"),
     "smb": ("structure", "dept", "month"),
     "db": ("dept",),
     "mb": ("dept", "month"),
 }
+
+
+def _families(base: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for grain, keep in base.items():
+        out[grain] = ("funder", "cohort", *keep)
+        out[grain + "f"] = ("funder", *keep)
+        out[grain + "c"] = ("cohort", *keep)
+    return out
+
+
+GRAINS = _families(_BASE)
+BLOCK_GRAINS = _families(_BLOCK_BASE)
 CELL_KEYS = ("grain", *DIMENSIONS, "block_id")
 VAE_CELL_KEYS = ("grain", *DIMENSIONS)
 
@@ -311,8 +327,8 @@ def pathway_facts(filtered: bool = False):
 
 def _dims_for(source, keep: tuple[str, ...]):
     return [
-        source.c.funder_id,
-        source.c.cohort_id,
+        source.c.funder_id if "funder" in keep else literal_column("-1"),
+        source.c.cohort_id if "cohort" in keep else literal_column("-1"),
         source.c.structure_id if "structure" in keep else literal_column("0"),
         source.c.departement if "dept" in keep else literal_column("''"),
         source.c.referential_id,
@@ -412,8 +428,8 @@ def _with_block_zero(query):
 def _cell_key(row, grain: str, keep: tuple[str, ...], block_id: int = 0) -> tuple:
     return (
         grain,
-        row.funder_id,
-        row.cohort_id,
+        row.funder_id if "funder" in keep else -1,
+        row.cohort_id if "cohort" in keep else -1,
         row.structure_id if "structure" in keep else 0,
         row.departement if "dept" in keep else "",
         row.referential_id,
