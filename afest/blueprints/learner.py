@@ -6,11 +6,10 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from afest.db import get_session
 from afest.loaders import load_learner_or_404
-from afest.models import Role, VaePathway, utcnow
+from afest.models import Role, utcnow
 from afest.services import export, progress
 from afest.services.audit import canonical_json
 from afest.web import render
@@ -37,13 +36,9 @@ def me():
 def progress_page(public_id: str):
     """Progress per block and competence, the sequences, what comes next, what to sign."""
     learner = load_learner_or_404(public_id)
-    db = get_session()
-    view = progress.progress(db, learner, today=utcnow().date())
-    pathways = list(db.exec(select(VaePathway).where(VaePathway.learner_id == learner.id)))
     return render(
         "learner/progress.html",
-        view=view,
-        pathways=pathways,
+        view=progress.progress(get_session(), learner, today=utcnow().date()),
         countersign_endpoint=endpoint_or("sequences.countersign", "protocols.show"),
     )
 

@@ -31,6 +31,7 @@ from afest.models import (
     SignedKind,
     SignerRole,
     User,
+    VaePathway,
 )
 
 TIMELINE_SIZE = 20
@@ -119,6 +120,7 @@ class Progress:
     pending_protocols: list[Protocol]
     planned: list[tuple[PlannedSequence, str]]  # (planned sequence, protocol title)
     next_step: str
+    pathways: list[VaePathway]
 
 
 def _learner_protocols(learner_id: int):
@@ -329,4 +331,11 @@ def progress(
         pending_protocols=pending_protocols,
         planned=planned,
         next_step=next_step,
+        pathways=list(
+            session.exec(
+                select(VaePathway)
+                .where(VaePathway.learner_id == learner.id)
+                .order_by(VaePathway.id)
+            )
+        ),
     )
