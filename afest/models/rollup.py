@@ -9,11 +9,15 @@ Two levels:
   the difference between a fact's old and new values. The dashboards read only cells, so
   their cost follows the number of structures and months shown, not the number of sequences.
 
-Grains (column `grain`; a dimension not in the grain is 0 or ''):
-  "s"  funder × cohort × structure × département × référentiel (all months)
-  "sm" the same × month
-  "m"  funder × cohort × département × référentiel × month (no structure)
-  "sb" / "smb": "s" / "sm" × competence block (block completion only)
+Grains (column `grain`; a dimension not in the grain is 0, '' or -1):
+  "s"  structure × département × référentiel (all months)      — structure tables, drill-down
+  "sm" the same × month                                         — the same with a period
+  "d"  département × référentiel                                — totals, départements, référentiels
+  "m"  département × référentiel × month                        — the same with a period
+  "n"  référentiel × month                                      — the months table
+  "sb", "smb", "db", "mb": the same × competence block         — block completion
+each in three families: funder × cohort (no suffix), funder only ("f", cohort -1: the OPCO
+view), cohort only ("c", funder -1: the cohort view). See afest/services/rollups.py.
 
 Cells are written with Core statements, so they are plain Tables on the shared metadata. 0
 stands for "none" in a dimension (no cohort, no funder); months are yyyymm integers of the
