@@ -237,13 +237,14 @@ def test_rebuild_is_idempotent_and_counts_rows(session):
 def test_a_sequence_moves_only_its_protocol_cells(session, make_protocol):
     protocol, people = make_protocol()
     world = World(session, protocol, people)
-    row = lambda: (
-        session.connection()
-        .execute(  # noqa: E731
-            sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id)
+
+    def row():
+        return (
+            session.connection()
+            .execute(sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id))
+            .one()
         )
-        .one()
-    )
+
     assert row().done_sequences == 0
     world.play("situation", 3)
     assert (row().done_sequences, row().done_minutes) == (1, 90)
