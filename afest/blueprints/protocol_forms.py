@@ -194,8 +194,12 @@ def levels_from(form: Mapping[str, str]) -> dict[int, int]:
     return levels
 
 
-def sign_roles(actor, protocol: Protocol) -> list[tuple[str, str]]:
-    """The roles in which the actor may still sign the protocol now."""
+def protocol_signatures(protocol: Protocol):
+    return signatures.signatures_of(get_session(), SignedKind.PROTOCOL, protocol.id)
+
+
+def sign_roles(actor, protocol: Protocol, signed: set[str]) -> list[tuple[str, str]]:
+    """The roles in which the actor may still sign the protocol now (`signed`: roles done)."""
     if not policy.can_sign_protocol(actor, protocol):
         return []
     allowed = []
@@ -205,8 +209,4 @@ def sign_roles(actor, protocol: Protocol) -> list[tuple[str, str]]:
         allowed.append(SignerRole.TUTOR)
     if policy.manages(actor, protocol.structure_id):
         allowed.append(SignerRole.STRUCTURE)
-    done = {
-        s.signer_role
-        for s in signatures.signatures_of(get_session(), SignedKind.PROTOCOL, protocol.id)
-    }
-    return [(str(r), str(SIGNER_LABELS[r])) for r in allowed if r not in done]
+    return [(str(r), str(SIGNER_LABELS[r])) for r in allowed if str(r) not in signed]

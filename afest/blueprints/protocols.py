@@ -20,6 +20,10 @@ from afest.web import render
 bp = Blueprint("protocols", __name__, url_prefix="/protocoles")
 
 
+# The policy predicates a checklist's "fix it here" link may need (compliance.Fix.require).
+FIX_RULES = ("can_use_tablet", "can_edit_draft", "can_evaluate")
+
+
 def _settings() -> compliance.Settings:
     return compliance.Settings.from_config(current_app.config)
 
@@ -50,12 +54,14 @@ def index():
 def _show(protocol: Protocol, *, status: int = 200, **forms):
     db = get_session()
     can_check = policy.can_view_compliance(current_user, protocol)
-    sign_roles = pf.sign_roles(current_user, protocol)
+    view = protocol_view.protocol_view(db, protocol)
+    sign_roles = pf.sign_roles(current_user, protocol, view.signed_roles("protocol", protocol.id))
     sign_form = forms.get("sign_form") or SignForm(formdata=None)
     sign_form.role.choices = sign_roles
     return render(
         "protocols/show.html",
-        view=protocol_view.protocol_view(db, protocol),
+        view=view,
+        allowed={name: getattr(policy, name)(current_user, protocol) for name in FIX_RULES},
         checklist=compliance.check(db, protocol, settings=_settings()) if can_check else None,
         CHECK_LABELS=compliance.STATE_LABELS,
         can_edit=policy.can_edit_protocol(current_user, protocol),
@@ -199,7 +205,8 @@ def sign(public_id: str):
     """One party signs, confirming with their password; the third signature opens training."""
     protocol = load_protocol_or_404(public_id, require=policy.can_sign_protocol)
     form = SignForm()
-    form.role.choices = pf.sign_roles(current_user, protocol)
+    signed = {str(s.signer_role) for s in pf.protocol_signatures(protocol)}
+    form.role.choices = pf.sign_roles(current_user, protocol, signed)
     if form.validate_on_submit():
         if not accounts.verify_secret(current_user.user.password_hash, form.password.data):
             form.password.errors.append(_("Mot de passe incorrect."))

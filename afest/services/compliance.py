@@ -95,6 +95,8 @@ class Fix:
     values: dict[str, str]
     anchor: str = ""
     label: Any = ""
+    # The afest.policy predicate (actor, protocol) the link needs; None: anyone in scope.
+    require: str | None = None
 
 
 @dataclass
@@ -193,13 +195,12 @@ def _facts(session: Session, ids: list[int]):
     ):
         if situation_id in seqs:
             seqs[situation_id].reflections.append((occurred_at, minutes))
-    if seqs:
-        for subject_id, role in session.exec(
-            select(Signature.subject_id, Signature.signer_role).where(
-                Signature.subject_kind == SignedKind.SEQUENCE,
-                Signature.subject_id.in_(list(seqs)),
-            )
-        ):
+    for subject_id, role in session.exec(
+        select(Signature.subject_id, Signature.signer_role)
+        .join(Sequence, Sequence.id == Signature.subject_id)
+        .where(Signature.subject_kind == SignedKind.SEQUENCE, Sequence.protocol_id.in_(ids))
+    ):
+        if subject_id in seqs:  # signatures of amended versions are not counted
             seqs[subject_id].signed.add(str(role))
     return designated, evaluations, by_protocol
 
@@ -216,7 +217,11 @@ def _sequence(seq: _Seq) -> Fix:
 def _tablet(protocol: Protocol) -> Fix:
     """The tutor's page of the learner, where a reflexive sequence is logged."""
     return Fix(
-        "tablet.learner", {"public_id": protocol.public_id}, "", _l("Saisir la séquence réflexive")
+        "tablet.learner",
+        {"public_id": protocol.public_id},
+        "",
+        _l("Saisir la séquence réflexive"),
+        "can_use_tablet",
     )
 
 
@@ -226,7 +231,13 @@ def _condition_1(protocol: Protocol) -> Item:
         item.state = State.FAILED
         item.problems.append(_l("L'analyse de l'activité n'est pas renseignée dans le protocole."))
         item.fix = (
-            Fix("protocols.edit", {"public_id": protocol.public_id}, "", _l("Compléter"))
+            Fix(
+                "protocols.edit",
+                {"public_id": protocol.public_id},
+                "",
+                _l("Compléter"),
+                "can_edit_draft",
+            )
             if protocol.status == ProtocolStatus.DRAFT
             else Fix("protocols.show", {"public_id": protocol.public_id}, "analyse", _l("Voir"))
         )
@@ -316,7 +327,9 @@ def _condition_4(protocol: Protocol, count: int) -> Item:
     item.state = State.FAILED if protocol.status in ENDED else State.NOT_YET
     item.problems.append(_l("Aucune évaluation n'est enregistrée."))
     if protocol.status == ProtocolStatus.IN_PROGRESS:
-        item.fix = Fix("evaluations.new", {"public_id": protocol.public_id}, "", _l("Évaluer"))
+        item.fix = Fix(
+            "evaluations.new", {"public_id": protocol.public_id}, "", _l("Évaluer"), "can_evaluate"
+        )
     else:
         item.fix = _show(protocol, "evaluations")
     return item

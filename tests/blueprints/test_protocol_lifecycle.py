@@ -291,3 +291,14 @@ def test_manager_list_marks_protocols_at_risk_in_fixed_queries(session, login_as
     assert page.count("À risque") == 1  # only the protocol made incomplete on purpose
     assert "Quatre conditions remplies" in page
     assert len(counted) <= 20, len(counted)
+
+
+def test_checklist_links_only_where_the_reader_may_fix_it(session, login_as):
+    protocol = _protocol_of(session, "apprenant-incomplet@azur-aide.demo")
+    url = f"/protocoles/{protocol.public_id}"
+    tablet = f"/tablette/protocoles/{protocol.public_id}"
+    evaluate = f"{url}/evaluations/nouvelle"
+    manager_page = login_as(MANAGER).get(url).get_data(as_text=True)
+    assert tablet not in manager_page and evaluate not in manager_page
+    tutor_page = login_as(TUTOR).get(url).get_data(as_text=True)
+    assert tablet in tutor_page and evaluate in tutor_page
