@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
 from afest import policy
@@ -37,10 +37,9 @@ def load_protocol_or_404(
             select(Protocol)
             .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
             .options(
-                # many-to-one: joined into the one query (the tablet's save path counts trips)
-                joinedload(Protocol.learner),
-                joinedload(Protocol.structure),
-                joinedload(Protocol.referential),
+                selectinload(Protocol.learner),
+                selectinload(Protocol.structure),
+                selectinload(Protocol.referential),
                 selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
             )
         )
@@ -138,8 +137,8 @@ def load_sequence_or_404(
             .join(Protocol, Protocol.id == Sequence.protocol_id)
             .where(Sequence.public_id == public_id, policy.protocol_visible(current_user))
             .options(
-                joinedload(Protocol.learner),
-                joinedload(Protocol.referential),
+                selectinload(Protocol.learner),
+                selectinload(Protocol.referential),
                 selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
             )
         )

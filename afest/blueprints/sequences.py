@@ -35,6 +35,7 @@ def _show(sequence, protocol, *, sign_form=None, countersign_form=None, status=2
         view=sequence_view.sequence_view(get_session(), sequence, protocol),
         sign_form=sign_form or TutorSignForm(prefix="sign", formdata=None),
         countersign_form=countersign_form or CountersignForm(prefix="cs", formdata=None),
+        can_tablet=policy.can_use_tablet(current_user, protocol),
         can_sign=policy.can_sign_sequence(current_user, protocol),
         can_countersign=policy.can_countersign_sequence(current_user, protocol),
         status=status,
