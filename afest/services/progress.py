@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, bindparam, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -123,10 +125,11 @@ class Progress:
     pathways: list[VaePathway]
 
 
-def _learner_protocols(learner_id: int):
-    """SQL: ids of the learner's protocols that were at least put up for signature."""
+def _learner_protocols():
+    """SQL: ids of the learner's protocols that were at least put up for signature (the
+    learner's id is bound at execution as `learner_id`)."""
     return select(Protocol.id).where(
-        Protocol.learner_id == learner_id, Protocol.status != ProtocolStatus.DRAFT
+        Protocol.learner_id == bindparam("learner_id"), Protocol.status != ProtocolStatus.DRAFT
     )
 
 
@@ -152,43 +155,112 @@ def awaiting_countersignature():
     return _AWAITING_LEARNER
 
 
-def competence_levels(
-    session: Session, learner_id: int
-) -> tuple[dict[int, LevelInfo], dict[int, LevelInfo]]:
-    """Per competence, across the learner's protocols: the first initial positioning and the
-    latest level assessed (one query each)."""
-    protocols = _learner_protocols(learner_id)
-    result = []
-    for initial in (True, False):
-        pick = func.min if initial else func.max
-        chosen = select(
-            CompetenceAssessment.competence_id, pick(CompetenceAssessment.id).label("pick_id")
-        ).where(CompetenceAssessment.protocol_id.in_(protocols))
-        if initial:
-            chosen = chosen.where(CompetenceAssessment.source == AssessmentSource.INITIAL)
-        chosen = chosen.group_by(CompetenceAssessment.competence_id).subquery()
-        rows = session.exec(
-            select(CompetenceAssessment.competence_id, Level.rank, Level.label, Level.acquired)
-            .join(chosen, chosen.c.pick_id == CompetenceAssessment.id)
-            .join(Level, Level.id == CompetenceAssessment.level_id)
-        )
-        result.append({cid: LevelInfo(rank, label, acq) for cid, rank, label, acq in rows})
-    return result[0], result[1]
+def _levels_query(*, initial: bool):
+    pick = func.min if initial else func.max
+    chosen = select(
+        CompetenceAssessment.competence_id, pick(CompetenceAssessment.id).label("pick_id")
+    ).where(CompetenceAssessment.protocol_id.in_(_learner_protocols()))
+    if initial:
+        chosen = chosen.where(CompetenceAssessment.source == AssessmentSource.INITIAL)
+    chosen = chosen.group_by(CompetenceAssessment.competence_id).subquery()
+    return (
+        select(CompetenceAssessment.competence_id, Level.rank, Level.label, Level.acquired)
+        .join(chosen, chosen.c.pick_id == CompetenceAssessment.id)
+        .join(Level, Level.id == CompetenceAssessment.level_id)
+    )
 
 
-def _blocks(session: Session, learner_id: int, initial: dict, current: dict) -> list[BlockProgress]:
+@cache
+def _queries() -> SimpleNamespace:
+    """The page's statements, built once with bound parameters: building SQLAlchemy
+    constructs costs as much as running these small queries, so it is not redone per request."""
+    mine = _learner_protocols()
     top = aliased(Level)
     top_rank = (
         select(func.max(top.rank))
         .where(top.referential_id == Protocol.referential_id)
         .scalar_subquery()
     )
-    rows = session.exec(
-        select(ProtocolCompetence, top_rank)
+    return SimpleNamespace(
+        protocols=select(Protocol)
+        .where(Protocol.id.in_(mine))
+        .order_by(Protocol.planned_start, Protocol.id),
+        initial=_levels_query(initial=True),
+        current=_levels_query(initial=False),
+        blocks=select(ProtocolCompetence, top_rank)
         .join(Protocol, Protocol.id == ProtocolCompetence.protocol_id)
-        .where(ProtocolCompetence.protocol_id.in_(_learner_protocols(learner_id)))
-        .order_by(Protocol.planned_start, Protocol.id, ProtocolCompetence.position)
+        .where(ProtocolCompetence.protocol_id.in_(mine))
+        .order_by(Protocol.planned_start, Protocol.id, ProtocolCompetence.position),
+        totals=select(
+            Sequence.kind,
+            func.count(Sequence.id),
+            func.coalesce(func.sum(Sequence.duration_minutes), 0),
+        )
+        .where(Sequence.protocol_id.in_(mine), not_amended())
+        .group_by(Sequence.kind),
+        timeline=select(Sequence, Protocol.title, User.full_name)
+        .join(Protocol, Protocol.id == Sequence.protocol_id)
+        .join(User, User.id == Sequence.created_by_id)
+        .where(Sequence.protocol_id.in_(mine), not_amended())
+        .order_by(Sequence.occurred_at.desc(), Sequence.id.desc()),
+        codes=select(SequenceCompetence.sequence_id, Competence.code)
+        .join(Competence, Competence.id == SequenceCompetence.competence_id)
+        .where(SequenceCompetence.sequence_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Competence.code),
+        roles=select(Signature.subject_id, Signature.signer_role).where(
+            Signature.subject_kind == SignedKind.SEQUENCE,
+            Signature.subject_id.in_(bindparam("ids", expanding=True)),
+        ),
+        pending=select(Sequence, Protocol)
+        .join(Protocol, Protocol.id == Sequence.protocol_id)
+        .where(Sequence.protocol_id.in_(mine), not_amended(), awaiting_countersignature())
+        .order_by(Sequence.occurred_at, Sequence.id),
+        pending_protocols=select(Protocol).where(
+            Protocol.learner_id == bindparam("learner_id"),
+            Protocol.status == ProtocolStatus.AWAITING_SIGNATURES,
+            ~exists().where(
+                Signature.subject_kind == SignedKind.PROTOCOL,
+                Signature.subject_id == Protocol.id,
+                Signature.signer_role == SignerRole.LEARNER,
+            ),
+        ),
+        planned=select(PlannedSequence, Protocol.title)
+        .join(Protocol, Protocol.id == PlannedSequence.protocol_id)
+        .where(
+            Protocol.learner_id == bindparam("learner_id"),
+            Protocol.status.in_([ProtocolStatus.IN_PROGRESS, ProtocolStatus.AWAITING_SIGNATURES]),
+            PlannedSequence.planned_on >= bindparam("today"),
+        )
+        .order_by(PlannedSequence.planned_on, PlannedSequence.position)
+        .limit(PLANNED_SIZE),
+        pathways=select(VaePathway)
+        .where(VaePathway.learner_id == bindparam("learner_id"))
+        .order_by(VaePathway.id),
     )
+
+
+@cache
+def _limited(statement, size: int):
+    return statement.limit(size)
+
+
+def competence_levels(
+    session: Session, learner_id: int
+) -> tuple[dict[int, LevelInfo], dict[int, LevelInfo]]:
+    """Per competence, across the learner's protocols: the first initial positioning and the
+    latest level assessed (one query each)."""
+    q, params = _queries(), {"learner_id": learner_id}
+    return tuple(
+        {
+            cid: LevelInfo(rank, label, acq)
+            for cid, rank, label, acq in session.exec(stmt, params=params)
+        }
+        for stmt in (q.initial, q.current)
+    )
+
+
+def _blocks(session: Session, learner_id: int, initial: dict, current: dict) -> list[BlockProgress]:
+    rows = session.exec(_queries().blocks, params={"learner_id": learner_id})
     blocks: dict[int, BlockProgress] = {}
     seen: set[int] = set()
     for pc, max_rank in rows:
@@ -213,15 +285,7 @@ def _blocks(session: Session, learner_id: int, initial: dict, current: dict) -> 
 
 def _totals(session: Session, learner_id: int) -> Totals:
     totals = Totals()
-    for kind, count, minutes in session.exec(
-        select(
-            Sequence.kind,
-            func.count(Sequence.id),
-            func.coalesce(func.sum(Sequence.duration_minutes), 0),
-        )
-        .where(Sequence.protocol_id.in_(_learner_protocols(learner_id)), not_amended())
-        .group_by(Sequence.kind)
-    ):
+    for kind, count, minutes in session.exec(_queries().totals, params={"learner_id": learner_id}):
         if kind == SequenceKind.SITUATION:
             totals.situations = count
         else:
@@ -231,32 +295,15 @@ def _totals(session: Session, learner_id: int) -> Totals:
 
 
 def _timeline(session: Session, learner_id: int, size: int) -> list[TimelineItem]:
-    rows = list(
-        session.exec(
-            select(Sequence, Protocol.title, User.full_name)
-            .join(Protocol, Protocol.id == Sequence.protocol_id)
-            .join(User, User.id == Sequence.created_by_id)
-            .where(Sequence.protocol_id.in_(_learner_protocols(learner_id)), not_amended())
-            .order_by(Sequence.occurred_at.desc(), Sequence.id.desc())
-            .limit(size)
-        )
-    )
+    q = _queries()
+    rows = list(session.exec(_limited(q.timeline, size), params={"learner_id": learner_id}))
     ids = [seq.id for seq, _t, _n in rows]
     codes: dict[int, list[str]] = defaultdict(list)
     roles: dict[int, set[str]] = defaultdict(set)
     if ids:
-        for seq_id, code in session.exec(
-            select(SequenceCompetence.sequence_id, Competence.code)
-            .join(Competence, Competence.id == SequenceCompetence.competence_id)
-            .where(SequenceCompetence.sequence_id.in_(ids))
-            .order_by(Competence.code)
-        ):
+        for seq_id, code in session.exec(q.codes, params={"ids": ids}):
             codes[seq_id].append(code)
-        for seq_id, role in session.exec(
-            select(Signature.subject_id, Signature.signer_role).where(
-                Signature.subject_kind == SignedKind.SEQUENCE, Signature.subject_id.in_(ids)
-            )
-        ):
+        for seq_id, role in session.exec(q.roles, params={"ids": ids}):
             roles[seq_id].add(str(role))
     return [
         TimelineItem(seq, title, name, codes[seq.id], roles[seq.id]) for seq, title, name in rows
@@ -267,52 +314,9 @@ def progress(
     session: Session, learner: User, *, today: date, timeline_size: int = TIMELINE_SIZE
 ) -> Progress:
     """Everything "Mon parcours" shows, in a fixed number of queries."""
-    mine = _learner_protocols(learner.id)
-    protocols = list(
-        session.exec(
-            select(Protocol)
-            .where(Protocol.id.in_(mine))
-            .order_by(Protocol.planned_start, Protocol.id)
-        )
-    )
+    q, params = _queries(), {"learner_id": learner.id}
     initial, current = competence_levels(session, learner.id)
     timeline = _timeline(session, learner.id, timeline_size)
-    pending = list(
-        session.exec(
-            select(Sequence, Protocol)
-            .join(Protocol, Protocol.id == Sequence.protocol_id)
-            .where(Sequence.protocol_id.in_(mine), not_amended(), awaiting_countersignature())
-            .order_by(Sequence.occurred_at, Sequence.id)
-        )
-    )
-    pending_protocols = list(
-        session.exec(
-            select(Protocol).where(
-                Protocol.learner_id == learner.id,
-                Protocol.status == ProtocolStatus.AWAITING_SIGNATURES,
-                ~exists().where(
-                    Signature.subject_kind == SignedKind.PROTOCOL,
-                    Signature.subject_id == Protocol.id,
-                    Signature.signer_role == SignerRole.LEARNER,
-                ),
-            )
-        )
-    )
-    planned = list(
-        session.exec(
-            select(PlannedSequence, Protocol.title)
-            .join(Protocol, Protocol.id == PlannedSequence.protocol_id)
-            .where(
-                Protocol.learner_id == learner.id,
-                Protocol.status.in_(
-                    [ProtocolStatus.IN_PROGRESS, ProtocolStatus.AWAITING_SIGNATURES]
-                ),
-                PlannedSequence.planned_on >= today,
-            )
-            .order_by(PlannedSequence.planned_on, PlannedSequence.position)
-            .limit(PLANNED_SIZE)
-        )
-    )
     next_step = next(
         (
             item.sequence.next_step
@@ -323,19 +327,13 @@ def progress(
     )
     return Progress(
         learner=learner,
-        protocols=protocols,
+        protocols=list(session.exec(q.protocols, params=params)),
         blocks=_blocks(session, learner.id, initial, current),
         totals=_totals(session, learner.id),
         timeline=timeline,
-        pending_sequences=pending,
-        pending_protocols=pending_protocols,
-        planned=planned,
+        pending_sequences=list(session.exec(q.pending, params=params)),
+        pending_protocols=list(session.exec(q.pending_protocols, params=params)),
+        planned=list(session.exec(q.planned, params={**params, "today": today})),
         next_step=next_step,
-        pathways=list(
-            session.exec(
-                select(VaePathway)
-                .where(VaePathway.learner_id == learner.id)
-                .order_by(VaePathway.id)
-            )
-        ),
+        pathways=list(session.exec(q.pathways, params=params)),
     )
