@@ -174,13 +174,13 @@ ROUTES = {
     "referentials.show": Route(
         "GET", each(404, admin=200, manager=200), obj="referential", foreign=None
     ),
-    "referential_editor.add_block": Route(
+    "referentials.add_block": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
-    "referential_editor.add_competence": Route(
+    "referentials.add_competence": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
-    "referential_editor.set_levels": Route(
+    "referentials.set_levels": Route(
         "POST", each(404, admin=422, manager=403), obj="referential", foreign=None
     ),
 }
