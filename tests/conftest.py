@@ -112,6 +112,18 @@ def app(fresh_database_url):
     db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _login_limit_off():
+    """Flask-Limiter keeps `enabled` on its module-global instance, so a test that builds
+    another app (without RATELIMIT_ENABLED=False) switches the limit on for every later test.
+    Each test starts with the session app's setting; a test that wants the limit builds its
+    own app after this runs (see test_auth's strict_app)."""
+    from afest.extensions import limiter
+
+    limiter.enabled = False
+    yield
+
+
 @pytest.fixture()
 def connection(app) -> Iterator[sa.Connection]:
     """A connection in a transaction that the test's changes never leave."""
