@@ -77,11 +77,13 @@ class LearnerLine:
     next_planned: PlannedSequence | None = None
     last_sequence: Sequence | None = None
     owed: Owed = field(default_factory=Owed)
+    overdue: bool = False
 
 
 def tutor_learners(session: Session, tutor_id: int, *, today: date) -> list[LearnerLine]:
     """The tutor's learners (protocols they are designated for, signed or in progress), each with
-    the next planned sequence, the last logged one and what is owed — in five queries."""
+    the next planned sequence, the last logged one and what is owed — in a fixed number of
+    queries."""
     designated = select(ProtocolTutor.protocol_id).where(
         ProtocolTutor.tutor_id == tutor_id, ProtocolTutor.ended_at.is_(None)
     )
@@ -103,13 +105,13 @@ def tutor_learners(session: Session, tutor_id: int, *, today: date) -> list[Lear
         return []
     ids = list(lines)
 
+    plans: dict[int, list[PlannedSequence]] = {}
     for plan in session.exec(
         select(PlannedSequence)
-        .where(PlannedSequence.protocol_id.in_(ids), PlannedSequence.planned_on >= today)
-        .order_by(PlannedSequence.protocol_id, PlannedSequence.planned_on, PlannedSequence.position)
+        .where(PlannedSequence.protocol_id.in_(ids))
+        .order_by(PlannedSequence.protocol_id, PlannedSequence.position, PlannedSequence.planned_on)
     ):
-        if lines[plan.protocol_id].next_planned is None:
-            lines[plan.protocol_id].next_planned = plan
+        plans.setdefault(plan.protocol_id, []).append(plan)
 
     last = (
         select(Sequence.protocol_id, func.max(Sequence.occurred_at).label("at"))
@@ -130,14 +132,23 @@ def tutor_learners(session: Session, tutor_id: int, *, today: date) -> list[Lear
 
     counts = select(
         Sequence.protocol_id,
+        func.count(),
         func.count().filter(unanalysed_condition()),
         func.count().filter(~_signed_by(SignerRole.TUTOR)),
         func.count().filter(_signed_by(SignerRole.TUTOR), ~_signed_by(SignerRole.LEARNER)),
     ).where(Sequence.protocol_id.in_(ids), not_amended())
-    for protocol_id, unanalysed, unsigned, awaiting in session.exec(
+    done: dict[int, int] = {}
+    for protocol_id, total, unanalysed, unsigned, awaiting in session.exec(
         counts.group_by(Sequence.protocol_id)
     ):
+        done[protocol_id] = total
         lines[protocol_id].owed = Owed(unanalysed, unsigned, awaiting)
+    for protocol_id, line in lines.items():
+        # The plan is followed in order: after n sequences logged, the next is the (n+1)-th.
+        planned = plans.get(protocol_id, [])
+        n = done.get(protocol_id, 0)
+        line.next_planned = planned[n] if n < len(planned) else None
+        line.overdue = line.next_planned is not None and line.next_planned.planned_on < today
     return list(lines.values())
 
 
