@@ -240,3 +240,25 @@ def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_pro
         assert sequences._content_of_new(sequence, entered) == signatures.sequence_content(
             session, sequence
         )
+
+
+def test_next_planned_follows_the_plan_in_order(session):
+    from afest.models import PlannedSequence, Protocol, User
+
+    tutor = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
+    learner = session.exec(select(User).where(User.email == "apprenant3@azur-aide.demo")).one()
+    protocol = session.exec(select(Protocol).where(Protocol.learner_id == learner.id)).one()
+    plan = session.exec(
+        select(PlannedSequence)
+        .where(PlannedSequence.protocol_id == protocol.id)
+        .order_by(PlannedSequence.position, PlannedSequence.planned_on)
+    ).all()
+    done = count(session, protocol)
+    line = next(
+        line
+        for line in tablet_view.tutor_learners(session, tutor.id, today=utcnow().date())
+        if line.protocol.id == protocol.id
+    )
+    assert 0 < done < len(plan)
+    assert line.next_planned.id == plan[done].id
+    assert line.overdue == (plan[done].planned_on < utcnow().date())
