@@ -79,24 +79,26 @@ def _size(url: str) -> dict[str, int]:
     return out
 
 
-def time_dashboard(url: str, runs: int) -> list[float]:
-    """Milliseconds per GET /tableaux/opco, after a warm-up."""
+def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
+    """Milliseconds per GET /tableaux/opco after a warm-up: wall time, and this process's CPU
+    time (on SQLite that includes the queries; it is what a loaded machine distorts least)."""
     app = _app(url)
     client = app.test_client()
     response = client.post("/connexion", data={"email": OPCO_LOGIN, "password": BENCH_PASSWORD})
     assert response.status_code == 302, response.status_code
     for _ in range(3):
         assert client.get("/tableaux/opco").status_code == 200
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get("/tableaux/opco")
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200
     from afest.db import database
 
     database(app).engine.dispose()
-    return times
+    return times, cpu
 
 
 def time_group_by(url: str, runs: int) -> tuple[list[float], int]:
@@ -137,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{size['learners']} learners, {size['protocol']} protocols, "
             f"{size['sequence']} sequences"
         )
-    t_tenth = time_dashboard(args.tenth_url, args.runs)
-    t_full = time_dashboard(args.url, args.runs)
+    t_tenth, c_tenth = time_dashboard(args.tenth_url, args.runs)
+    t_full, c_full = time_dashboard(args.url, args.runs)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     g_times, g_rows = time_group_by(args.url, args.group_by_runs)
     p50, p95 = pct(t_full, 50), pct(t_full, 95)
@@ -148,6 +150,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"dashboard.{engine}.full.p95 = {p95:.1f} ms")
     print(f"dashboard.{engine}.tenth.p50 = {p50_tenth:.1f} ms")
     print(f"dashboard.{engine}.tenth.p95 = {p95_tenth:.1f} ms")
+    print(f"dashboard.{engine}.full.cpu_p50 = {pct(c_full, 50):.1f} ms  (process CPU time)")
+    print(f"dashboard.{engine}.full.cpu_p95 = {pct(c_full, 95):.1f} ms")
+    print(f"dashboard.{engine}.tenth.cpu_p50 = {pct(c_tenth, 50):.1f} ms")
+    print(f"dashboard.{engine}.tenth.cpu_p95 = {pct(c_tenth, 95):.1f} ms")
+    load, cores = os.getloadavg()[0], os.cpu_count()
+    print(f"dashboard.{engine}.load_average = {load:.1f}  (1 min, {cores} cores)")
     print(f"dashboard.{engine}.group_by_over_sequences.p50 = {g50:.1f} ms  ({g_rows} structures)")
     print(f"dashboard.{engine}.speedup_vs_group_by = {g50 / p50:.1f} x  (p50 / p50)")
     print(f"dashboard.{engine}.full_over_tenth = {p50 / p50_tenth:.2f} x  (p50 / p50)")
