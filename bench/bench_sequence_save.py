@@ -154,16 +154,21 @@ def run(engine: str, scale: float, saves: int, reflections: int, replace: bool) 
             "observations": "Bonne organisation, attention aux consignes d'hygiène.",
         }
 
+    cpu: list[float] = []
+
     def timed(url_path: str, data: dict) -> float:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.post(url_path, data=data)
         elapsed = (time.perf_counter() - start) * 1000
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 302, (response.status_code, response.data[:300])
         return elapsed
 
     for _ in range(10):  # warm-up: caches, prepared statements, connection pool
         timed(f"{path}/situation", situation(uuid.uuid4().hex))
+    cpu.clear()
     times = [timed(f"{path}/situation", situation(uuid.uuid4().hex)) for _ in range(saves)]
+    save_cpu = list(cpu)
     repeated_id = uuid.uuid4().hex
     timed(f"{path}/situation", situation(repeated_id))
     repeats = [timed(f"{path}/situation", situation(repeated_id)) for _ in range(50)]
@@ -192,10 +197,14 @@ def run(engine: str, scale: float, saves: int, reflections: int, replace: bool) 
         )
     db.engine.dispose()
 
-    label = f"engine={engine}, {size}"
+    label = f"engine={engine}, {size}, load {os.getloadavg()[0]:.1f}"
     print(f"sequence_save_p50 = {statistics.median(times):.1f} ms ({label}, n={saves})")
     print(f"sequence_save_p95 = {percentile(times, 0.95):.1f} ms ({label}, n={saves})")
     print(f"sequence_save_max = {max(times):.1f} ms ({label}, n={saves})")
+    # CPU time of this process: the server's own work (with SQLite, the database's too),
+    # less sensitive than wall time to other processes competing for the cores.
+    print(f"sequence_save_cpu_p50 = {statistics.median(save_cpu):.1f} ms ({label}, n={saves})")
+    print(f"sequence_save_cpu_p95 = {percentile(save_cpu, 0.95):.1f} ms ({label}, n={saves})")
     print(f"sequence_resubmit_p95 = {percentile(repeats, 0.95):.1f} ms ({label}, n=50)")
     if refl:
         print(f"reflection_save_p95 = {percentile(refl, 0.95):.1f} ms ({label}, n={reflections})")
