@@ -460,6 +460,7 @@ def update_draft(
         )
     session.flush()
     session.expire(protocol, ["tutors", "competences"])
+    rollups.on_protocol_changed(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,
