@@ -220,9 +220,9 @@ def test_every_change_is_kept_in_the_history_and_the_audit_log(session, pathway)
         e.milestone.occurred_on for e in entries
     )
     audited = session.exec(
-        select(AuditEntry).where(
-            AuditEntry.subject_kind == "vae", AuditEntry.subject_id == pathway.id
-        )
+        select(AuditEntry)
+        .where(AuditEntry.subject_kind == "vae", AuditEntry.subject_id == pathway.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert [a.action for a in audited] == ["vae.start"] + ["vae.milestone"] * len(ROAD_TO_SENT)
     assert [a.after["state"] for a in audited[1:]] == [str(s) for s in ROAD_TO_SENT]
