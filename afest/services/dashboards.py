@@ -305,9 +305,23 @@ def month_label(month: int) -> str:
     return f"{month // 100:04d}-{month % 100:02d}"
 
 
+def _referentials(session: Session) -> list:
+    """The référentiels, read once per session (filters, labels and codes all need them)."""
+    if "dashboards.referentials" not in session.info:
+        session.info["dashboards.referentials"] = (
+            session.connection()
+            .execute(
+                select(
+                    Referential.id, Referential.code, Referential.title, Referential.short
+                ).order_by(Referential.code)
+            )
+            .all()
+        )
+    return session.info["dashboards.referentials"]
+
+
 def _referential_labels(session: Session) -> dict[int, str]:
-    rows = session.connection().execute(select(Referential.id, Referential.code, Referential.short))
-    return {r.id: f"{r.short or r.code} ({r.code})" for r in rows}
+    return {r.id: f"{r.short or r.code} ({r.code})" for r in _referentials(session)}
 
 
 def build(
@@ -383,14 +397,11 @@ def known_departements(session: Session, scope: Scope) -> list[str]:
 
 
 def referential_choices(session: Session) -> list[tuple[str, str]]:
-    rows = session.connection().execute(
-        select(Referential.code, Referential.title).order_by(Referential.code)
-    )
-    return [(r.code, f"{r.code} — {r.title}") for r in rows]
+    return [(r.code, f"{r.code} — {r.title}") for r in _referentials(session)]
 
 
 def referential_id(session: Session, code: str) -> int | None:
-    return session.connection().scalar(select(Referential.id).where(Referential.code == code))
+    return next((r.id for r in _referentials(session) if r.code == code), None)
 
 
 def parse_month(text: str) -> int | None:
