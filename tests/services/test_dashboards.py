@@ -86,7 +86,8 @@ def test_cohort_figures_equal_a_direct_sql_computation(session):
             measure
         )
     by_structure = dict(
-        session.connection().execute(
+        session.connection()
+        .execute(
             sa.text(
                 "SELECT p.structure_id, COUNT(s.id) FROM protocol p LEFT JOIN sequence s "
                 "ON s.protocol_id = p.id AND NOT EXISTS "
@@ -94,7 +95,8 @@ def test_cohort_figures_equal_a_direct_sql_computation(session):
                 "WHERE p.cohort_id = :c GROUP BY p.structure_id"
             ),
             {"c": cohort.id},
-        ).all()
+        )
+        .all()
     )
     shown = {r.key: r.get("done_sequences") for r in board.structures.all_rows}
     assert shown == by_structure
