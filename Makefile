@@ -42,7 +42,7 @@ i18n: $(STAMP)
 		--no-wrap --ignore-obsolete
 
 migrate: install
-	$(BIN)/alembic upgrade heads
+	$(BIN)/alembic upgrade head
 
 seed: migrate
 	$(BIN)/flask --app afest afest seed-demo

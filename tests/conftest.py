@@ -104,7 +104,7 @@ def app(fresh_database_url):
     )
     db = database(application)
     with db.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "heads")
+        command.upgrade(alembic_config(conn), "head")
     with db.session(write=True) as session:
         demo.seed(session)
         session.commit()

@@ -15,7 +15,7 @@ def test_upgrade_from_empty_check_and_downgrade(fresh_database_url):
     engine = make_engine(fresh_database_url())
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "heads")
+            command.upgrade(alembic_config(conn), "head")
         with engine.begin() as conn:
             tables = set(sa.inspect(conn).get_table_names())
             assert set(metadata.tables) <= tables
