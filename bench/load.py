@@ -16,7 +16,6 @@ loop is bounded in time. Prints one `name = value unit` line per figure.
 from __future__ import annotations
 
 import argparse
-import html.parser
 import http.client
 import os
 import re
@@ -33,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.load_forms import forms_of  # noqa: E402  (the suite's form parser, shared)
+
 OUT = ROOT / "bench" / "out"
 PG_BASE = os.environ.get("AFEST_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SECRET_KEY = secrets.token_urlsafe(48)
@@ -274,49 +275,6 @@ def request(
         return response.status, response.headers, data
     finally:
         conn.close()
-
-
-class FormParser(html.parser.HTMLParser):
-    """Collects the fields of every POST form of a page: inputs, checked boxes, textareas."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and (a.get("method") or "").lower() == "post":
-            self.forms.append({"action": a.get("action"), "fields": [], "options": {}})
-        elif not self.forms:
-            return
-        fields = self.forms[-1]["fields"]
-        if tag == "input" and a.get("name"):
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio"):
-                self.forms[-1]["options"].setdefault(a["name"], []).append(a.get("value", "on"))
-                if "checked" in a:
-                    fields.append((a["name"], a.get("value", "on")))
-            elif kind not in ("submit", "button"):
-                fields.append((a["name"], a.get("value") or ""))
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            fields.append((a["name"], ""))
-
-    def handle_data(self, data):
-        if self._textarea and self.forms:
-            fields = self.forms[-1]["fields"]
-            fields[-1] = (self._textarea, fields[-1][1] + data)
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-
-
-def forms_of(page: str) -> list[dict]:
-    parser = FormParser()
-    parser.feed(page)
-    return parser.forms
 
 
 # --- the workload ---------------------------------------------------------------------------

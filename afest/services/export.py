@@ -41,24 +41,10 @@ from afest.models import (
     VaePathway,
     utcnow,
 )
+from afest.services import signatures
 from afest.services.audit import plain
 
-SEQUENCE_FIELDS = (
-    "kind",
-    "occurred_at",
-    "duration_minutes",
-    "place",
-    "autonomy",
-    "intent",
-    "observations",
-    "expected",
-    "achieved",
-    "learnt",
-    "gaps",
-    "learner_words",
-    "next_step",
-    "amendment_reason",
-)
+SEQUENCE_FIELDS = (*signatures.SEQUENCE_FIELDS, "amendment_reason")
 
 
 def _names(session: Session, ids: set[int], model) -> dict[int, str]:

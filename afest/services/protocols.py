@@ -64,6 +64,23 @@ def _snapshot(session: Session, referential_id: int, competence_ids: Iterable[in
     return rows
 
 
+def _add_scope(session: Session, protocol: Protocol, rows) -> None:
+    """Targeted competences, with the wording of the référentiel as it is now (snapshot)."""
+    for position, (competence, block) in enumerate(rows):
+        session.add(
+            ProtocolCompetence(
+                protocol_id=protocol.id,
+                competence_id=competence.id,
+                block_id=block.id,
+                block_code=block.code,
+                block_title=block.title,
+                competence_code=competence.code,
+                competence_title=competence.title,
+                position=position,
+            )
+        )
+
+
 def create_protocol(
     session: Session,
     *,
@@ -134,19 +151,7 @@ def create_protocol(
                 designated_by_id=actor_id,
             )
         )
-    for position, (competence, block) in enumerate(rows):
-        session.add(
-            ProtocolCompetence(
-                protocol_id=protocol.id,
-                competence_id=competence.id,
-                block_id=block.id,
-                block_code=block.code,
-                block_title=block.title,
-                competence_code=competence.code,
-                competence_title=competence.title,
-                position=position,
-            )
-        )
+    _add_scope(session, protocol, rows)
     session.flush()
     rollups.on_protocol_created(session, protocol.id)
     audit.record(
@@ -445,19 +450,7 @@ def update_draft(
     ):
         session.delete(row)  # positioning of a competence no longer targeted
     session.flush()
-    for position, (competence, block) in enumerate(rows):
-        session.add(
-            ProtocolCompetence(
-                protocol_id=protocol.id,
-                competence_id=competence.id,
-                block_id=block.id,
-                block_code=block.code,
-                block_title=block.title,
-                competence_code=competence.code,
-                competence_title=competence.title,
-                position=position,
-            )
-        )
+    _add_scope(session, protocol, rows)
     session.flush()
     session.expire(protocol, ["tutors", "competences"])
     rollups.on_protocol_changed(session, protocol.id)
