@@ -54,16 +54,24 @@ def show(public_id: str):
 @login_required
 def sign(public_id: str):
     """The designated tutor signs, typing their PIN or password again (shared tablet)."""
-    sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
     form = TutorSignForm(prefix="sign")
+    method = None
     if form.validate_on_submit():
+        # The PIN check is slow on purpose: done before the write transaction opens (on
+        # SQLite that transaction holds the database-wide write lock).
+        try:
+            method = sequences.confirm_secret(current_user.user, form.secret.data, allow_pin=True)
+        except ServiceError as exc:
+            form.secret.errors.append(exc.message)
+    sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
+    if method is not None:
         try:
             sequences.sign_as_tutor(
                 get_session(),
                 tutor=current_user.user,
                 protocol=protocol,
                 sequence=sequence,
-                secret=form.secret.data,
+                method=method,
             )
         except ServiceError as exc:
             form.secret.errors.append(exc.message)
