@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from afest.models import (
     AssessmentSource,
-    CompetenceAssessment,
     Evaluation,
     EvaluationKind,
     Protocol,
@@ -21,7 +20,7 @@ from afest.models import (
     utcnow,
 )
 from afest.services import ServiceError, audit, rollups, signatures
-from afest.services.protocols import check_levels
+from afest.services.protocols import add_levels, check_levels
 
 
 def create_evaluation(
@@ -57,18 +56,15 @@ def create_evaluation(
     )
     session.add(evaluation)
     session.flush()
-    for competence_id, level_id in sorted(levels.items()):
-        session.add(
-            CompetenceAssessment(
-                protocol_id=protocol.id,
-                competence_id=competence_id,
-                level_id=level_id,
-                source=AssessmentSource.EVALUATION,
-                evaluation_id=evaluation.id,
-                assessed_at=utcnow(),
-                assessed_by_id=actor_id,
-            )
-        )
+    add_levels(
+        session,
+        protocol=protocol,
+        levels=levels,
+        source=AssessmentSource.EVALUATION,
+        actor_id=actor_id,
+        at=utcnow(),
+        evaluation_id=evaluation.id,
+    )
     session.flush()
     rollups.on_evaluation_written(session, protocol.id)
     audit.record(

@@ -227,6 +227,33 @@ def targeted_competence_ids(session: Session, protocol_id: int) -> set[int]:
     )
 
 
+def add_levels(
+    session: Session,
+    *,
+    protocol: Protocol,
+    levels: Mapping[int, int],
+    source: AssessmentSource,
+    actor_id: int,
+    at: datetime,
+    sequence_id: int | None = None,
+    evaluation_id: int | None = None,
+) -> None:
+    """Record a level per competence (positioning, reflexive sequence or evaluation)."""
+    for competence_id, level_id in sorted(levels.items()):
+        session.add(
+            CompetenceAssessment(
+                protocol_id=protocol.id,
+                competence_id=competence_id,
+                level_id=level_id,
+                source=source,
+                sequence_id=sequence_id,
+                evaluation_id=evaluation_id,
+                assessed_at=at,
+                assessed_by_id=actor_id,
+            )
+        )
+
+
 def check_levels(
     session: Session, protocol: Protocol, levels: Mapping[int, int], *, field: str
 ) -> None:
@@ -255,18 +282,14 @@ def set_initial_positioning(
     ).all()
     for row in existing:  # still a draft: the positioning may be redone
         session.delete(row)
-    now = utcnow()
-    for competence_id, level_id in sorted(levels.items()):
-        session.add(
-            CompetenceAssessment(
-                protocol_id=protocol.id,
-                competence_id=competence_id,
-                level_id=level_id,
-                source=AssessmentSource.INITIAL,
-                assessed_at=now,
-                assessed_by_id=actor_id,
-            )
-        )
+    add_levels(
+        session,
+        protocol=protocol,
+        levels=levels,
+        source=AssessmentSource.INITIAL,
+        actor_id=actor_id,
+        at=utcnow(),
+    )
     session.flush()
     rollups.on_assessment_written(session, protocol.id)
     audit.record(

@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 from afest.models import (
     AssessmentSource,
     Autonomy,
-    CompetenceAssessment,
     Protocol,
     ProtocolStatus,
     ReflectionSituation,
@@ -29,7 +28,7 @@ from afest.models import (
 )
 from afest.services import ServiceError, audit, rollups, signatures
 from afest.services.accounts import verify_secret
-from afest.services.protocols import check_levels, targeted_competence_ids
+from afest.services.protocols import add_levels, check_levels, targeted_competence_ids
 
 MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -197,18 +196,15 @@ def log_sequence(
         session.add(SequenceCompetence(sequence_id=sequence.id, competence_id=competence_id))
     for situation_id in sorted(set(data.situation_ids)):
         session.add(ReflectionSituation(reflection_id=sequence.id, situation_id=situation_id))
-    for competence_id, level_id in sorted(data.levels.items()):
-        session.add(
-            CompetenceAssessment(
-                protocol_id=protocol.id,
-                competence_id=competence_id,
-                level_id=level_id,
-                source=AssessmentSource.SEQUENCE,
-                sequence_id=sequence.id,
-                assessed_at=sequence.occurred_at,
-                assessed_by_id=actor_id,
-            )
-        )
+    add_levels(
+        session,
+        protocol=protocol,
+        levels=data.levels,
+        source=AssessmentSource.SEQUENCE,
+        actor_id=actor_id,
+        at=sequence.occurred_at,
+        sequence_id=sequence.id,
+    )
     session.flush()
     rollups.on_sequence_logged(session, protocol.id)
     audit.record(
