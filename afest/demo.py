@@ -39,7 +39,15 @@ from afest.models import (
     User,
     VaeState,
 )
-from afest.services import accounts, evaluations, protocols, referentials, sequences, vae
+from afest.services import (
+    accounts,
+    evaluations,
+    protocols,
+    referentials,
+    rollups,
+    sequences,
+    vae,
+)
 
 DEMO_PASSWORD = "afest-demo-2026"  # noqa: S105 (documented demo credential)
 DEMO_PIN = "2468"
@@ -725,6 +733,7 @@ def seed(session: Session, *, today: date | None = None, seed_value: int = 2026)
     refs = _referentials(ctx)
     _home_help(ctx, refs)
     _care_skills(ctx, refs)
+    rollups.drain_all(session)  # the dashboards of a fresh install read settled rollups
     return ctx.created
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
 from afest import policy
@@ -37,9 +37,10 @@ def load_protocol_or_404(
             select(Protocol)
             .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
             .options(
-                selectinload(Protocol.learner),
-                selectinload(Protocol.structure),
-                selectinload(Protocol.referential),
+                # the three parents in the same statement; the tutors in a second one
+                joinedload(Protocol.learner, innerjoin=True),
+                joinedload(Protocol.structure, innerjoin=True),
+                joinedload(Protocol.referential, innerjoin=True),
                 selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
             )
         )

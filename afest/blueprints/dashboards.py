@@ -9,14 +9,22 @@ from sqlmodel import select
 from wtforms import Form, SelectField, StringField
 
 from afest import policy
-from afest.db import get_session
+from afest.db import database, get_session
 from afest.loaders import load_cohort_or_404, load_structure_or_404
 from afest.models import Protocol, Referential, Role, User
-from afest.services import dashboard_export, dashboards, vae
+from afest.services import dashboard_export, dashboards, rollups, vae
 from afest.web import render
 
 bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
 FORMATS = "<any(csv, xlsx):fmt>"
+
+
+@bp.before_request
+def _settle_rollups():
+    """Protocols marked by recent saves are folded into the rollups before any figure is read
+    (in a transaction of its own, committed before this request's first read)."""
+    if current_user.is_authenticated:
+        rollups.settle(database())
 
 
 @bp.context_processor

@@ -124,6 +124,18 @@ rollup_vae_cell = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Protocols whose facts are out of date. Saving a sequence (the tablet's critical path) only
+# marks its protocol here, in the same transaction; whoever reads the rollups next settles the
+# marked protocols first, all at once (afest.services.rollups.settle). No foreign key: a
+# protocol purged meanwhile is settled by removing its facts.
+rollup_pending = sa.Table(
+    "rolluppending",
+    SQLModel.metadata,
+    sa.Column("protocol_id", sa.Integer, primary_key=True, autoincrement=False),
+    # Bumped by every mark: the upsert then takes the row lock a settle holds (PostgreSQL).
+    sa.Column("marks", sa.Integer, nullable=False, server_default="1"),
+)
+
 ROLLUP_TABLES = (
     rollup_protocol,
     rollup_protocol_block,

@@ -1,11 +1,17 @@
 """Keep the dashboard rollups current on write, and rebuild them from scratch.
 
 Every write that changes what a protocol or a VAE pathway contributes to the dashboards calls
-one hook here (`on_sequence_logged`, `on_protocol_status_changed`, ...). The hook recomputes
-that protocol's fact row with the same SQL the full rebuild uses (afest/services/
-rollup_facts.py), restricted to it, and adds the difference between the old and the new facts
-to the cells of every grain. Hence the invariant the tests check: after any sequence of
-writes, the rollups equal a full rebuild.
+one hook here (`on_sequence_logged`, `on_protocol_status_changed`, ...).
+
+- A protocol hook only *marks* the protocol (one upsert into `rolluppending`, in the writer's
+  transaction): saving a sequence sits on the tablet's critical path. Whoever reads the
+  rollups next calls `settle` first, which refreshes every marked protocol at once.
+- Refreshing recomputes the protocols' fact rows with the same SQL the full rebuild uses
+  (afest/services/rollup_facts.py), restricted to them, and adds the difference between the
+  old and the new facts to the cells of every grain. A pathway hook refreshes at once.
+
+Hence the invariant the tests check: after any sequence of writes and a settle, the rollups
+equal a full rebuild.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from afest.models.rollup import (
     VAE_MEASURES,
     rollup_cell,
     rollup_pathway,
+    rollup_pending,
     rollup_protocol,
     rollup_protocol_block,
     rollup_vae_cell,
@@ -93,6 +100,7 @@ def rebuild(session: Session) -> dict[str, int]:
     """Recompute every rollup from the source tables; return the rows written per table."""
     conn = session.connection()
     for table in (
+        rollup_pending,
         rollup_cell,
         rollup_vae_cell,
         rollup_protocol_block,
@@ -279,6 +287,77 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
     _apply(conn, rollup_vae_cell, VAE_CELL_KEYS, VAE_MEASURES, delta, "pathways")
 
 
+# --- marked protocols, settled before a read ---------------------------------------------------
+
+
+def mark(session: Session, protocol_ids: Iterable[int]) -> None:
+    """Mark protocols out of date, in the writer's transaction (one statement).
+
+    The upsert bumps `marks` on a row already there, so on PostgreSQL it waits for a settle
+    that holds that row: a mark is never absorbed by a settle that cannot see its write.
+    """
+    ids = sorted({i for i in protocol_ids if i is not None})
+    if not ids:
+        return
+    conn = session.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(rollup_pending)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
+    )
+    conn.execute(stmt, [{"protocol_id": i} for i in ids])
+
+
+def is_pending(session: Session) -> bool:
+    return (
+        session.connection().execute(select(rollup_pending.c.protocol_id).limit(1)).first()
+        is not None
+    )
+
+
+def drain(session: Session, limit: int = 500) -> int:
+    """Refresh up to `limit` marked protocols and unmark them; return how many.
+
+    On PostgreSQL the marks are locked in protocol order (a concurrent settle waits, then
+    finds them gone; a writer marking one of them waits for this transaction).
+    """
+    conn = session.connection()
+    query = select(rollup_pending.c.protocol_id).order_by(rollup_pending.c.protocol_id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    ids = list(conn.scalars(query))
+    if ids:
+        refresh_protocols(session, ids)
+        conn.execute(rollup_pending.delete().where(rollup_pending.c.protocol_id.in_(ids)))
+    return len(ids)
+
+
+def drain_all(session: Session, limit: int = 500) -> int:
+    """Settle every marked protocol inside the caller's transaction (seeding, tests)."""
+    total = 0
+    while done := drain(session, limit):
+        total += done
+    return total
+
+
+def settle(db, limit: int = 500) -> int:
+    """Bring the rollups up to date before reading them, in transactions of their own.
+
+    `db` is afest.db.Database. Nothing marked (the usual case): one read of an empty table.
+    """
+    with db.session() as session:
+        if not is_pending(session):
+            return 0
+    total = 0
+    while True:
+        with db.session(write=True) as session:
+            done = drain(session, limit)
+            session.commit()
+        total += done
+        if done < limit:
+            return total
+
+
 # --- the hooks the services call, one per kind of write ---------------------------------------
 
 
@@ -288,11 +367,11 @@ def on_protocol_created(session: Session, protocol_id: int) -> None:
     siblings = session.connection().scalars(
         select(Protocol.id).where(Protocol.learner_id == learner)
     )
-    refresh_protocols(session, [protocol_id, *siblings])
+    mark(session, [protocol_id, *siblings])
 
 
 def on_protocol_changed(session: Session, protocol_id: int) -> None:
-    refresh_protocols(session, [protocol_id])
+    mark(session, [protocol_id])
 
 
 on_protocol_status_changed = on_protocol_changed

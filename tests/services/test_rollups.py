@@ -20,7 +20,7 @@ from afest.models import (
     SequenceKind,
     VaeState,
 )
-from afest.models.rollup import ROLLUP_TABLES, rollup_protocol
+from afest.models.rollup import ROLLUP_TABLES, rollup_pending, rollup_protocol
 from afest.services import ServiceError, evaluations, protocols, rollups, sequences, vae
 from afest.services.sequences import SequenceData, not_amended
 
@@ -33,7 +33,13 @@ def snapshot(session) -> dict[str, list[tuple]]:
     return {t.name: sorted(tuple(r) for r in conn.execute(sa.select(t))) for t in ROLLUP_TABLES}
 
 
+def drain_all(session) -> None:
+    rollups.drain_all(session, limit=3)
+    assert not rollups.is_pending(session)
+
+
 def assert_equals_rebuild(session) -> None:
+    drain_all(session)
     before = snapshot(session)
     rollups.rebuild(session)
     after = snapshot(session)
@@ -245,12 +251,52 @@ def test_a_sequence_moves_only_its_protocol_cells(session, make_protocol):
             .one()
         )
 
+    drain_all(session)
     assert row().done_sequences == 0
     world.play("situation", 3)
+    drain_all(session)
     assert (row().done_sequences, row().done_minutes) == (1, 90)
     assert row().cond_reflection == 0
     world.play("reflection", 0)
+    drain_all(session)
     assert row().cond_reflection == 1 and row().done_sequences == 2
+    assert_equals_rebuild(session)
+
+
+def pending_ids(session) -> list[int]:
+    return list(session.connection().scalars(sa.select(rollup_pending.c.protocol_id)))
+
+
+def test_a_save_only_marks_its_protocol_and_a_drain_folds_it_in(session, make_protocol):
+    protocol, people = make_protocol()
+    world = World(session, protocol, people)
+    drain_all(session)
+    before = snapshot(session)
+    world.play("situation", 3)
+    world.play("situation", 4)
+    assert pending_ids(session) == [protocol.id]  # two saves, one mark
+    assert snapshot(session) == before  # nothing read-side moved yet
+    assert rollups.drain(session) == 1
+    assert pending_ids(session) == []
+    assert snapshot(session) != before
+    assert_equals_rebuild(session)
+
+
+def test_a_rebuild_clears_the_marks(session, make_protocol):
+    protocol, people = make_protocol()
+    World(session, protocol, people).play("situation", 1)
+    assert pending_ids(session)
+    rollups.rebuild(session)
+    assert pending_ids(session) == []
+
+
+def test_a_mark_for_a_protocol_no_longer_there_settles_to_nothing(session, make_protocol):
+    protocol, _people = make_protocol()
+    drain_all(session)
+    fact = sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id)
+    assert session.connection().execute(fact).first() is not None
+    rollups.mark(session, [protocol.id + 10_000_000])  # no such protocol: nothing to add
+    assert rollups.drain(session) == 1
     assert_equals_rebuild(session)
 
 
@@ -260,6 +306,7 @@ def test_blank_activity_analysis_fails_condition_one(session, make_protocol, bla
     protocol.activity_analysis = blank
     session.add(protocol)
     rollups.on_protocol_changed(session, protocol.id)
+    drain_all(session)
     row = (
         session.connection()
         .execute(sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id))
