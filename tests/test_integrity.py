@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import func
@@ -129,3 +130,57 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path, engine_name)
     )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, engine_name):
+    """Two writers on one protocol at once (two tutors, or a tutor and the manager): the
+    second reads the previous entry only once the first has committed, so the chain does not
+    fork. On SQLite the database-wide write lock gives the same guarantee."""
+    import threading
+    import time
+
+    from afest.services import audit, integrity
+
+    if engine_name != "postgresql":
+        pytest.skip("SQLite admits one writer at a time")
+    url = fresh_database_url()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    recorded = threading.Event()
+    errors: list[BaseException] = []
+
+    def first():
+        try:
+            with Session(engine) as s:
+                audit.record(
+                    s,
+                    actor_id=None,
+                    action="t.first",
+                    subject_kind="t",
+                    subject_id=1,
+                    protocol_id=7,
+                )
+                recorded.set()
+                time.sleep(0.5)  # the second writer arrives meanwhile
+                s.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            recorded.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    recorded.wait(10)
+    with Session(engine) as s:
+        audit.record(
+            s, actor_id=None, action="t.second", subject_kind="t", subject_id=2, protocol_id=7
+        )
+        s.commit()
+    thread.join(10)
+    assert not errors
+    with Session(engine) as s:
+        entries = s.exec(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.action for e in entries] == ["t.first", "t.second"]
+        assert entries[1].prev_hash == entries[0].hash
+        assert list(integrity.check_audit_chains(s)) == []
+    engine.dispose()

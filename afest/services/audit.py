@@ -8,9 +8,14 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from afest.models import AuditEntry, utcnow
+
+# pg_advisory_xact_lock(class, key): the class of afest's audit chains ("AFES"), the key a
+# protocol id (0 for the chain of entries outside any protocol).
+CHAIN_LOCK_CLASS = 0x41464553
 
 
 def _default(value: Any) -> Any:
@@ -67,7 +72,14 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit entry, chained to the previous entry of the same protocol."""
+    """Append one audit entry, chained to the previous entry of the same protocol.
+
+    On PostgreSQL two transactions appending to one chain take turns (a transaction-scoped
+    advisory lock), else both would read the same previous entry and fork the chain. SQLite
+    has one writer at a time already.
+    """
+    if session.connection().dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, protocol_id or 0)))
     previous = session.exec(
         select(AuditEntry.hash)
         .where(AuditEntry.protocol_id == protocol_id)
