@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, current_app, request
 from sqlalchemy import update
 
-from afest.db import database
+from afest.db import database, get_session
 from afest.extensions import login_manager
 from afest.identity import Actor, Anonymous
 from afest.models import UserSession, utcnow
@@ -26,16 +26,20 @@ def session_limits() -> accounts.SessionLimits:
 def load_actor(token: str) -> Actor | None:
     """flask-login's user loader: a valid, unrevoked session of an active user, or nobody.
 
-    It reads in a short session of its own, so that resolving who is asking never opens the
-    request's write transaction (on SQLite, the database-wide write lock would then be held
-    for the whole request).
+    On SQLite it reads in a short session of its own, so that resolving who is asking never
+    opens the request's write transaction (the database-wide write lock would then be held
+    for the whole request). On PostgreSQL it reads in the request's session: a session of its
+    own would cost three more round trips (pool check, BEGIN, ROLLBACK) on every request.
     """
-    with database().session() as reader:
-        found = accounts.resolve_session(reader, token=token, limits=session_limits())
-        if found is None:
-            return None
-        user, user_session = found
-        assignments = accounts.roles_of(reader, user_id=user.id)
+    db = database()
+    if db.engine.dialect.name == "sqlite":
+        with db.session() as reader:
+            found = _resolve(reader, token)
+    else:
+        found = _resolve(get_session(), token)
+    if found is None:
+        return None
+    user, user_session, assignments = found
     now = utcnow()
     if now - user_session.last_seen_at > TOUCH_EVERY:
         with database().session(write=True) as writer:
@@ -46,6 +50,14 @@ def load_actor(token: str) -> Actor | None:
             )
             writer.commit()
     return Actor(user=user, token=token, assignments=assignments)
+
+
+def _resolve(reader, token: str):
+    found = accounts.resolve_session(reader, token=token, limits=session_limits())
+    if found is None:
+        return None
+    user, user_session = found
+    return user, user_session, accounts.roles_of(reader, user_id=user.id)
 
 
 def configure_login(app: Flask) -> None:

@@ -37,11 +37,12 @@ def load_protocol_or_404(
             select(Protocol)
             .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
             .options(
-                # the three parents in the same statement; the tutors in a second one
+                # the three parents in the same statement; the tutors with their accounts in a
+                # second one
                 joinedload(Protocol.learner, innerjoin=True),
                 joinedload(Protocol.structure, innerjoin=True),
                 joinedload(Protocol.referential, innerjoin=True),
-                selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+                selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
             )
         )
         .first()
