@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -266,6 +267,28 @@ def _page_bound(pack: Pack) -> int:
     rows = len(pack.view.sequences) + len(pack.view.evaluations) * 4
     rows += sum(len(b.rows) for b in pack.bilan)
     return 20 + rows
+
+
+WARM_UP_HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 18mm 15mm 22mm 15mm;
+  @bottom-left { content: "Code"; font: 8pt "DejaVu Sans Mono", monospace; } }
+body { font: 10pt "DejaVu Sans", sans-serif; } table { border-collapse: collapse; }
+td { border: 1px solid #999; } .hash { font: 6.5pt "DejaVu Sans Mono", monospace; }
+</style></head><body><h1>Dossier de preuve</h1><table><tr><td><b>Séquence</b></td>
+<td><i>réflexive</i></td><td class="hash">0f3a</td></tr></table></body></html>"""
+
+
+def warm_up() -> float:
+    """Import WeasyPrint and lay out one small page in the pack's fonts; return the seconds.
+
+    A web worker calls it once at start (afest/wsgi.py, in the background): the first proof
+    pack of a process would otherwise pay the import, the font lookup and the first layout.
+    """
+    start = time.perf_counter()
+    from weasyprint import HTML
+
+    HTML(string=WARM_UP_HTML).write_pdf()
+    return time.perf_counter() - start
 
 
 def render_pdf(

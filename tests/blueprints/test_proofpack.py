@@ -175,3 +175,10 @@ def test_opco_of_the_funder_downloads_and_others_do_not(session, login_as):
     assert login_as("tuteur@azur-aide.demo").get(url).status_code in (403, 404)
     assert login_as("apprenant@azur-aide.demo").get(url).status_code == 403
     assert login_as("conseil@opco-sante.demo").get(url).status_code == 404
+
+
+def test_warm_up_lays_out_a_page_in_the_pack_fonts():
+    from afest.services import proofpack
+
+    assert 0 < proofpack.warm_up() < 60
+    assert "DejaVu Sans Mono" in proofpack.WARM_UP_HTML  # the fonts of the pack's codes
