@@ -32,10 +32,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
-    from afest import auth, db, web
+    from afest import auth, db, settler, web
     from afest.cli import register_cli
 
     db.init_app(app)
+    settler.init_app(app)
     web.configure_extensions(app)
     auth.configure_login(app)
     web.configure_security_headers(app)

@@ -43,6 +43,18 @@ def _positive_int(name: str, value: Any) -> int:
     return number
 
 
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}.")
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}.") from None
+    if not 0 <= number <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds, not {number:g}.")
+    return number
+
+
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be text, not {value!r}.")
@@ -95,6 +107,7 @@ SCHEMA = {
     "REFLECTION_MAX_DAYS": _positive_int,
     "CYCLE_MIN_MINUTES": _positive_int,
     "SMALL_CELL_K": _positive_int,
+    "ROLLUP_SETTLE_SECONDS": _seconds,
     "RETENTION_SESSION_DAYS": _positive_int,
     "RETENTION_PROOF_YEARS": _positive_int,
     "RETENTION_ACCOUNT_YEARS": _positive_int,

@@ -33,6 +33,9 @@ def test_defaults_load():
         ({"AFEST_TIMEZONE": "Mars/Olympus"}, "TIMEZONE is not a known time zone"),
         ({"AFEST_DEFAULT_LOCALE": "de"}, "DEFAULT_LOCALE must be one of fr, en"),
         ({"AFEST_CONFIG": "/nonexistent/afest.toml"}, "Configuration file not found"),
+        ({"AFEST_ROLLUP_SETTLE_SECONDS": "soon"}, "ROLLUP_SETTLE_SECONDS must be a number"),
+        ({"AFEST_ROLLUP_SETTLE_SECONDS": "-1"}, "ROLLUP_SETTLE_SECONDS must be between 0"),
+        ({"AFEST_ROLLUP_SETTLE_SECONDS": "nan"}, "ROLLUP_SETTLE_SECONDS must be between 0"),
     ],
 )
 def test_malformed_values_are_named(env, message):

@@ -290,6 +290,9 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
 # --- marked protocols, settled before a read ---------------------------------------------------
 
 
+MARKED = "afest.rollups_marked"  # in session.info: this transaction marked a protocol
+
+
 def mark(session: Session, protocol_ids: Iterable[int]) -> None:
     """Mark protocols out of date, in the writer's transaction (one statement).
 
@@ -306,6 +309,7 @@ def mark(session: Session, protocol_ids: Iterable[int]) -> None:
         index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
     )
     conn.execute(stmt, [{"protocol_id": i} for i in ids])
+    session.info[MARKED] = True
 
 
 def is_pending(session: Session) -> bool:
