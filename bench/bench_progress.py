@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -27,98 +26,37 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-import sqlalchemy as sa  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from common import migrate, scratch_database, signed_protocol  # noqa: E402
 
 from afest import create_app, demo  # noqa: E402
 from afest.db import database  # noqa: E402
 from afest.models import (  # noqa: E402
     Autonomy,
-    Level,
-    Organisation,
-    Referential,
-    Role,
     SequenceKind,
     SignerRole,
     User,
     utcnow,
 )
-from afest.services import accounts, protocols, sequences  # noqa: E402
+from afest.services import sequences  # noqa: E402
 
 TZ = ZoneInfo("Europe/Paris")
 PASSWORD = "afest-bench-2026"
-PG_URL = os.environ.get(
-    "AFEST_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def make_database(engine: str, tmp: Path):
-    if engine == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
-    url = sa.engine.make_url(PG_URL)
-    name = f"afest_bench_progress_{secrets.token_hex(3)}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def build_learner(session, n_sequences: int) -> User:
     """A learner with one protocol in progress holding `n_sequences` signed sequences."""
-    structure = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
-    manager = session.exec(select(User).where(User.email == "direction@azur-aide.demo")).one()
-    tutor = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
-    learner = accounts.create_user(
+    made = signed_protocol(
         session,
-        actor_id=None,
         email="bench-progress@azur-aide.demo",
-        full_name="Apprenant·e Banc d'essai",
-        password="",
-        roles=[(Role.LEARNER, structure.id)],
-        password_hash=accounts.hash_secret(PASSWORD),
-    )
-    ref = session.exec(select(Referential).where(Referential.code == "RNCP35830")).one()
-    comps = [c.id for b in ref.blocks for c in b.competences][:12]
-    levels = session.exec(
-        select(Level).where(Level.referential_id == ref.id).order_by(Level.rank)
-    ).all()
-    start = utcnow().date() - timedelta(days=n_sequences // 2 + 10)
-    protocol = protocols.create_protocol(
-        session,
-        actor_id=manager.id,
-        learner=learner,
-        structure=structure,
-        referential_id=ref.id,
         title=f"AFEST banc d'essai — {n_sequences} séquences",
-        planned_start=start,
-        planned_end=start + timedelta(days=n_sequences + 30),
-        competence_ids=comps,
-        tutor_ids=[tutor.id],
-        activity_analysis="Analyse de l'activité de soin, situations choisies et adaptées.",
+        password=PASSWORD,
+        days=n_sequences // 2 + 10,
         planned_minutes=n_sequences * 120,
-        designated_at=utcnow() - timedelta(days=n_sequences + 20),
     )
-    protocols.set_initial_positioning(
-        session, actor_id=manager.id, protocol=protocol, levels=dict.fromkeys(comps, levels[0].id)
-    )
-    protocols.submit_for_signature(session, actor_id=manager.id, protocol=protocol)
-    for role, who in (
-        (SignerRole.STRUCTURE, manager),
-        (SignerRole.TUTOR, tutor),
-        (SignerRole.LEARNER, learner),
-    ):
-        protocols.sign_protocol(
-            session, actor_id=who.id, protocol=protocol, role=role, method="password"
-        )
+    protocol, learner, tutor = made.protocol, made.learner, made.tutor
+    comps, levels = made.competences, made.levels
     situation = None
     for i in range(n_sequences):
         when = utcnow().replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(
@@ -183,7 +121,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def run(engine: str, n_sequences: int, n_requests: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = make_database(engine, Path(tmp))
+        url, drop = scratch_database(engine, Path(tmp), "progress")
         try:
             app = create_app(
                 {
@@ -195,9 +133,7 @@ def run(engine: str, n_sequences: int, n_requests: int) -> None:
             )
             db = database(app)
             with db.engine.begin() as conn:
-                config = Config(str(ROOT / "alembic.ini"))
-                config.attributes["connection"] = conn
-                command.upgrade(config, "heads")
+                migrate(conn)
             with app.app_context(), db.session(write=True) as session:
                 demo.seed(session)
                 learner = build_learner(session, n_sequences)

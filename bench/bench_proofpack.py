@@ -17,9 +17,7 @@ Targets: PDF ≤ 2 s, ≤ 200 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import secrets
 import sys
 import tempfile
 import time
@@ -30,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
+from common import migrate, scratch_database, signed_protocol  # noqa: E402
 from flask import render_template  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 from sqlmodel import select  # noqa: E402
@@ -43,96 +41,34 @@ from afest.db import database  # noqa: E402
 from afest.models import (  # noqa: E402
     Autonomy,
     EvaluationKind,
-    Level,
-    Organisation,
     Protocol,
     ProtocolTutor,
-    Referential,
-    Role,
     SequenceKind,
     SignerRole,
-    User,
     utcnow,
 )
 from afest.services import (  # noqa: E402
-    accounts,
     compliance,
     evaluations,
     proofpack,
-    protocols,
     sequences,
 )
 
 TZ = ZoneInfo("Europe/Paris")
-PG_URL = os.environ.get(
-    "AFEST_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def make_database(engine: str, tmp: Path) -> tuple[str, callable]:
-    if engine == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
-    url = sa.engine.make_url(PG_URL)
-    name = f"afest_bench_proofpack_{secrets.token_hex(3)}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def build_protocol(session, n_sequences: int) -> str:
     """A protocol in progress with n signed sequences (situation, reflection, ...)."""
-    structure = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
-    manager = session.exec(select(User).where(User.email == "direction@azur-aide.demo")).one()
-    tutor = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
-    learner = accounts.create_user(
+    made = signed_protocol(
         session,
-        actor_id=None,
         email="bench-learner@azur-aide.demo",
-        full_name="Apprenant·e Banc d'essai",
-        password="",
-        roles=[(Role.LEARNER, structure.id)],
-        password_hash=accounts.hash_secret("afest-bench-2026"),
-    )
-    ref = session.exec(select(Referential).where(Referential.code == "RNCP35830")).one()
-    comps = [c.id for b in ref.blocks for c in b.competences][:12]
-    levels = session.exec(
-        select(Level).where(Level.referential_id == ref.id).order_by(Level.rank)
-    ).all()
-    start = utcnow().date() - timedelta(days=n_sequences + 10)
-    protocol = protocols.create_protocol(
-        session,
-        actor_id=manager.id,
-        learner=learner,
-        structure=structure,
-        referential_id=ref.id,
         title="AFEST banc d'essai — 60 séquences",
-        planned_start=start,
-        planned_end=start + timedelta(days=n_sequences + 30),
-        competence_ids=comps,
-        tutor_ids=[tutor.id],
-        activity_analysis="Analyse de l'activité de soin, situations choisies et adaptées.",
+        password="afest-bench-2026",
+        days=n_sequences + 10,
         planned_minutes=n_sequences * 120,
-        designated_at=utcnow() - timedelta(days=n_sequences + 20),
     )
-    protocols.set_initial_positioning(
-        session, actor_id=manager.id, protocol=protocol, levels=dict.fromkeys(comps, levels[0].id)
-    )
-    protocols.submit_for_signature(session, actor_id=manager.id, protocol=protocol)
-    for role, who in (
-        (SignerRole.STRUCTURE, manager),
-        (SignerRole.TUTOR, tutor),
-        (SignerRole.LEARNER, learner),
-    ):
-        protocols.sign_protocol(
-            session, actor_id=who.id, protocol=protocol, role=role, method="password"
-        )
+    protocol, learner, tutor = made.protocol, made.learner, made.tutor
+    comps, levels, start = made.competences, made.levels, made.start
     situation = None
     for i in range(n_sequences):
         day = start + timedelta(days=1 + i // 2)
@@ -263,14 +199,12 @@ def run(engine: str, runs: int, n_sequences: int) -> None:
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = make_database(engine, Path(tmp))
+        url, drop = scratch_database(engine, Path(tmp), "proofpack")
         try:
             app = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True})
             db = database(app)
             with db.engine.begin() as conn:
-                config = Config(str(ROOT / "alembic.ini"))
-                config.attributes["connection"] = conn
-                command.upgrade(config, "heads")
+                migrate(conn)
             from afest import demo
 
             with app.app_context(), db.session(write=True) as session:

@@ -174,8 +174,6 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def prepare_database(url: str, *, replace: bool) -> sa.Engine:
     """Create (or recreate) the database, migrate it, and return an engine on it."""
-    from alembic import command
-    from alembic.config import Config
 
     from afest.db import make_engine
 
@@ -199,10 +197,10 @@ def prepare_database(url: str, *, replace: bool) -> sa.Engine:
         for suffix in ("", "-wal", "-shm"):
             Path(parsed.database + suffix).unlink(missing_ok=True)
     engine = make_engine(url)
+    from common import migrate
+
     with engine.begin() as conn:
-        config = Config(str(ROOT / "alembic.ini"))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "heads")
+        migrate(conn)
     return engine
 
 

@@ -44,6 +44,7 @@ SECRET_KEY = secrets.token_urlsafe(48)
 PASSWORD = "afest-demo-2026"
 PIN = "2468"
 TUTORS, CONSULTANTS = 20, 5
+WORKERS = 2  # per instance
 
 
 # --- database preparation -------------------------------------------------------------------
@@ -52,8 +53,6 @@ TUTORS, CONSULTANTS = 20, 5
 def prepare(url: str) -> None:
     """Migrate, seed the demo, and add 20 tutors each with a protocol in progress."""
     import sqlalchemy as sa
-    from alembic import command
-    from alembic.config import Config
     from sqlmodel import Session, select
 
     from afest import demo
@@ -70,10 +69,10 @@ def prepare(url: str) -> None:
     from afest.services import accounts, protocols
 
     engine = make_engine(url)
+    from common import migrate
+
     with engine.begin() as conn:
-        config = Config(str(ROOT / "alembic.ini"))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "heads")
+        migrate(conn)
     with Session(engine) as s:
         demo.seed(s)
         s.commit()
@@ -221,7 +220,7 @@ def start_instance(url: str, port: int) -> Instance:
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--workers",
-            "2",
+            str(WORKERS),
             "--worker-class",
             "gthread",
             "--threads",
@@ -240,12 +239,16 @@ def start_instance(url: str, port: int) -> Instance:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        # serving, and both workers done warming their proof pack renderer (afest/wsgi.py):
+        # nothing else competes for the cores while the figures are taken
+        ready = log.read_text(errors="replace").count("proof pack renderer ready")
         try:
             status, _h, _b = request(port, "GET", "/sante", timeout=2)
-            if status == 200:
+            if status == 200 and ready >= WORKERS:
                 return Instance(port, process, log)
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     process.kill()
     raise SystemExit(f"gunicorn on port {port} did not start; see {log}")
 
