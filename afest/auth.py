@@ -60,6 +60,16 @@ def _resolve(reader, token: str):
     return user, user_session, accounts.roles_of(reader, user_id=user.id)
 
 
+def own_password_ok(field: str = "password") -> bool:
+    """Whether the password posted in `field` is the signed-in user's own (a signature's
+    confirmation). Views call it before their write transaction opens: the check is slow on
+    purpose, and on SQLite that transaction holds the database-wide write lock."""
+    from flask_login import current_user
+
+    secret = request.form.get(field, "")
+    return bool(secret) and accounts.verify_secret(current_user.user.password_hash, secret)
+
+
 def configure_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page says it already

@@ -12,12 +12,13 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
+from afest.auth import own_password_ok
 from afest.blueprints import protocol_forms as pf
 from afest.db import get_session
 from afest.forms_afest import EvaluationForm, SignForm
 from afest.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.models import CompetenceAssessment, EvaluationKind, Level, SignedKind, SignerRole
-from afest.services import ServiceError, accounts, evaluations, proofpack, signatures
+from afest.services import ServiceError, evaluations, proofpack, signatures
 from afest.web import SIGNER_LABELS, render
 
 bp = Blueprint("evaluations", __name__)
@@ -127,11 +128,12 @@ def show(public_id: str):
 @login_required
 def sign(public_id: str):
     """The tutor signs, the learner countersigns, each confirming with their password."""
+    password_ok = own_password_ok()  # before the write transaction opens
     evaluation, protocol = load_evaluation_or_404(public_id, require=policy.can_sign_evaluation)
     form = SignForm()
     form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in SignerRole]
     if form.validate_on_submit():
-        if not accounts.verify_secret(current_user.user.password_hash, form.password.data):
+        if not password_ok:
             form.password.errors.append(_("Mot de passe incorrect."))
         else:
             try:

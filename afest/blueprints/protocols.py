@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
+from afest.auth import own_password_ok
 from afest.blueprints import protocol_forms as pf
 from afest.db import get_session
 from afest.forms_afest import PlanForm, ProtocolForm, SignForm, StopForm
 from afest.loaders import load_protocol_or_404
 from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
-from afest.services import ServiceError, accounts, compliance, overview, protocol_view, protocols
+from afest.services import ServiceError, compliance, overview, protocol_view, protocols
 from afest.web import render
 
 bp = Blueprint("protocols", __name__, url_prefix="/protocoles")
@@ -203,12 +204,13 @@ def submit(public_id: str):
 @login_required
 def sign(public_id: str):
     """One party signs, confirming with their password; the third signature opens training."""
+    password_ok = own_password_ok()  # before the write transaction opens
     protocol = load_protocol_or_404(public_id, require=policy.can_sign_protocol)
     form = SignForm()
     signed = {str(s.signer_role) for s in pf.protocol_signatures(protocol)}
     form.role.choices = pf.sign_roles(current_user, protocol, signed)
     if form.validate_on_submit():
-        if not accounts.verify_secret(current_user.user.password_hash, form.password.data):
+        if not password_ok:
             form.password.errors.append(_("Mot de passe incorrect."))
         else:
             try:

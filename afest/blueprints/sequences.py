@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlmodel import select
 
 from afest import policy
 from afest.blueprints.tablet import tz
-from afest.db import get_session
+from afest.db import database, get_session
 from afest.forms_tablet import (
     CountersignForm,
     ReflectionAmendForm,
@@ -22,7 +23,7 @@ from afest.forms_tablet import (
     new_client_id,
 )
 from afest.loaders import load_sequence_or_404
-from afest.models import SequenceKind, SignedKind
+from afest.models import Protocol, Sequence, SequenceKind, SignedKind, User
 from afest.services import ServiceError, sequence_view, sequences, signatures, tablet_view
 from afest.web import render
 
@@ -85,9 +86,17 @@ def sign(public_id: str):
 @login_required
 def countersign(public_id: str):
     """The learner countersigns with their password: on their account or on the tablet."""
-    sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
     form = CountersignForm(prefix="cs")
+    confirmed = False
     if form.validate_on_submit():
+        # The learner's password is checked before the write transaction opens, in a short
+        # read of its own (on SQLite that transaction holds the database-wide write lock).
+        try:
+            confirmed = _learner_confirms(public_id, form.secret.data)
+        except ServiceError as exc:
+            form.secret.errors.append(exc.message)
+    sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
+    if confirmed:
         try:
             sequences.countersign(
                 get_session(),
@@ -95,7 +104,7 @@ def countersign(public_id: str):
                 learner=protocol.learner,
                 protocol=protocol,
                 sequence=sequence,
-                password=form.secret.data,
+                confirmed=True,
             )
         except ServiceError as exc:
             form.secret.errors.append(exc.message)
@@ -105,6 +114,22 @@ def countersign(public_id: str):
     if request.method == "GET":
         return _show(sequence, protocol, countersign_form=form)
     return _show(sequence, protocol, countersign_form=form, status=422)
+
+
+def _learner_confirms(sequence_public_id: str, password: str) -> bool:
+    """Whether `password` is the password of the learner of this sequence (False when there
+    is no such sequence: the load that follows answers 404)."""
+    with database().session() as reader:
+        learner = reader.exec(
+            select(User)
+            .join(Protocol, Protocol.learner_id == User.id)
+            .join(Sequence, Sequence.protocol_id == Protocol.id)
+            .where(Sequence.public_id == sequence_public_id)
+        ).first()
+        if learner is None:
+            return False
+        sequences.confirm_secret(learner, password, allow_pin=False)
+    return True
 
 
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])

@@ -326,3 +326,51 @@ def test_levels_fragment_puts_the_situations_competences_first(session, login_as
     worked = page.split("data-worked", 1)[1].split("<details", 1)[0]
     assert f'name="level-{comps[-1]}"' in worked
     assert f'name="level-{comps[0]}"' not in worked
+
+
+def test_signature_secrets_are_checked_before_the_write_transaction(
+    session, login_as, monkeypatch, engine_name, make_protocol
+):
+    """The argon2 check is slow on purpose; on SQLite the write transaction holds the
+    database-wide lock, so no signature may check its secret inside it."""
+    import flask
+
+    from afest.services import accounts, sequences
+
+    if engine_name != "sqlite":
+        pytest.skip("the identity is read in the request's session on PostgreSQL, by design")
+    real = accounts.verify_secret
+    inside: list[bool] = []
+
+    def spy(stored_hash, secret):
+        inside.append("db_session" in flask.g)
+        return real(stored_hash, secret)
+
+    monkeypatch.setattr(accounts, "verify_secret", spy)
+    monkeypatch.setattr(sequences, "verify_secret", spy)
+    protocol = demo_protocol(session)
+    tutor = login_as(TUTOR)
+    location = post_situation(tutor, protocol, situation_form(session, protocol)).headers[
+        "Location"
+    ]
+    public_id = location.split("/sequences/")[1].split("?")[0]
+    inside.clear()
+    assert (
+        tutor.post(f"/sequences/{public_id}/signer", data={"sign-secret": "2468"}).status_code
+        == 302
+    )
+    wrong = tutor.post(f"/sequences/{public_id}/contresigner", data={"cs-secret": "nope-nope"})
+    assert wrong.status_code == 422
+    assert "Mot de passe incorrect" in wrong.get_data(as_text=True)
+    ok = tutor.post(f"/sequences/{public_id}/contresigner", data={"cs-secret": PASSWORD})
+    assert ok.status_code == 302
+    awaiting, people = make_protocol(stage="awaiting")
+    manager = login_as(people["manager"].email)
+    inside.clear()
+    signed = manager.post(
+        f"/protocoles/{awaiting.public_id}/signer",
+        data={"role": "structure", "password": PASSWORD},
+    )
+    assert signed.status_code == 302
+    assert len(inside) == 1
+    assert not any(inside)
