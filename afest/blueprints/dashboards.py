@@ -179,6 +179,24 @@ def cohort_export(public_id: str, fmt: str):
     return _export(board, fmt, f"cohorte-{item.code}")
 
 
+@bp.get(f"/structures/<public_id>/export.{FORMATS}")
+@login_required
+def structure_export(public_id: str, fmt: str):
+    """The drill-down's figures as they are filtered, as CSV or XLSX."""
+    item = load_structure_or_404(public_id)
+    form, board, status = _board(_structure_scope(item), single_structure=True)
+    if board is None:
+        return render(
+            "dashboards/structure.html",
+            structure=item,
+            form=form,
+            board=None,
+            status=status,
+            protocols=[],
+        )
+    return _export(board, fmt, f"structure-{item.siret or item.public_id}")
+
+
 @bp.get("/structures/<public_id>")
 @login_required
 def structure(public_id: str):

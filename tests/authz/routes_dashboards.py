@@ -52,4 +52,10 @@ ROUTES = {
     "dashboards.structure": Route(
         "GET", each(404, opco=200, manager=200, consultant=200), obj="structure"
     ),
+    "dashboards.structure_export": Route(
+        "GET",
+        each(404, opco=200, manager=200, consultant=200),
+        obj="structure",
+        params={"fmt": "csv"},
+    ),
 }

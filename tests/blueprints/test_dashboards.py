@@ -7,6 +7,7 @@ import io
 from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import select
@@ -105,6 +106,22 @@ def test_csv_and_xlsx_exports_of_the_current_view(session, login_as):
     xlsx = client.get(f"{cohort_url(session)}/export.xlsx")
     book = load_workbook(io.BytesIO(xlsx.data))
     assert book["Total"]["C2"].value == 90
+
+
+def test_the_structure_drill_down_exports_its_own_figures(session, login_as):
+    client = login_as(Role.MANAGER)
+    azur = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
+    page = client.get(f"/tableaux/structures/{azur.public_id}").get_data(as_text=True)
+    assert f"/tableaux/structures/{azur.public_id}/export.csv" in page
+    response = client.get(f"/tableaux/structures/{azur.public_id}/export.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    direct = session.execute(
+        sa.text("SELECT COUNT(*) FROM protocol WHERE structure_id = :s"), {"s": azur.id}
+    ).scalar()
+    assert book["Total"]["C2"].value == direct  # every protocol of the structure, its manager
+    bad = client.get(f"/tableaux/structures/{azur.public_id}/export.csv?du=garbage")
+    assert bad.status_code == 422
 
 
 def test_export_cells_cannot_run_formulas(session, login_as, make_structure, make_protocol):
