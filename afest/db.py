@@ -2,14 +2,17 @@
 
 SQLite is the embedded default: foreign keys on, WAL, a busy timeout, and write requests open
 their transaction with BEGIN IMMEDIATE so that two writers queue instead of failing with
-"database is locked" halfway. Writers of one process queue on a lock of the engine before
-BEGIN IMMEDIATE: SQLite itself makes a waiting writer sleep and retry (up to 100 ms a time),
-which under a burst of saves costs more than the writes. PostgreSQL is used as it is.
+"database is locked" halfway. Writers queue before BEGIN IMMEDIATE (WriterQueue: a lock
+between threads, an flock between processes): SQLite itself makes a waiting writer sleep and
+retry (up to 100 ms a time), which under a burst of saves costs more than the writes.
+PostgreSQL is used as it is.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,11 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: the processes fall back on SQLite's busy timeout
+    fcntl = None
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXTENSION_KEY = "afest.db"
@@ -45,7 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
-    writers = threading.RLock()  # reentrant: a thread never waits for its own transaction
+    writers = WriterQueue(parsed.database if parsed.database != ":memory:" else None)
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
@@ -69,6 +77,54 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     event.listen(engine, "checkin", lambda _dbapi, record: _release(record))
     event.listen(engine, "invalidate", lambda _dbapi, record, _exc: _release(record))
     return engine
+
+
+class WriterQueue:
+    """One SQLite writer at a time, woken as soon as the previous one is done: the threads of
+    a process queue on a lock, the processes (gunicorn workers) on an flock of a file beside
+    the database, which the system releases if its holder dies. Reentrant in one thread."""
+
+    def __init__(self, database_path: str | None):
+        self._threads = threading.RLock()
+        self._path = f"{database_path}.writer" if database_path and fcntl else None
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+        # A forked child starts with no lock held, whatever its parent held at the fork.
+        this = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (queue := this()) and queue._forked())
+
+    def _forked(self) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd = None
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._path:
+            try:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            except BaseException:
+                self._depth -= 1
+                self._threads.release()
+                raise
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._path and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _file(self) -> int:
+        # A descriptor of this process's own: one inherited through fork would share the
+        # lock with the parent instead of excluding it.
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
 
 
 class Database:

@@ -81,3 +81,30 @@ def test_a_reader_never_takes_the_writers_lock(db):
         thread.join(5)
         assert seen == [0]  # read at once, without the uncommitted row
         writer.commit()
+
+
+def test_processes_queue_on_the_writer_file_lock(tmp_path):
+    """gunicorn workers are processes: the second waits for the first, woken at once."""
+    import multiprocessing
+
+    from afest.db import WriterQueue
+
+    queue = WriterQueue(str(tmp_path / "x.sqlite"))
+    queue.acquire()
+    context = multiprocessing.get_context("fork")
+    got = context.Event()
+
+    def child():
+        queue.acquire()
+        got.set()
+        queue.release()
+
+    process = context.Process(target=child)
+    process.start()
+    try:
+        assert not got.wait(0.5)  # held by this process: the child waits
+        queue.release()
+        assert got.wait(5)  # and gets it as soon as it is released
+    finally:
+        process.join(5)
+    assert process.exitcode == 0
