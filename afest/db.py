@@ -59,17 +59,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     def _sqlite_begin(conn):
         if conn.get_execution_options().get("afest_write"):
             writers.acquire()
-            conn.info["afest_writer"] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
-                _release(conn)
+                writers.release()
                 raise
+            # counted: a connection may begin again before it goes back to the pool
+            conn.info["afest_writer"] = conn.info.get("afest_writer", 0) + 1
         else:
             conn.exec_driver_sql("BEGIN DEFERRED")
 
-    def _release(conn_or_record, *_args):
-        if conn_or_record.info.pop("afest_writer", False):
+    def _release(record) -> None:
+        for _ in range(record.info.pop("afest_writer", 0)):
             writers.release()
 
     # Released when the connection goes back to the pool, that is after its COMMIT or

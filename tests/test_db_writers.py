@@ -108,3 +108,22 @@ def test_processes_queue_on_the_writer_file_lock(tmp_path):
     finally:
         process.join(5)
     assert process.exitcode == 0
+
+
+def test_a_connection_writing_twice_before_going_back_to_the_pool_releases_both(db):
+    writer = db.engine.execution_options(afest_write=True)
+    with writer.connect() as conn:
+        for n in (1, 2):
+            conn.begin()
+            conn.execute(sa.text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
+            conn.commit()
+    done = threading.Event()
+
+    def other():
+        with db.session(write=True) as s:
+            s.execute(sa.text("INSERT INTO t (n) VALUES (3)"))
+            s.commit()
+        done.set()
+
+    threading.Thread(target=other, daemon=True).start()
+    assert done.wait(5)

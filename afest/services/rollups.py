@@ -212,9 +212,11 @@ def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
 
 
 def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: str) -> None:
+    # In key order: two transactions moving overlapping cells lock them in the same order
+    # (PostgreSQL), so they queue instead of deadlocking.
     rows = [
         {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
-        for key, values in delta.items()
+        for key, values in sorted(delta.items())
         if any(values)
     ]
     if not rows:
