@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from afest import policy
 from afest.blueprints.tablet import tz
@@ -23,7 +22,7 @@ from afest.forms_tablet import (
     new_client_id,
 )
 from afest.loaders import load_sequence_or_404
-from afest.models import Protocol, Sequence, SequenceKind, SignedKind, User
+from afest.models import SequenceKind, SignedKind
 from afest.services import ServiceError, sequence_view, sequences, signatures, tablet_view
 from afest.web import render
 
@@ -92,7 +91,8 @@ def countersign(public_id: str):
         # The learner's password is checked before the write transaction opens, in a short
         # read of its own (on SQLite that transaction holds the database-wide write lock).
         try:
-            confirmed = _learner_confirms(public_id, form.secret.data)
+            with database().session() as reader:
+                confirmed = sequences.learner_confirms(reader, public_id, form.secret.data)
         except ServiceError as exc:
             form.secret.errors.append(exc.message)
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
@@ -114,22 +114,6 @@ def countersign(public_id: str):
     if request.method == "GET":
         return _show(sequence, protocol, countersign_form=form)
     return _show(sequence, protocol, countersign_form=form, status=422)
-
-
-def _learner_confirms(sequence_public_id: str, password: str) -> bool:
-    """Whether `password` is the password of the learner of this sequence (False when there
-    is no such sequence: the load that follows answers 404)."""
-    with database().session() as reader:
-        learner = reader.exec(
-            select(User)
-            .join(Protocol, Protocol.learner_id == User.id)
-            .join(Sequence, Sequence.protocol_id == Protocol.id)
-            .where(Sequence.public_id == sequence_public_id)
-        ).first()
-        if learner is None:
-            return False
-        sequences.confirm_secret(learner, password, allow_pin=False)
-    return True
 
 
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])

@@ -395,6 +395,22 @@ def countersign(
     )
 
 
+def learner_confirms(session: Session, sequence_public_id: str, password: str) -> bool:
+    """Whether `password` is the password of the learner of this sequence; False when there
+    is no such sequence (the caller's scoped load answers 404 then). Raises ServiceError on a
+    wrong password."""
+    learner = session.exec(
+        select(User)
+        .join(Protocol, Protocol.learner_id == User.id)
+        .join(Sequence, Sequence.protocol_id == Protocol.id)
+        .where(Sequence.public_id == sequence_public_id)
+    ).first()
+    if learner is None:
+        return False
+    confirm_secret(learner, password, allow_pin=False)
+    return True
+
+
 def _require_current(session: Session, sequence: Sequence) -> None:
     if session.exec(select(Sequence.id).where(Sequence.amends_id == sequence.id)).first():
         raise ServiceError(_l("Cette version a été corrigée : signez la dernière version."))

@@ -103,6 +103,18 @@ def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, ma
     assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, sequence))
 
 
+def test_the_learners_password_is_checked_against_the_learner_of_that_sequence(
+    session, make_protocol
+):
+    protocol, people = make_protocol()
+    sequence, _ = log(session, protocol, people)
+    assert sequences.learner_confirms(session, sequence.public_id, PASSWORD)
+    with pytest.raises(ServiceError) as wrong:
+        sequences.learner_confirms(session, sequence.public_id, "1357")  # the tutor's PIN
+    assert wrong.value.field == "secret"
+    assert not sequences.learner_confirms(session, "no-such-sequence", PASSWORD)
+
+
 def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
     session, make_protocol
 ):
