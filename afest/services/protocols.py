@@ -81,6 +81,35 @@ def _add_scope(session: Session, protocol: Protocol, rows) -> None:
         )
 
 
+def _checked_draft(
+    session: Session,
+    *,
+    title: str,
+    planned_start: date,
+    planned_end: date,
+    tutor_ids: Iterable[int],
+    learner_id: int,
+    structure_id: int,
+) -> list[int]:
+    """The rules a draft's fields and tutors follow, created or rewritten; the tutor ids."""
+    if not title.strip():
+        raise ServiceError(_l("Donnez un intitulé à l'action."), field="title")
+    if planned_end < planned_start:
+        raise ServiceError(_l("La fin prévue précède le début."), field="planned_end")
+    if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:
+        raise ServiceError(_l("Un protocole ne peut pas dépasser trois ans."), field="planned_end")
+    tutor_ids = sorted(set(tutor_ids))
+    if not tutor_ids:
+        raise ServiceError(_l("Désignez au moins un·e tuteur·rice."), field="tutors")
+    for tutor_id in tutor_ids:
+        if tutor_id == learner_id or not _has_role(session, tutor_id, Role.TUTOR, structure_id):
+            raise ServiceError(
+                _l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
+                field="tutors",
+            )
+    return tutor_ids
+
+
 def create_protocol(
     session: Session,
     *,
@@ -101,25 +130,19 @@ def create_protocol(
     designated_at: datetime | None = None,
 ) -> Protocol:
     """Draft a protocol for a learner of the structure, with its tutors and targeted scope."""
-    if not title.strip():
-        raise ServiceError(_l("Donnez un intitulé à l'action."), field="title")
-    if planned_end < planned_start:
-        raise ServiceError(_l("La fin prévue précède le début."), field="planned_end")
-    if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:
-        raise ServiceError(_l("Un protocole ne peut pas dépasser trois ans."), field="planned_end")
     if not _has_role(session, learner.id, Role.LEARNER, structure.id):
         raise ServiceError(
             _l("Cette personne n'est pas apprenante dans la structure."), field="learner"
         )
-    tutor_ids = sorted(set(tutor_ids))
-    if not tutor_ids:
-        raise ServiceError(_l("Désignez au moins un·e tuteur·rice."), field="tutors")
-    for tutor_id in tutor_ids:
-        if tutor_id == learner.id or not _has_role(session, tutor_id, Role.TUTOR, structure.id):
-            raise ServiceError(
-                _l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
-                field="tutors",
-            )
+    tutor_ids = _checked_draft(
+        session,
+        title=title,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        tutor_ids=tutor_ids,
+        learner_id=learner.id,
+        structure_id=structure.id,
+    )
     rows = _snapshot(session, referential_id, competence_ids)
 
     now = utcnow()
@@ -407,23 +430,15 @@ def update_draft(
 ) -> None:
     """Rewrite a draft: its fields, its tutors and its targeted scope (nothing is signed yet)."""
     _require_status(protocol, ProtocolStatus.DRAFT)
-    if not title.strip():
-        raise ServiceError(_l("Donnez un intitulé à l'action."), field="title")
-    if planned_end < planned_start:
-        raise ServiceError(_l("La fin prévue précède le début."), field="planned_end")
-    if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:
-        raise ServiceError(_l("Un protocole ne peut pas dépasser trois ans."), field="planned_end")
-    tutor_ids = sorted(set(tutor_ids))
-    if not tutor_ids:
-        raise ServiceError(_l("Désignez au moins un·e tuteur·rice."), field="tutors")
-    for tutor_id in tutor_ids:
-        if tutor_id == protocol.learner_id or not _has_role(
-            session, tutor_id, Role.TUTOR, protocol.structure_id
-        ):
-            raise ServiceError(
-                _l("Un·e tuteur·rice choisi·e n'est pas tuteur·rice de la structure."),
-                field="tutors",
-            )
+    tutor_ids = _checked_draft(
+        session,
+        title=title,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        tutor_ids=tutor_ids,
+        learner_id=protocol.learner_id,
+        structure_id=protocol.structure_id,
+    )
     rows = _snapshot(session, referential_id, competence_ids)
     before = {
         "title": protocol.title,
