@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -41,8 +42,8 @@ class ImportForm(FlaskForm):
     kind = SelectField(
         _l("Format du fichier"),
         choices=[
-            ("json", _l("Référentiel afest (JSON)")),
-            ("csv", _l("Table des blocs de France compétences (CSV)")),
+            SelectChoice("json", _l("Référentiel afest (JSON)")),
+            SelectChoice("csv", _l("Table des blocs de France compétences (CSV)")),
         ],
     )
     file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
@@ -137,7 +138,10 @@ class ProtocolForm(FlaskForm):
 class PlanForm(FlaskForm):
     kind = SelectField(
         _l("Type de séquence"),
-        choices=[("situation", _l("Mise en situation")), ("reflection", _l("Séquence réflexive"))],
+        choices=[
+            SelectChoice("situation", _l("Mise en situation")),
+            SelectChoice("reflection", _l("Séquence réflexive")),
+        ],
     )
     planned_on = DateField(_l("Date prévue"), validators=[InputRequired(_l("Indiquez la date."))])
     title = StringField(
@@ -171,7 +175,10 @@ class StopForm(FlaskForm):
 class EvaluationForm(FlaskForm):
     kind = SelectField(
         _l("Type d'évaluation"),
-        choices=[("intermediate", _l("Intermédiaire")), ("final", _l("Finale (bilan)"))],
+        choices=[
+            SelectChoice("intermediate", _l("Intermédiaire")),
+            SelectChoice("final", _l("Finale (bilan)")),
+        ],
     )
     evaluated_on = DateField(
         _l("Date de l'évaluation"), validators=[InputRequired(_l("Indiquez la date."))]
