@@ -191,9 +191,14 @@ def positioning(public_id: str):
 @login_required
 def submit(public_id: str):
     """Freeze the draft and send it for the three signatures."""
-    protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
+    return _transition(public_id, policy.can_edit_draft, protocols.submit_for_signature)
+
+
+def _transition(public_id: str, require, change):
+    """A change of status with nothing to type: done, or its refusal flashed on the page."""
+    protocol = load_protocol_or_404(public_id, require=require)
     try:
-        protocols.submit_for_signature(get_session(), actor_id=current_user.id, protocol=protocol)
+        change(get_session(), actor_id=current_user.id, protocol=protocol)
     except ServiceError as exc:
         flash(exc.message, "error")
         return _show(protocol, status=422)
@@ -233,13 +238,7 @@ def sign(public_id: str):
 @login_required
 def complete(public_id: str):
     """Close the protocol once its final bilan is signed."""
-    protocol = load_protocol_or_404(public_id, require=policy.can_close_protocol)
-    try:
-        protocols.complete_protocol(get_session(), actor_id=current_user.id, protocol=protocol)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-        return _show(protocol, status=422)
-    return redirect(url_for("protocols.show", public_id=public_id))
+    return _transition(public_id, policy.can_close_protocol, protocols.complete_protocol)
 
 
 @bp.post("/<public_id>/arreter")
