@@ -16,6 +16,7 @@ from afest.models import AuditEntry, utcnow
 # pg_advisory_xact_lock(class, key): the class of afest's audit chains ("AFES"), the key a
 # protocol id (0 for the chain of entries outside any protocol).
 CHAIN_LOCK_CLASS = 0x41464553
+_table = AuditEntry.__table__
 
 
 def _default(value: Any) -> Any:
@@ -45,19 +46,26 @@ def plain(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if data is None else json.loads(canonical_json(data))
 
 
+HASHED = (
+    "at",
+    "actor_id",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "protocol_id",
+    "structure_id",
+    "before",
+    "after",
+)
+
+
+def hash_of(prev_hash: str, values: dict[str, Any]) -> str:
+    """The chain hash of an entry: its previous hash, then its hashed fields as JSON."""
+    return sha256_hex(prev_hash + canonical_json({k: values[k] for k in HASHED}))
+
+
 def entry_hash(entry: AuditEntry) -> str:
-    body = {
-        "at": entry.at,
-        "actor_id": entry.actor_id,
-        "action": entry.action,
-        "subject_kind": entry.subject_kind,
-        "subject_id": entry.subject_id,
-        "protocol_id": entry.protocol_id,
-        "structure_id": entry.structure_id,
-        "before": entry.before,
-        "after": entry.after,
-    }
-    return sha256_hex(entry.prev_hash + canonical_json(body))
+    return hash_of(entry.prev_hash, {k: getattr(entry, k) for k in HASHED})
 
 
 def record(
@@ -71,35 +79,37 @@ def record(
     structure_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one audit entry, chained to the previous entry of the same protocol.
+) -> str:
+    """Append one audit entry, chained to the previous entry of the same protocol; return
+    its hash.
 
-    On PostgreSQL two transactions appending to one chain take turns (a transaction-scoped
-    advisory lock), else both would read the same previous entry and fork the chain. SQLite
-    has one writer at a time already.
+    What the session holds pending is written first, then the entry, in one INSERT (no
+    unit of work: every state change passes here). On PostgreSQL two transactions appending
+    to one chain take turns (a transaction-scoped advisory lock), else both would read the
+    same previous entry and fork the chain. SQLite has one writer at a time already.
     """
-    if session.connection().dialect.name == "postgresql":
-        session.exec(select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, protocol_id or 0)))
-    previous = session.exec(
-        select(AuditEntry.hash)
-        .where(AuditEntry.protocol_id == protocol_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    ).first()
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_id=actor_id,
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
-        protocol_id=protocol_id,
-        structure_id=structure_id,
-        before=plain(before),
-        after=plain(after),
-        prev_hash=previous or "",
-        hash="",
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
     session.flush()
-    return entry
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, protocol_id or 0)))
+    previous = conn.execute(
+        select(_table.c.hash)
+        .where(_table.c.protocol_id == protocol_id)
+        .order_by(_table.c.id.desc())
+        .limit(1)
+    ).scalar()
+    values = {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "protocol_id": protocol_id,
+        "structure_id": structure_id,
+        "before": plain(before),
+        "after": plain(after),
+        "prev_hash": previous or "",
+    }
+    values["hash"] = hash_of(values["prev_hash"], values)
+    conn.execute(_table.insert().values(values))
+    return values["hash"]

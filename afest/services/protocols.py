@@ -261,20 +261,28 @@ def add_levels(
     sequence_id: int | None = None,
     evaluation_id: int | None = None,
 ) -> None:
-    """Record a level per competence (positioning, reflexive sequence or evaluation)."""
-    for competence_id, level_id in sorted(levels.items()):
-        session.add(
-            CompetenceAssessment(
-                protocol_id=protocol.id,
-                competence_id=competence_id,
-                level_id=level_id,
-                source=source,
-                sequence_id=sequence_id,
-                evaluation_id=evaluation_id,
-                assessed_at=at,
-                assessed_by_id=actor_id,
-            )
-        )
+    """Record a level per competence (positioning, reflexive sequence or evaluation), in one
+    INSERT."""
+    if not levels:
+        return
+    session.flush()  # what the caller changed before (a positioning redone) goes first
+    session.connection().execute(
+        CompetenceAssessment.__table__.insert(),
+        [
+            {
+                "protocol_id": protocol.id,
+                "competence_id": competence_id,
+                "level_id": level_id,
+                "source": source,
+                "sequence_id": sequence_id,
+                "evaluation_id": evaluation_id,
+                "assessed_at": at,
+                "assessed_by_id": actor_id,
+                "comment": "",
+            }
+            for competence_id, level_id in sorted(levels.items())
+        ],
+    )
 
 
 def check_levels(
