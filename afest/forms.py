@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from babel.support import Translations
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from afest.services.accounts import MIN_PASSWORD_LENGTH
+
+_WTFORMS_CATALOGUES: dict[str, Translations] = {}
+
+
+class Form(FlaskForm):
+    """Base of afest's forms. WTForms' own messages ("Not a valid integer value.") come in
+    the request's language from a catalogue read once per language and process, where
+    Flask-WTF would read it again on every request."""
+
+    class Meta:
+        def get_translations(self, form):
+            locale = str(get_locale() or "fr")
+            catalogue = _WTFORMS_CATALOGUES.get(locale)
+            if catalogue is None:
+                catalogue = Translations.load(messages_path(), [locale], domain="wtforms")
+                _WTFORMS_CATALOGUES[locale] = catalogue
+            return catalogue
 
 
 def strip(value: str | None) -> str | None:
@@ -17,7 +37,7 @@ def strip(value: str | None) -> str | None:
     return "".join(ch for ch in value if ch.isprintable()).strip()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Adresse e-mail"),
         filters=[strip],
@@ -38,7 +58,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(
         _l("Mot de passe actuel"),
         validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
@@ -65,11 +85,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only its CSRF token, for one-button actions."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False
 

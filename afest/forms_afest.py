@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -18,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from afest.forms import strip
+from afest.forms import Form, strip
 
 TEXT = 10_000
 
@@ -38,7 +37,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     kind = SelectField(
         _l("Format du fichier"),
         choices=[
@@ -49,7 +48,7 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
 
 
-class ReferentialForm(FlaskForm):
+class ReferentialForm(Form):
     structure = SelectField(_l("Structure"), coerce=int)
     code = StringField(
         _l("Code"),
@@ -63,7 +62,7 @@ class ReferentialForm(FlaskForm):
     )
 
 
-class BlockForm(FlaskForm):
+class BlockForm(Form):
     code = StringField(
         _l("Code du bloc"),
         filters=[strip],
@@ -76,7 +75,7 @@ class BlockForm(FlaskForm):
     )
 
 
-class CompetenceForm(FlaskForm):
+class CompetenceForm(Form):
     block = SelectField(_l("Bloc"), coerce=int)
     code = StringField(
         _l("Code de la compétence ou mission"),
@@ -90,7 +89,7 @@ class CompetenceForm(FlaskForm):
     )
 
 
-class LevelsForm(FlaskForm):
+class LevelsForm(Form):
     levels = TextAreaField(
         _l("Échelle de niveaux"),
         filters=[clean_text],
@@ -98,7 +97,7 @@ class LevelsForm(FlaskForm):
     )
 
 
-class ProtocolForm(FlaskForm):
+class ProtocolForm(Form):
     learner = SelectField(_l("Apprenant·e"), coerce=int)
     referential = SelectField(_l("Référentiel"), coerce=int)
     title = StringField(
@@ -135,7 +134,7 @@ class ProtocolForm(FlaskForm):
     )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     kind = SelectField(
         _l("Type de séquence"),
         choices=[
@@ -155,7 +154,7 @@ class PlanForm(FlaskForm):
     )
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     role = SelectField(_l("Je signe en tant que"))
     password = PasswordField(
         _l("Mot de passe (pour confirmer votre signature)"),
@@ -164,7 +163,7 @@ class SignForm(FlaskForm):
     )
 
 
-class StopForm(FlaskForm):
+class StopForm(Form):
     reason = TextAreaField(
         _l("Motif de l'arrêt"),
         filters=[clean_text],
@@ -172,7 +171,7 @@ class StopForm(FlaskForm):
     )
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(Form):
     kind = SelectField(
         _l("Type d'évaluation"),
         choices=[

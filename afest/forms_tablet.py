@@ -12,7 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -26,6 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from afest.forms import Form
 from afest.models import Autonomy
 from afest.services.sequences import TEXT_LIMIT, SequenceData
 
@@ -49,7 +49,7 @@ def _text(label, *, rows: int = 3):
     )
 
 
-class SequenceForm(FlaskForm):
+class SequenceForm(Form):
     """What both kinds share. The client id is made on GET (and by offline.js if missing)."""
 
     client_id = HiddenField(validators=[DataRequired(_l("Identifiant de saisie manquant."))])
@@ -167,7 +167,7 @@ class ReflectionAmendForm(ReflectionForm, AmendmentMixin):
     pass
 
 
-class TutorSignForm(FlaskForm):
+class TutorSignForm(Form):
     secret = PasswordField(
         _l("Votre code PIN ou mot de passe"),
         validators=[DataRequired(_l("Tapez votre code PIN ou votre mot de passe."))],
@@ -175,7 +175,7 @@ class TutorSignForm(FlaskForm):
     )
 
 
-class CountersignForm(FlaskForm):
+class CountersignForm(Form):
     secret = PasswordField(
         _l("Mot de passe de l'apprenant·e"),
         validators=[DataRequired(_l("Tapez le mot de passe de l'apprenant·e."))],

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from afest.forms import strip
+from afest.forms import Form, strip
 from afest.models import BlockOutcome, CompetenceBlock, JuryResult, SelfAssessment, VaeState
 from afest.services.vae import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     state = SelectField(
         _l("Nouvelle étape"), validators=[DataRequired(_l("Choisissez l'étape."))], choices=[]
     )
@@ -81,10 +80,10 @@ def milestone_form(
     return form
 
 
-def feasibility_form(competence_ids: Iterable[int], **kwargs) -> FlaskForm:
+def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:
     """One yes / partly / no choice per competence of the certification."""
 
-    class Form(FlaskForm):
+    class Form(Form):
         pass
 
     choices = [SelectChoice(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]

@@ -29,21 +29,29 @@ from afest.models import (
 
 
 def load_protocol_or_404(
-    public_id: str, *, require: Callable[..., bool] = policy.can_view_protocol
+    public_id: str,
+    *,
+    require: Callable[..., bool] = policy.can_view_protocol,
+    parents: bool = True,
 ) -> Protocol:
+    """The protocol, its learner, structure and référentiel in one statement, its tutors with
+    their accounts in a second one. With parents=False (a write's checks: status, designated
+    tutors) only the protocol and its tutor designations; anything else loads on first use."""
+    if parents:
+        options = (
+            joinedload(Protocol.learner, innerjoin=True),
+            joinedload(Protocol.structure, innerjoin=True),
+            joinedload(Protocol.referential, innerjoin=True),
+            selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
+        )
+    else:
+        options = (selectinload(Protocol.tutors),)
     protocol = (
         get_session()
         .exec(
             select(Protocol)
             .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
-            .options(
-                # the three parents in the same statement; the tutors with their accounts in a
-                # second one
-                joinedload(Protocol.learner, innerjoin=True),
-                joinedload(Protocol.structure, innerjoin=True),
-                joinedload(Protocol.referential, innerjoin=True),
-                selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
-            )
+            .options(*options)
         )
         .first()
     )

@@ -82,16 +82,27 @@ def _save(form, protocol, kind: SequenceKind, data_of):
     return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
 
 
+def _with_parents(protocol):
+    """A save loads the protocol alone; a form coming back with its messages shows the
+    learner, structure and référentiel too (loaded into the same object)."""
+    if request.method == "GET":
+        return protocol
+    return load_protocol_or_404(protocol.public_id, require=policy.can_log_sequence)
+
+
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
 @login_required
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
-    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    protocol = load_protocol_or_404(
+        public_id, require=policy.can_log_sequence, parents=request.method == "GET"
+    )
     form = SituationForm()
     form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
     done = _save(form, protocol, SequenceKind.SITUATION, lambda: form.to_data(tz()))
     if done is not None:
         return done
+    protocol = _with_parents(protocol)
     blocks = tablet_view.scope_by_block(get_session(), protocol.id)
     return render(
         "tablet/situation.html",
@@ -106,7 +117,9 @@ def situation(public_id: str):
 @login_required
 def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
-    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    protocol = load_protocol_or_404(
+        public_id, require=policy.can_log_sequence, parents=request.method == "GET"
+    )
     db = get_session()
     form = ReflectionForm()
     form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
@@ -122,6 +135,7 @@ def reflection(public_id: str):
     )
     if done is not None:
         return done
+    protocol = _with_parents(protocol)
     situations, open_ids = tablet_view.situations(db, protocol.id)  # only to render the form
     if not form.is_submitted():
         form.situation_ids.data = sorted(open_ids)
