@@ -17,6 +17,7 @@ from afest.models import AuditEntry, utcnow
 # protocol id (0 for the chain of entries outside any protocol).
 CHAIN_LOCK_CLASS = 0x41464553
 _table = AuditEntry.__table__
+_INSERT = _table.insert()
 
 
 def _default(value: Any) -> Any:
@@ -111,5 +112,5 @@ def record(
         "prev_hash": previous or "",
     }
     values["hash"] = hash_of(values["prev_hash"], values)
-    conn.execute(_table.insert().values(values))
+    conn.execute(_INSERT, values)
     return values["hash"]

@@ -35,6 +35,7 @@ MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
 TEXT_LIMIT = 10_000
 _SEQUENCE = Sequence.__table__
+_INSERT_SEQUENCE = _SEQUENCE.insert()
 
 
 @dataclass
@@ -204,7 +205,7 @@ def log_sequence(
     }
     session.flush()
     conn = session.connection()
-    values["id"] = conn.execute(_SEQUENCE.insert().values(values)).inserted_primary_key[0]
+    values["id"] = conn.execute(_INSERT_SEQUENCE, values).inserted_primary_key[0]
     sequence = Sequence(**values)
     make_transient_to_detached(sequence)
     session.add(sequence)
