@@ -32,11 +32,12 @@ def load_actor(token: str) -> Actor | None:
     own would cost three more round trips (pool check, BEGIN, ROLLBACK) on every request.
     """
     db = database()
+    limits = session_limits()
     if db.engine.dialect.name == "sqlite":
         with db.session() as reader:
-            found = _resolve(reader, token)
+            found = accounts.resolve_session(reader, token=token, limits=limits)
     else:
-        found = _resolve(get_session(), token)
+        found = accounts.resolve_session(get_session(), token=token, limits=limits)
     if found is None:
         return None
     user, user_session, assignments = found
@@ -50,14 +51,6 @@ def load_actor(token: str) -> Actor | None:
             )
             writer.commit()
     return Actor(user=user, token=token, assignments=assignments)
-
-
-def _resolve(reader, token: str):
-    found = accounts.resolve_session(reader, token=token, limits=session_limits())
-    if found is None:
-        return None
-    user, user_session = found
-    return user, user_session, accounts.roles_of(reader, user_id=user.id)
 
 
 def own_password_ok(field: str = "password") -> bool:

@@ -132,16 +132,19 @@ class SessionLimits:
 
 def resolve_session(
     session: Session, *, token: str, limits: SessionLimits
-) -> tuple[User, UserSession] | None:
-    """The user and session row behind a cookie token, if still valid."""
-    row = session.exec(
-        select(UserSession, User)
+) -> tuple[User, UserSession, list[RoleAssignment]] | None:
+    """The user, session row and role assignments behind a cookie token, if still valid (one
+    statement: every signed-in request asks)."""
+    rows = session.exec(
+        select(UserSession, User, RoleAssignment)
         .join(User, User.id == UserSession.user_id)
+        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(UserSession.token_hash == token_hash(token))
-    ).first()
-    if row is None:
+        .order_by(RoleAssignment.id)
+    ).all()
+    if not rows:
         return None
-    user_session, user = row
+    user_session, user, _ = rows[0]
     now = utcnow()
     if (
         user_session.revoked_at is not None
@@ -150,7 +153,7 @@ def resolve_session(
         or now - user_session.created_at > limits.absolute
     ):
         return None
-    return user, user_session
+    return user, user_session, [a for _s, _u, a in rows if a is not None]
 
 
 def end_session(session: Session, *, token: str) -> None:
