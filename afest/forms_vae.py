@@ -62,7 +62,7 @@ def milestone_form(
 ) -> MilestoneForm:
     """The form for the milestones allowed now, with one outcome field per block."""
 
-    class Form(MilestoneForm):
+    class BlocksMilestoneForm(MilestoneForm):
         pass
 
     choices = [
@@ -71,11 +71,11 @@ def milestone_form(
     ]
     for block in blocks:
         setattr(
-            Form,
+            BlocksMilestoneForm,
             f"block_{block.id}",
             SelectField(f"{block.code} — {block.title}", choices=choices, validators=[Optional()]),
         )
-    form = Form(**kwargs)
+    form = BlocksMilestoneForm(**kwargs)
     form.state.choices = [SelectChoice(s.value, STATE_LABELS[s]) for s in states]
     return form
 
@@ -83,14 +83,14 @@ def milestone_form(
 def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:
     """One yes / partly / no choice per competence of the certification."""
 
-    class Form(Form):
+    class FeasibilityForm(Form):
         pass
 
     choices = [SelectChoice(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]
     for competence_id in competence_ids:
         setattr(
-            Form,
+            FeasibilityForm,
             f"c_{competence_id}",
             RadioField(str(competence_id), choices=choices, validators=[Optional()]),
         )
-    return Form(**kwargs)
+    return FeasibilityForm(**kwargs)
