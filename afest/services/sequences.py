@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, select
 
@@ -35,7 +37,13 @@ MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
 TEXT_LIMIT = 10_000
 _SEQUENCE = Sequence.__table__
-_INSERT_SEQUENCE = _SEQUENCE.insert()
+# One row per client id, in one statement whichever the engine.
+_INSERT_ONCE = {
+    name: insert(_SEQUENCE)
+    .on_conflict_do_nothing(index_elements=["client_id"])
+    .returning(_SEQUENCE.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 @dataclass
@@ -153,14 +161,18 @@ def _validate(
 
 
 def find_by_client_id(session: Session, client_id: str) -> Sequence | None:
-    # The id first, in one light statement: on the tablet's save the answer is nearly always
-    # "not yet".
-    found = (
-        session.connection()
-        .execute(select(_SEQUENCE.c.id).where(_SEQUENCE.c.client_id == client_id))
-        .scalar()
-    )
-    return None if found is None else session.get(Sequence, found)
+    return session.exec(select(Sequence).where(Sequence.client_id == client_id)).first()
+
+
+def _saved_before(session: Session, protocol: Protocol, actor_id: int, client_id: str):
+    """The sequence a client id already saved, if any: the same entry sent again (a double
+    tap, a resend after a dropped connection) gets it back; anyone else's is refused."""
+    already = find_by_client_id(session, client_id)
+    if already is not None and (
+        already.protocol_id != protocol.id or already.created_by_id != actor_id
+    ):
+        raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+    return already
 
 
 def log_sequence(
@@ -176,16 +188,20 @@ def log_sequence(
 ) -> tuple[Sequence, bool]:
     """Save a sequence once: a repeated submission of the same client id returns the first.
 
-    Returns the sequence and whether it was created now.
+    Returns the sequence and whether it was created now. The INSERT itself tells whether the
+    client id was saved before (ON CONFLICT DO NOTHING): no read ahead of it, and two copies
+    of one entry sent at once make one row, not an error.
     """
     if not data.client_id or len(data.client_id) > 64:
         raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
-    already = find_by_client_id(session, data.client_id)
-    if already is not None:
-        if already.protocol_id != protocol.id or already.created_by_id != actor_id:
-            raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+    try:
+        _validate(session, protocol, kind, data, tz)
+    except ServiceError:
+        # an entry saved before comes back as it was, whatever changed since
+        already = _saved_before(session, protocol, actor_id, data.client_id)
+        if already is None:
+            raise
         return already, False
-    _validate(session, protocol, kind, data, tz)
 
     # Written with one INSERT a table (no unit of work: this is the tablet's save), then
     # handed to the session as a loaded row.
@@ -205,7 +221,12 @@ def log_sequence(
     }
     session.flush()
     conn = session.connection()
-    values["id"] = conn.execute(_INSERT_SEQUENCE, values).inserted_primary_key[0]
+    values["id"] = conn.execute(_INSERT_ONCE[conn.dialect.name], values).scalar()
+    if values["id"] is None:  # this client id was saved before
+        already = _saved_before(session, protocol, actor_id, data.client_id)
+        if already is None:
+            raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+        return already, False
     sequence = Sequence(**values)
     make_transient_to_detached(sequence)
     session.add(sequence)

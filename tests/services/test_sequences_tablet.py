@@ -67,6 +67,40 @@ def test_same_client_id_saves_one_row(session, make_protocol):
     assert count(session, protocol) == 1
 
 
+def test_same_entry_sent_again_after_it_became_invalid_gets_the_saved_one(session, make_protocol):
+    """A resend answers with what was saved, even if the same entry would now be refused."""
+    protocol, people = make_protocol()
+    first, _ = log(session, protocol, people)
+    late = situation_data(session, protocol, occurred_at=utcnow() + timedelta(days=3))
+    with pytest.raises(ServiceError):  # the data alone is refused...
+        log(
+            session,
+            protocol,
+            people,
+            data=situation_data(session, protocol, client_id="c-new", occurred_at=late.occurred_at),
+        )
+    again, created = log(session, protocol, people, data=late)  # ...but this entry was saved
+    assert not created and again.id == first.id
+    assert count(session, protocol) == 1
+
+
+def test_client_id_of_another_protocol_or_tutor_is_refused(session, make_protocol):
+    protocol, people = make_protocol()
+    other, other_people = make_protocol()
+    log(session, protocol, people)
+    for target, who in ((other, other_people), (protocol, {"tutor": people["manager"]})):
+        with pytest.raises(ServiceError, match="déjà utilisé"):
+            sequences.log_sequence(
+                session,
+                actor_id=who["tutor"].id,
+                protocol=target,
+                kind=SequenceKind.SITUATION,
+                data=situation_data(session, target),
+                tz=TZ,
+            )
+    assert count(session, protocol) == 1 and count(session, other) == 0
+
+
 def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, make_protocol):
     protocol, people = make_protocol()
     sequence, _ = log(session, protocol, people)
