@@ -36,7 +36,8 @@ def load_protocol_or_404(
 ) -> Protocol:
     """The protocol, its learner, structure and référentiel in one statement, its tutors with
     their accounts in a second one. With parents=False (a write's checks: status, designated
-    tutors) only the protocol and its tutor designations; anything else loads on first use."""
+    tutors) the protocol and its tutor designations in one statement; anything else loads on
+    first use."""
     if parents:
         options = (
             joinedload(Protocol.learner, innerjoin=True),
@@ -45,7 +46,7 @@ def load_protocol_or_404(
             selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
         )
     else:
-        options = (selectinload(Protocol.tutors),)
+        options = (joinedload(Protocol.tutors),)
     protocol = (
         get_session()
         .exec(
@@ -53,7 +54,8 @@ def load_protocol_or_404(
             .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
             .options(*options)
         )
-        .first()
+        .unique()  # one row per tutor: every row read, so the collection is whole
+        .one_or_none()
     )
     if protocol is None:
         abort(404)

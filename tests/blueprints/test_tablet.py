@@ -227,6 +227,42 @@ def test_tutor_not_designated_gets_404(session, login_as):
     assert other.get(f"/sequences/{seq.public_id}").status_code == 404
 
 
+def test_every_current_co_tutor_saves_and_an_ended_designation_does_not(session, login_as):
+    """A save reads the protocol and all its designations in one statement: the tutor on the
+    last row counts as much as the first, an ended designation not at all."""
+    protocol = demo_protocol(session)
+    first = session.exec(
+        select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id)
+    ).one()
+    co_tutor = session.exec(select(User).where(User.email == "tutrice2@azur-aide.demo")).one()
+    session.add(
+        ProtocolTutor(
+            protocol_id=protocol.id,
+            tutor_id=co_tutor.id,
+            designated_at=utcnow(),
+            designated_by_id=first.designated_by_id,
+        )
+    )
+    session.flush()
+    response = post_situation(
+        login_as("tutrice2@azur-aide.demo"),
+        protocol,
+        situation_form(session, protocol, client_id="co-1"),
+    )
+    assert response.status_code == 302
+    first.ended_at = utcnow()
+    session.add(first)
+    session.flush()
+    response = post_situation(
+        login_as(TUTOR), protocol, situation_form(session, protocol, client_id="ended-1")
+    )
+    assert response.status_code == 404
+    saved = session.exec(
+        select(Sequence.client_id).where(Sequence.client_id.in_(["co-1", "ended-1"]))
+    ).all()
+    assert saved == ["co-1"]
+
+
 def test_sign_countersign_amend_and_verify_through_the_pages(session, login_as):
     protocol = demo_protocol(session)
     tutor = login_as(TUTOR)
