@@ -44,7 +44,7 @@ SECRET_KEY = secrets.token_urlsafe(48)
 PASSWORD = "afest-demo-2026"
 PIN = "2468"
 TUTORS, CONSULTANTS = 20, 5
-WORKERS = 2  # per instance
+WORKERS = 2  # per instance: one a core
 
 
 # --- database preparation -------------------------------------------------------------------
@@ -219,12 +219,10 @@ def start_instance(url: str, port: int) -> Instance:
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
+            "--config",
+            str(ROOT / "config" / "gunicorn.conf.py"),  # the production settings
             "--workers",
             str(WORKERS),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
             "--bind",
             f"127.0.0.1:{port}",
             "--graceful-timeout",
@@ -445,7 +443,13 @@ def trivial_throughput(port: int, seconds: float, clients: int = 25) -> float:
 
 
 def save_throughput(port: int, seconds: float, results: Results) -> tuple[float, list[float]]:
-    """The tutors, all on this instance, each post situations back to back for `seconds`."""
+    """The tutors, all on this instance, each post situations back to back for `seconds`
+    (logged in and form loaded beforehand, not timed)."""
+    return run_savers(port, prepare_savers(port), seconds, results)
+
+
+def prepare_savers(port: int) -> list[tuple]:
+    """Each tutor logged in on this instance, with the situation form of their learner."""
     prepared = []
     for i in range(TUTORS):
         cookies = login(port, f"charge-tuteur{i}@example.org")
@@ -459,6 +463,12 @@ def save_throughput(port: int, seconds: float, results: Results) -> tuple[float,
         )
         comps = [("competence_ids", v) for v in form["options"].get("competence_ids", [])[:2]]
         prepared.append((cookies, f"{link}/situation", data, comps))
+    return prepared
+
+
+def run_savers(
+    port: int, prepared: list[tuple], seconds: float, results: Results
+) -> tuple[float, list[float]]:
     times: list[float] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -588,7 +598,10 @@ def run(engine: str, seconds: float) -> None:
     locked = sum(
         i.log.read_text(errors="replace").count("database is locked") for i in instances.values()
     )
-    tag = f"engine={engine} tutors={TUTORS} consultants={CONSULTANTS} seconds={seconds:.0f}"
+    tag = (
+        f"engine={engine} tutors={TUTORS} consultants={CONSULTANTS} seconds={seconds:.0f} "
+        f"gunicorn={WORKERS} workers x 2 threads (config/gunicorn.conf.py)"
+    )
     print(f"# load test: {tag}; data = demo + {TUTORS} protocols in progress")
     for port in ports:
         rate, alone = saturated[port]

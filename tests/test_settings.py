@@ -99,3 +99,18 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path):
     assert result.returncode != 0
     assert "SESSION_IDLE_MINUTES must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_gunicorn_settings_are_a_process_a_core_with_two_threads(monkeypatch):
+    """config/gunicorn.conf.py, as the README and bench/load.py start the app."""
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "config" / "gunicorn.conf.py"
+    monkeypatch.delenv("AFEST_WORKERS", raising=False)
+    monkeypatch.delenv("AFEST_THREADS", raising=False)
+    conf = runpy.run_path(str(path))
+    assert conf["worker_class"] == "gthread" and conf["threads"] == 2
+    assert conf["workers"] >= 1 and conf["bind"].startswith("127.0.0.1:")
+    monkeypatch.setenv("AFEST_WORKERS", "3")
+    assert runpy.run_path(str(path))["workers"] == 3
