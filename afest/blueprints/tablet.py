@@ -62,9 +62,11 @@ def learner(public_id: str):
     )
 
 
-def _save(form, protocol, kind: SequenceKind, data_of):
-    """Validate and log; on a rule violation put the message beside its field (422)."""
-    if not form.validate_on_submit():
+def _save(form, valid: bool, protocol, kind: SequenceKind, data_of):
+    """Log a form that passed its own checks; on a rule violation put the message beside its
+    field (422). The form is checked before the protocol is read: those checks need no
+    database, and on SQLite everything after that first read holds the write lock."""
+    if not valid:
         return None
     try:
         sequence, _created = sequences.log_sequence(
@@ -94,12 +96,13 @@ def _with_parents(protocol):
 @login_required
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
+    form = SituationForm()
+    form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
+    valid = form.validate_on_submit()
     protocol = load_protocol_or_404(
         public_id, require=policy.can_log_sequence, parents=request.method == "GET"
     )
-    form = SituationForm()
-    form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
-    done = _save(form, protocol, SequenceKind.SITUATION, lambda: form.to_data(tz()))
+    done = _save(form, valid, protocol, SequenceKind.SITUATION, lambda: form.to_data(tz()))
     if done is not None:
         return done
     protocol = _with_parents(protocol)
@@ -117,22 +120,19 @@ def situation(public_id: str):
 @login_required
 def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
+    form = ReflectionForm()
+    form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
+    valid = form.validate_on_submit()
+    try:
+        levels = form.levels_from(request.form) if form.is_submitted() else {}
+    except ValueError:
+        levels, valid = {}, False
+        form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
     protocol = load_protocol_or_404(
         public_id, require=policy.can_log_sequence, parents=request.method == "GET"
     )
     db = get_session()
-    form = ReflectionForm()
-    form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
-    try:
-        levels = form.levels_from(request.form) if form.is_submitted() else {}
-    except ValueError:
-        levels = {}
-        form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
-    done = (
-        None
-        if form.form_errors
-        else _save(form, protocol, SequenceKind.REFLECTION, lambda: form.to_data(tz(), levels))
-    )
+    done = _save(form, valid, protocol, SequenceKind.REFLECTION, lambda: form.to_data(tz(), levels))
     if done is not None:
         return done
     protocol = _with_parents(protocol)
