@@ -308,3 +308,72 @@ def test_next_planned_follows_the_plan_in_order(session):
     assert 0 < done < len(plan)
     assert line.next_planned.id == plan[done].id
     assert line.overdue == (plan[done].planned_on < utcnow().date())
+
+
+def test_two_copies_of_one_entry_sent_at_once_make_one_row(fresh_database_url):
+    """The tablet resends an entry whose answer it did not get while the first copy is still
+    being written: the second waits for the first, then answers with its row, no error."""
+    import threading
+    import time
+
+    from alembic import command
+    from sqlmodel import Session
+
+    from afest import demo
+    from afest.db import Database, make_engine
+    from afest.models import Protocol, ProtocolStatus, ProtocolTutor
+    from tests.conftest import alembic_config
+
+    engine = make_engine(fresh_database_url())
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with Session(engine) as s:
+        demo.seed(s)
+        s.commit()
+        protocol = s.exec(
+            select(Protocol).where(Protocol.status == ProtocolStatus.IN_PROGRESS)
+        ).first()
+        tutor_id = s.exec(
+            select(ProtocolTutor.tutor_id).where(ProtocolTutor.protocol_id == protocol.id)
+        ).first()
+    db = Database(engine)
+    written, results, errors = threading.Event(), [], []
+
+    def save(hold: float) -> None:
+        try:
+            with db.session(write=True) as s:
+                p = s.get(Protocol, protocol.id)
+                data = situation_data(s, p, client_id="twice")
+                results.append(
+                    sequences.log_sequence(
+                        s,
+                        actor_id=tutor_id,
+                        protocol=p,
+                        kind=SequenceKind.SITUATION,
+                        data=data,
+                        tz=TZ,
+                    )
+                )
+                written.set()
+                time.sleep(hold)  # the second copy arrives meanwhile
+                s.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            written.set()
+
+    first = threading.Thread(target=save, args=(0.5,))
+    first.start()
+    written.wait(10)
+    save(0)
+    first.join(10)
+    assert not errors
+    (a, created_a), (b, created_b) = results
+    assert a.id == b.id and [created_a, created_b] == [True, False]
+    with Session(engine) as s:
+        assert (
+            s.exec(
+                select(func.count()).select_from(Sequence).where(Sequence.client_id == "twice")
+            ).one()
+            == 1
+        )
+    engine.dispose()
