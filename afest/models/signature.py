@@ -32,13 +32,16 @@ class AuditEntry(SQLModel, table=True):
     """One state change. Rows are only ever inserted (database triggers refuse the rest);
     entries of one protocol form a hash chain."""
 
+    # The head of a chain (its last entry) is read before every append: protocol, then id.
+    __table_args__ = (sa.Index("ix_auditentry_chain", "protocol_id", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = created_at_field()
     actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     action: str = Field(max_length=60)
     subject_kind: str = Field(max_length=40)
     subject_id: int | None = None
-    protocol_id: int | None = Field(default=None, index=True)
+    protocol_id: int | None = None
     structure_id: int | None = Field(default=None, index=True)
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
