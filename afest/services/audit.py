@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, func
 from sqlmodel import Session, select
 
 from afest.models import AuditEntry, utcnow
@@ -18,6 +18,20 @@ from afest.models import AuditEntry, utcnow
 CHAIN_LOCK_CLASS = 0x41464553
 _table = AuditEntry.__table__
 _INSERT = _table.insert()
+# Built once: every state change runs them.
+_TAKE_TURN = select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, bindparam("key", type_=Integer)))
+_HEAD_OF_PROTOCOL = (
+    select(_table.c.hash)
+    .where(_table.c.protocol_id == bindparam("protocol_id"))
+    .order_by(_table.c.id.desc())
+    .limit(1)
+)
+_HEAD_OUTSIDE = (
+    select(_table.c.hash)
+    .where(_table.c.protocol_id.is_(None))
+    .order_by(_table.c.id.desc())
+    .limit(1)
+)
 
 
 def _default(value: Any) -> Any:
@@ -92,13 +106,11 @@ def record(
     session.flush()
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, protocol_id or 0)))
-    previous = conn.execute(
-        select(_table.c.hash)
-        .where(_table.c.protocol_id == protocol_id)
-        .order_by(_table.c.id.desc())
-        .limit(1)
-    ).scalar()
+        conn.execute(_TAKE_TURN, {"key": protocol_id or 0})
+    if protocol_id is None:
+        previous = conn.execute(_HEAD_OUTSIDE).scalar()
+    else:
+        previous = conn.execute(_HEAD_OF_PROTOCOL, {"protocol_id": protocol_id}).scalar()
     values = {
         "at": utcnow(),
         "actor_id": actor_id,
