@@ -59,6 +59,17 @@ def n_sequences(session, protocol) -> int:
     ).one()
 
 
+def designate(session, protocol, *, tutor_id: int, by_id: int) -> None:
+    session.add(
+        ProtocolTutor(
+            protocol_id=protocol.id,
+            tutor_id=tutor_id,
+            designated_at=utcnow(),
+            designated_by_id=by_id,
+        )
+    )
+
+
 def post_situation(client, protocol, form):
     return client.post(f"/tablette/protocoles/{protocol.public_id}/situation", data=form)
 
@@ -104,14 +115,7 @@ def test_learners_page_query_count_does_not_grow_with_learners(
     tutor = session.exec(select(User).where(User.email == TUTOR)).one()
     for _ in range(3):
         protocol, _people = make_protocol()
-        session.add(
-            ProtocolTutor(
-                protocol_id=protocol.id,
-                tutor_id=tutor.id,
-                designated_at=utcnow(),
-                designated_by_id=tutor.id,
-            )
-        )
+        designate(session, protocol, tutor_id=tutor.id, by_id=tutor.id)
     session.commit()
     assert measure() == baseline
     assert baseline <= 15
@@ -235,14 +239,7 @@ def test_every_current_co_tutor_saves_and_an_ended_designation_does_not(session,
         select(ProtocolTutor).where(ProtocolTutor.protocol_id == protocol.id)
     ).one()
     co_tutor = session.exec(select(User).where(User.email == "tutrice2@azur-aide.demo")).one()
-    session.add(
-        ProtocolTutor(
-            protocol_id=protocol.id,
-            tutor_id=co_tutor.id,
-            designated_at=utcnow(),
-            designated_by_id=first.designated_by_id,
-        )
-    )
+    designate(session, protocol, tutor_id=co_tutor.id, by_id=first.designated_by_id)
     session.flush()
     response = post_situation(
         login_as("tutrice2@azur-aide.demo"),
