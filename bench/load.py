@@ -23,6 +23,7 @@ import argparse
 import http.client
 import os
 import re
+import runpy
 import secrets
 import signal
 import subprocess
@@ -45,6 +46,8 @@ PASSWORD = "afest-demo-2026"
 PIN = "2468"
 TUTORS, CONSULTANTS = 20, 5
 WORKERS = 2  # per instance: one a core
+GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
+GUNICORN = runpy.run_path(str(GUNICORN_CONF))  # to print the settings the figures were taken with
 
 
 # --- database preparation -------------------------------------------------------------------
@@ -220,7 +223,7 @@ def start_instance(url: str, port: int) -> Instance:
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--config",
-            str(ROOT / "config" / "gunicorn.conf.py"),  # the production settings
+            str(GUNICORN_CONF),  # the production settings
             "--workers",
             str(WORKERS),
             "--bind",
@@ -600,7 +603,7 @@ def run(engine: str, seconds: float) -> None:
     )
     tag = (
         f"engine={engine} tutors={TUTORS} consultants={CONSULTANTS} seconds={seconds:.0f} "
-        f"gunicorn={WORKERS} workers x 2 threads (config/gunicorn.conf.py)"
+        f"gunicorn={WORKERS} workers x {GUNICORN['threads']} threads (config/gunicorn.conf.py)"
     )
     print(f"# load test: {tag}; data = demo + {TUTORS} protocols in progress")
     for port in ports:
