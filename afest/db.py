@@ -10,6 +10,7 @@ PostgreSQL is used as it is.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import weakref
@@ -28,6 +29,10 @@ except ImportError:  # not a POSIX system: the processes fall back on SQLite's b
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXTENSION_KEY = "afest.db"
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -52,6 +57,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+        # the audit chain's hash, computed where the entry is inserted (afest.services.audit)
+        dbapi_connection.create_function("afest_sha256", 1, _sha256_hex, deterministic=True)
 
     writers = WriterQueue(parsed.database if parsed.database != ":memory:" else None)
 

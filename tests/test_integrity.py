@@ -139,6 +139,8 @@ def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, 
     import threading
     import time
 
+    from afest import demo
+    from afest.models import Protocol
     from afest.services import audit, integrity
 
     if engine_name != "postgresql":
@@ -147,6 +149,10 @@ def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, 
     engine = make_engine(url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
+    with Session(engine) as s:
+        demo.seed(s)
+        s.commit()
+        protocol_id = s.exec(select(Protocol.id).order_by(Protocol.id)).first()
     recorded = threading.Event()
     errors: list[BaseException] = []
 
@@ -159,7 +165,7 @@ def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, 
                     action="t.first",
                     subject_kind="t",
                     subject_id=1,
-                    protocol_id=7,
+                    protocol_id=protocol_id,
                 )
                 recorded.set()
                 time.sleep(0.5)  # the second writer arrives meanwhile
@@ -173,14 +179,24 @@ def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, 
     recorded.wait(10)
     with Session(engine) as s:
         audit.record(
-            s, actor_id=None, action="t.second", subject_kind="t", subject_id=2, protocol_id=7
+            s,
+            actor_id=None,
+            action="t.second",
+            subject_kind="t",
+            subject_id=2,
+            protocol_id=protocol_id,
         )
         s.commit()
     thread.join(10)
     assert not errors
     with Session(engine) as s:
-        entries = s.exec(select(AuditEntry).order_by(AuditEntry.id)).all()
-        assert [e.action for e in entries] == ["t.first", "t.second"]
-        assert entries[1].prev_hash == entries[0].hash
+        entries = s.exec(
+            select(AuditEntry)
+            .where(AuditEntry.protocol_id == protocol_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(2)
+        ).all()
+        assert [e.action for e in entries] == ["t.second", "t.first"]
+        assert entries[0].prev_hash == entries[1].hash
         assert list(integrity.check_audit_chains(s)) == []
     engine.dispose()

@@ -8,29 +8,25 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func
+from sqlalchemy import Insert, Integer, String, bindparam, func, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 from sqlmodel import Session, select
 
-from afest.models import AuditEntry, utcnow
+from afest.models import AuditEntry, Protocol, utcnow
 
-# pg_advisory_xact_lock(class, key): the class of afest's audit chains ("AFES"), the key a
-# protocol id (0 for the chain of entries outside any protocol).
-CHAIN_LOCK_CLASS = 0x41464553
 _table = AuditEntry.__table__
-_INSERT = _table.insert()
-# Built once: every state change runs them.
-_TAKE_TURN = select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, bindparam("key", type_=Integer)))
-_HEAD_OF_PROTOCOL = (
-    select(_table.c.hash)
-    .where(_table.c.protocol_id == bindparam("protocol_id"))
-    .order_by(_table.c.id.desc())
-    .limit(1)
-)
-_HEAD_OUTSIDE = (
-    select(_table.c.hash)
-    .where(_table.c.protocol_id.is_(None))
-    .order_by(_table.c.id.desc())
-    .limit(1)
+
+HASHED = (
+    "at",
+    "actor_id",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "protocol_id",
+    "structure_id",
+    "before",
+    "after",
 )
 
 
@@ -61,26 +57,102 @@ def plain(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if data is None else json.loads(canonical_json(data))
 
 
-HASHED = (
-    "at",
-    "actor_id",
-    "action",
-    "subject_kind",
-    "subject_id",
-    "protocol_id",
-    "structure_id",
-    "before",
-    "after",
-)
+def hashed_text(values: dict[str, Any]) -> str:
+    """What an entry's hash covers after its previous hash: its hashed fields as JSON."""
+    return canonical_json({k: values[k] for k in HASHED})
 
 
 def hash_of(prev_hash: str, values: dict[str, Any]) -> str:
     """The chain hash of an entry: its previous hash, then its hashed fields as JSON."""
-    return sha256_hex(prev_hash + canonical_json({k: values[k] for k in HASHED}))
+    return sha256_hex(prev_hash + hashed_text(values))
 
 
 def entry_hash(entry: AuditEntry) -> str:
     return hash_of(entry.prev_hash, {k: getattr(entry, k) for k in HASHED})
+
+
+# --- appending, in one statement -------------------------------------------------------------
+
+
+class sql_sha256_hex(GenericFunction):
+    """In SQL, what `sha256_hex` computes: SHA-256 of the text's UTF-8 bytes, lowercase hex.
+    PostgreSQL has it built in; on SQLite afest.db registers afest_sha256 on each connection."""
+
+    type = String()
+    name = "sql_sha256_hex"
+    inherit_cache = True
+
+
+@compiles(sql_sha256_hex, "postgresql")
+def _sha256_postgresql(element, compiler, **kw):
+    text = compiler.process(element.clauses, **kw)
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+
+
+@compiles(sql_sha256_hex, "sqlite")
+def _sha256_sqlite(element, compiler, **kw):
+    return f"afest_sha256({compiler.process(element.clauses, **kw)})"
+
+
+_OWN = ("at", "actor_id", "action", "subject_kind", "subject_id", "structure_id", "before", "after")
+
+
+def _append(of_protocol: bool) -> Insert:
+    """INSERT … SELECT of one entry: the head of its chain read in the same statement, the
+    hash computed by the database from that head and the entry's JSON (`hashed_text`)."""
+    chain = (
+        _table.c.protocol_id == bindparam("protocol_id", type_=Integer)
+        if of_protocol
+        else _table.c.protocol_id.is_(None)
+    )
+    head = select(_table.c.hash).where(chain).order_by(_table.c.id.desc()).limit(1)
+    prev = select(func.coalesce(head.scalar_subquery(), literal("")).label("h")).subquery()
+    return (
+        _table.insert()
+        .from_select(
+            [*_OWN, "protocol_id", "prev_hash", "hash"],
+            select(
+                *(bindparam(name, type_=_table.c[name].type) for name in _OWN),
+                bindparam("protocol_id", type_=Integer) if of_protocol else literal(None),
+                prev.c.h,
+                sql_sha256_hex(prev.c.h.concat(bindparam("text", type_=String))),
+            ),
+        )
+        .returning(_table.c.hash)
+    )
+
+
+# Built once: every state change runs one of them.
+_APPEND_TO_PROTOCOL = _append(of_protocol=True)
+_APPEND_OUTSIDE = _append(of_protocol=False)
+# PostgreSQL: two transactions appending to one chain take turns, else both would read the
+# same head and fork the chain. A protocol's chain is guarded by the protocol's row (FOR NO
+# KEY UPDATE: inserting rows that refer to the protocol is not held up); the chain outside
+# any protocol by a transaction-scoped advisory lock (class "AFES", key 0).
+CHAIN_LOCK_CLASS = 0x41464553
+_LOCK_PROTOCOL = (
+    select(Protocol.__table__.c.id)
+    .where(Protocol.__table__.c.id == bindparam("protocol_id", type_=Integer))
+    .with_for_update(key_share=True)
+)
+_LOCK_OUTSIDE = select(func.pg_advisory_xact_lock(CHAIN_LOCK_CLASS, 0))
+_HELD = "afest.audit_chains_held"  # in session.info: (transaction, protocol ids locked in it)
+
+
+def chain_held(session: Session, protocol_id: int) -> None:
+    """Say that this transaction already locked the protocol's row FOR NO KEY UPDATE (a
+    loader did, in the statement that read it): appending to its chain takes no other lock."""
+    transaction = session.get_transaction()
+    held = session.info.get(_HELD)
+    if held is None or held[0] is not transaction:
+        session.info[_HELD] = (transaction, {protocol_id})
+    else:
+        held[1].add(protocol_id)
+
+
+def _holds(session: Session, protocol_id: int) -> bool:
+    held = session.info.get(_HELD)
+    return held is not None and held[0] is session.get_transaction() and protocol_id in held[1]
 
 
 def record(
@@ -99,18 +171,17 @@ def record(
     its hash.
 
     What the session holds pending is written first, then the entry, in one INSERT (no
-    unit of work: every state change passes here). On PostgreSQL two transactions appending
-    to one chain take turns (a transaction-scoped advisory lock), else both would read the
-    same previous entry and fork the chain. SQLite has one writer at a time already.
+    unit of work, no read ahead of it: every state change passes here). On PostgreSQL the
+    chain is locked first, unless this transaction holds it already; SQLite has one writer
+    at a time already.
     """
     session.flush()
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(_TAKE_TURN, {"key": protocol_id or 0})
-    if protocol_id is None:
-        previous = conn.execute(_HEAD_OUTSIDE).scalar()
-    else:
-        previous = conn.execute(_HEAD_OF_PROTOCOL, {"protocol_id": protocol_id}).scalar()
+        if protocol_id is None:
+            conn.execute(_LOCK_OUTSIDE)
+        elif not _holds(session, protocol_id):
+            conn.execute(_LOCK_PROTOCOL, {"protocol_id": protocol_id})
     values = {
         "at": utcnow(),
         "actor_id": actor_id,
@@ -121,8 +192,7 @@ def record(
         "structure_id": structure_id,
         "before": plain(before),
         "after": plain(after),
-        "prev_hash": previous or "",
     }
-    values["hash"] = hash_of(values["prev_hash"], values)
-    conn.execute(_INSERT, values)
-    return values["hash"]
+    values["text"] = hashed_text(values)
+    statement = _APPEND_OUTSIDE if protocol_id is None else _APPEND_TO_PROTOCOL
+    return conn.execute(statement, values).scalar_one()
