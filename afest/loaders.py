@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import String, cast, func
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
@@ -20,12 +21,14 @@ from afest.models import (
     Evaluation,
     Organisation,
     Protocol,
+    ProtocolCompetence,
     ProtocolTutor,
     Referential,
     Sequence,
     User,
     VaePathway,
 )
+from afest.services import audit
 
 
 def load_protocol_or_404(
@@ -62,6 +65,43 @@ def load_protocol_or_404(
     if not require(current_user, protocol):
         abort(403)
     return protocol
+
+
+_SCOPE = (
+    select(func.aggregate_strings(cast(ProtocolCompetence.competence_id, String), ","))
+    .where(ProtocolCompetence.protocol_id == Protocol.id)
+    .scalar_subquery()
+)
+
+
+def load_protocol_to_log(
+    public_id: str, *, require: Callable[..., bool] = policy.can_log_sequence
+) -> tuple[Protocol, set[int]]:
+    """A tablet save's protocol: its row, its tutor designations and the ids of the
+    competences it targets, in one statement.
+
+    On PostgreSQL the row is locked (FOR NO KEY UPDATE) until the transaction ends: that lock
+    guards the protocol's audit chain (afest.services.audit), so the entry the save appends
+    needs no other. Rows that refer to the protocol can still be inserted meanwhile.
+    """
+    session = get_session()
+    row = (
+        session.exec(
+            select(Protocol, _SCOPE)
+            .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
+            .options(joinedload(Protocol.tutors))
+            .with_for_update(of=Protocol, key_share=True)
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        abort(404)
+    protocol, scope = row
+    if not require(current_user, protocol):
+        abort(403)
+    audit.chain_held(session, protocol.id)
+    return protocol, {int(c) for c in scope.split(",")} if scope else set()
 
 
 def load_evaluation_or_404(

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from afest import policy
 from afest.db import get_session
 from afest.forms_tablet import ReflectionForm, SituationForm
-from afest.loaders import load_protocol_or_404
+from afest.loaders import load_protocol_or_404, load_protocol_to_log
 from afest.models import Role, SequenceKind, utcnow
 from afest.services import ServiceError, sequences, tablet_view
 from afest.web import render
@@ -62,12 +62,15 @@ def learner(public_id: str):
     )
 
 
-def _save(form, valid: bool, protocol, kind: SequenceKind, data_of):
-    """Log a form that passed its own checks; on a rule violation put the message beside its
-    field (422). The form is checked before the protocol is read: those checks need no
-    database, and on SQLite everything after that first read holds the write lock."""
+def _save(form, valid: bool, public_id: str, kind: SequenceKind, data_of):
+    """Log a form that passed its own checks, or answer None; a rule violation puts its
+    message beside its field. The form is checked before the protocol is read: those checks
+    need no database, and on SQLite everything after that first read holds the write lock.
+    The protocol is read with what the save checks (designations, targeted competences) in
+    one statement."""
     if not valid:
         return None
+    protocol, scope = load_protocol_to_log(public_id)
     try:
         sequence, _created = sequences.log_sequence(
             get_session(),
@@ -76,6 +79,7 @@ def _save(form, valid: bool, protocol, kind: SequenceKind, data_of):
             kind=kind,
             data=data_of(),
             tz=tz(),
+            scope=scope,
         )
     except ServiceError as exc:
         target = getattr(form, exc.field, None) if exc.field else None
@@ -84,28 +88,19 @@ def _save(form, valid: bool, protocol, kind: SequenceKind, data_of):
     return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
 
 
-def _with_parents(protocol):
-    """A save loads the protocol alone; a form coming back with its messages shows the
-    learner, structure and référentiel too (loaded into the same object)."""
-    if request.method == "GET":
-        return protocol
-    return load_protocol_or_404(protocol.public_id, require=policy.can_log_sequence)
-
-
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
 @login_required
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
     form = SituationForm()
     form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
-    valid = form.validate_on_submit()
-    protocol = load_protocol_or_404(
-        public_id, require=policy.can_log_sequence, parents=request.method == "GET"
-    )
-    done = _save(form, valid, protocol, SequenceKind.SITUATION, lambda: form.to_data(tz()))
-    if done is not None:
-        return done
-    protocol = _with_parents(protocol)
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        done = _save(form, valid, public_id, SequenceKind.SITUATION, lambda: form.to_data(tz()))
+        if done is not None:
+            return done
+    # the form, blank or back with its messages, shows the learner, structure and référentiel
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
     blocks = tablet_view.scope_by_block(get_session(), protocol.id)
     return render(
         "tablet/situation.html",
@@ -122,20 +117,25 @@ def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
     form = ReflectionForm()
     form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
-    valid = form.validate_on_submit()
-    try:
-        levels = form.levels_from(request.form) if form.is_submitted() else {}
-    except ValueError:
-        levels, valid = {}, False
-        form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
-    protocol = load_protocol_or_404(
-        public_id, require=policy.can_log_sequence, parents=request.method == "GET"
-    )
+    levels: dict[int, int] = {}
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        try:
+            levels = form.levels_from(request.form)
+        except ValueError:
+            valid = False
+            form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
+        done = _save(
+            form,
+            valid,
+            public_id,
+            SequenceKind.REFLECTION,
+            lambda: form.to_data(tz(), levels),
+        )
+        if done is not None:
+            return done
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
     db = get_session()
-    done = _save(form, valid, protocol, SequenceKind.REFLECTION, lambda: form.to_data(tz(), levels))
-    if done is not None:
-        return done
-    protocol = _with_parents(protocol)
     situations, open_ids = tablet_view.situations(db, protocol.id)  # only to render the form
     if not form.is_submitted():
         form.situation_ids.data = sorted(open_ids)

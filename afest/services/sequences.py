@@ -92,7 +92,12 @@ def protocol_start(protocol: Protocol, tz: ZoneInfo) -> datetime:
 
 
 def _validate(
-    session: Session, protocol: Protocol, kind: SequenceKind, data: SequenceData, tz: ZoneInfo
+    session: Session,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    scope: set[int] | None = None,
 ) -> None:
     if protocol.status != ProtocolStatus.IN_PROGRESS:
         raise ServiceError(
@@ -119,7 +124,8 @@ def _validate(
             raise ServiceError(
                 _l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT), field=name
             )
-    scope = targeted_competence_ids(session, protocol.id)
+    if scope is None:
+        scope = targeted_competence_ids(session, protocol.id)
     if not set(data.competence_ids) <= scope:
         raise ServiceError(
             _l("Une compétence choisie n'est pas visée par le protocole."), field="competence_ids"
@@ -185,17 +191,20 @@ def log_sequence(
     tz: ZoneInfo,
     amends: Sequence | None = None,
     amendment_reason: str = "",
+    scope: set[int] | None = None,
 ) -> tuple[Sequence, bool]:
     """Save a sequence once: a repeated submission of the same client id returns the first.
 
-    Returns the sequence and whether it was created now. The INSERT itself tells whether the
+    `scope`: the ids of the competences the protocol targets, when the caller read them with
+    the protocol (else they are read here). Returns the sequence and whether it was created
+    now. The INSERT itself tells whether the
     client id was saved before (ON CONFLICT DO NOTHING): no read ahead of it, and two copies
     of one entry sent at once make one row, not an error.
     """
     if not data.client_id or len(data.client_id) > 64:
         raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
     try:
-        _validate(session, protocol, kind, data, tz)
+        _validate(session, protocol, kind, data, tz, scope)
     except ServiceError:
         # an entry saved before comes back as it was, whatever changed since
         already = _saved_before(session, protocol, actor_id, data.client_id)
