@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, bindparam, cast, func
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
@@ -67,39 +67,37 @@ def load_protocol_or_404(
     return protocol
 
 
-_SCOPE = (
-    select(func.aggregate_strings(cast(ProtocolCompetence.competence_id, String), ","))
-    .where(ProtocolCompetence.protocol_id == Protocol.id)
-    .scalar_subquery()
+# Built once (the tablet's save runs it): the protocol, its tutor designations and the ids of
+# the competences it targets, the row locked FOR NO KEY UPDATE on PostgreSQL.
+_TO_LOG = (
+    select(
+        Protocol,
+        select(func.aggregate_strings(cast(ProtocolCompetence.competence_id, String), ","))
+        .where(ProtocolCompetence.protocol_id == Protocol.id)
+        .scalar_subquery(),
+    )
+    .where(Protocol.public_id == bindparam("public_id"))
+    .options(joinedload(Protocol.tutors))
+    .with_for_update(of=Protocol, key_share=True)
 )
 
 
-def load_protocol_to_log(
-    public_id: str, *, require: Callable[..., bool] = policy.can_log_sequence
-) -> tuple[Protocol, set[int]]:
-    """A tablet save's protocol: its row, its tutor designations and the ids of the
-    competences it targets, in one statement.
+def load_protocol_to_log(public_id: str) -> tuple[Protocol, set[int]]:
+    """A tablet save's protocol, its tutor designations and the ids of the competences it
+    targets, in one statement; 404 or 403 as load_protocol_or_404 answers them.
 
     On PostgreSQL the row is locked (FOR NO KEY UPDATE) until the transaction ends: that lock
     guards the protocol's audit chain (afest.services.audit), so the entry the save appends
-    needs no other. Rows that refer to the protocol can still be inserted meanwhile.
+    needs no other; rows that refer to the protocol can still be inserted meanwhile. The
+    statement is built once and has no visibility clause: a designated tutor, the only one
+    who may log, sees the protocol anyway. Anyone else is answered by load_protocol_or_404.
     """
     session = get_session()
-    row = (
-        session.exec(
-            select(Protocol, _SCOPE)
-            .where(Protocol.public_id == public_id, policy.protocol_visible(current_user))
-            .options(joinedload(Protocol.tutors))
-            .with_for_update(of=Protocol, key_share=True)
-        )
-        .unique()
-        .one_or_none()
-    )
-    if row is None:
-        abort(404)
+    row = session.exec(_TO_LOG, params={"public_id": public_id}).unique().one_or_none()
+    if row is None or not policy.can_log_sequence(current_user, row[0]):
+        load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
+        abort(403)  # not reached: the load above answers 404 or 403
     protocol, scope = row
-    if not require(current_user, protocol):
-        abort(403)
     audit.chain_held(session, protocol.id)
     return protocol, {int(c) for c in scope.split(",")} if scope else set()
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from afest.models import Role, RoleAssignment, User, UserSession, utcnow
@@ -130,18 +130,22 @@ class SessionLimits:
     absolute: timedelta
 
 
+# Built once: every signed-in request runs it.
+_RESOLVE = (
+    select(UserSession, User, RoleAssignment)
+    .join(User, User.id == UserSession.user_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .order_by(RoleAssignment.id)
+)
+
+
 def resolve_session(
     session: Session, *, token: str, limits: SessionLimits
 ) -> tuple[User, UserSession, list[RoleAssignment]] | None:
     """The user, session row and role assignments behind a cookie token, if still valid (one
     statement: every signed-in request asks)."""
-    rows = session.exec(
-        select(UserSession, User, RoleAssignment)
-        .join(User, User.id == UserSession.user_id)
-        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(UserSession.token_hash == token_hash(token))
-        .order_by(RoleAssignment.id)
-    ).all()
+    rows = session.exec(_RESOLVE, params={"token_hash": token_hash(token)}).all()
     if not rows:
         return None
     user_session, user, _ = rows[0]

@@ -293,6 +293,13 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
 
 
 MARKED = "afest.rollups_marked"  # in session.info: this transaction marked a protocol
+# Built once per engine (every write marks): insert the mark, or bump the one already there.
+_MARK = {
+    name: insert(rollup_pending).on_conflict_do_update(
+        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
+    )
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def mark(session: Session, protocol_ids: Iterable[int]) -> None:
@@ -305,12 +312,7 @@ def mark(session: Session, protocol_ids: Iterable[int]) -> None:
     if not ids:
         return
     conn = session.connection()
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(rollup_pending)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
-    )
-    conn.execute(stmt, [{"protocol_id": i} for i in ids])
+    conn.execute(_MARK[conn.dialect.name], [{"protocol_id": i} for i in ids])
     session.info[MARKED] = True
 
 
