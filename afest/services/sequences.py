@@ -8,7 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists
+from sqlalchemy import Integer, bindparam, exists, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, make_transient_to_detached
@@ -44,6 +45,29 @@ _INSERT_ONCE = {
     .returning(_SEQUENCE.c.id)
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+# A sequence's competences: on PostgreSQL one INSERT … SELECT unnest(array) (psycopg would
+# run a list of rows as a pipeline, dearer for the two or three rows of a save); SQLite's
+# executemany is a loop in the driver.
+_COMPETENCES = SequenceCompetence.__table__
+_COMPETENCES_PG = _COMPETENCES.insert().from_select(
+    ["sequence_id", "competence_id"],
+    select(
+        bindparam("sequence_id", type_=Integer),
+        func.unnest(bindparam("competence_ids", type_=ARRAY(Integer))),
+    ),
+)
+
+
+def _insert_competences(conn, sequence_id: int, competence_ids: list[int]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            _COMPETENCES_PG, {"sequence_id": sequence_id, "competence_ids": competence_ids}
+        )
+    else:
+        conn.execute(
+            _COMPETENCES.insert(),
+            [{"sequence_id": sequence_id, "competence_id": c} for c in competence_ids],
+        )
 
 
 @dataclass
@@ -241,10 +265,7 @@ def log_sequence(
     session.add(sequence)
     competence_ids = sorted(set(data.competence_ids) | set(data.levels))
     if competence_ids:
-        conn.execute(
-            SequenceCompetence.__table__.insert(),
-            [{"sequence_id": sequence.id, "competence_id": c} for c in competence_ids],
-        )
+        _insert_competences(conn, sequence.id, competence_ids)
     if data.situation_ids:
         conn.execute(
             ReflectionSituation.__table__.insert(),
