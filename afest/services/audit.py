@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Insert, Integer, String, bindparam, func, literal
+from sqlalchemy import Insert, Integer, String, bindparam, cast, func, literal, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 from sqlmodel import Session, select
@@ -94,12 +95,15 @@ def _sha256_sqlite(element, compiler, **kw):
     return f"afest_sha256({compiler.process(element.clauses, **kw)})"
 
 
-_OWN = ("at", "actor_id", "action", "subject_kind", "subject_id", "structure_id", "before", "after")
+_OWN = ("at", "actor_id", "action", "subject_kind", "structure_id", "before", "after")
 
 
-def _append(of_protocol: bool) -> Insert:
+def _append(of_protocol: bool, subject: Any = None) -> Insert:
     """INSERT … SELECT of one entry: the head of its chain read in the same statement, the
-    hash computed by the database from that head and the entry's JSON (`hashed_text`)."""
+    hash computed by the database from that head and the entry's JSON (`hashed_text`).
+
+    `subject`: None, the subject's id is a parameter; else the id column of a row inserted by
+    the same statement (a CTE, see `append_of_new_row`), spliced into the hashed JSON."""
     chain = (
         _table.c.protocol_id == bindparam("protocol_id", type_=Integer)
         if of_protocol
@@ -107,19 +111,69 @@ def _append(of_protocol: bool) -> Insert:
     )
     head = select(_table.c.hash).where(chain).order_by(_table.c.id.desc()).limit(1)
     prev = select(func.coalesce(head.scalar_subquery(), literal("")).label("h")).subquery()
+    if subject is None:
+        subject_id = bindparam("subject_id", type_=Integer)
+        text = bindparam("text", type_=String)
+    else:
+        subject_id = subject
+        text = (
+            bindparam("text_head", type_=String)
+            .concat(cast(subject, String))
+            .concat(bindparam("text_tail", type_=String))
+        )
+    entry = select(
+        *(bindparam(name, type_=_table.c[name].type) for name in _OWN),
+        subject_id,
+        bindparam("protocol_id", type_=Integer) if of_protocol else literal(None),
+        prev.c.h,
+        sql_sha256_hex(prev.c.h.concat(text)),
+    )
+    if subject is not None:  # one row each: the new row and the head
+        entry = entry.select_from(subject.table.join(prev, true()))
     return (
         _table.insert()
-        .from_select(
-            [*_OWN, "protocol_id", "prev_hash", "hash"],
-            select(
-                *(bindparam(name, type_=_table.c[name].type) for name in _OWN),
-                bindparam("protocol_id", type_=Integer) if of_protocol else literal(None),
-                prev.c.h,
-                sql_sha256_hex(prev.c.h.concat(bindparam("text", type_=String))),
-            ),
-        )
+        .from_select([*_OWN, "subject_id", "protocol_id", "prev_hash", "hash"], entry)
         .returning(_table.c.hash)
     )
+
+
+def append_of_new_row(new_row_id: Any) -> Insert:
+    """The INSERT of a protocol's entry whose subject is a row inserted by the same statement
+    (`new_row_id`: the id column of that INSERT's CTE): one entry a row, none when the CTE
+    inserted nothing. Its parameters: `params_of_new_row`. PostgreSQL only (SQLite has no
+    INSERT in a WITH); the caller locks the chain first (`lock_chain`)."""
+    return _append(of_protocol=True, subject=new_row_id)
+
+
+def params_of_new_row(
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_kind: str,
+    protocol_id: int,
+    structure_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters of `append_of_new_row`: the entry as `record` writes it, its hashed
+    JSON cut where the subject's id goes (the database puts it there, as JSON writes an
+    integer)."""
+    marker = f"afest-subject-{secrets.token_hex(16)}"
+    values = {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "subject_kind": subject_kind,
+        "subject_id": marker,
+        "protocol_id": protocol_id,
+        "structure_id": structure_id,
+        "before": plain(before),
+        "after": plain(after),
+    }
+    head, tail = hashed_text(values).split(json.dumps(marker))  # exactly one: it is random
+    values.update(text_head=head, text_tail=tail)
+    del values["subject_id"]
+    return values
 
 
 # Built once: every state change runs one of them.
@@ -155,6 +209,19 @@ def _holds(session: Session, protocol_id: int) -> bool:
     return held is not None and held[0] is session.get_transaction() and protocol_id in held[1]
 
 
+def lock_chain(session: Session, protocol_id: int | None) -> None:
+    """PostgreSQL: wait for the turn to append to a chain (held until the transaction ends),
+    unless this transaction holds it already. SQLite has one writer at a time already."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return
+    if protocol_id is None:
+        conn.execute(_LOCK_OUTSIDE)
+    elif not _holds(session, protocol_id):
+        conn.execute(_LOCK_PROTOCOL, {"protocol_id": protocol_id})
+        chain_held(session, protocol_id)
+
+
 def record(
     session: Session,
     *,
@@ -176,12 +243,7 @@ def record(
     at a time already.
     """
     session.flush()
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        if protocol_id is None:
-            conn.execute(_LOCK_OUTSIDE)
-        elif not _holds(session, protocol_id):
-            conn.execute(_LOCK_PROTOCOL, {"protocol_id": protocol_id})
+    lock_chain(session, protocol_id)
     values = {
         "at": utcnow(),
         "actor_id": actor_id,
@@ -195,4 +257,4 @@ def record(
     }
     values["text"] = hashed_text(values)
     statement = _APPEND_OUTSIDE if protocol_id is None else _APPEND_TO_PROTOCOL
-    return conn.execute(statement, values).scalar_one()
+    return session.connection().execute(statement, values).scalar_one()

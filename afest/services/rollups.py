@@ -313,6 +313,27 @@ def mark(session: Session, protocol_ids: Iterable[int]) -> None:
         return
     conn = session.connection()
     conn.execute(_MARK[conn.dialect.name], [{"protocol_id": i} for i in ids])
+    marked(session)
+
+
+def mark_of_new_row(new_row_id) -> sa.Insert:
+    """The mark of the protocol (parameter `protocol_id`) of a row inserted by the same
+    statement (`new_row_id`: the id column of that INSERT's CTE), made only if the row was.
+    PostgreSQL only; the caller then says `marked(session)`."""
+    return (
+        pg_insert(rollup_pending)
+        .from_select(
+            ["protocol_id"],
+            select(sa.bindparam("protocol_id", type_=sa.Integer)).select_from(new_row_id.table),
+        )
+        .on_conflict_do_update(
+            index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
+        )
+    )
+
+
+def marked(session: Session) -> None:
+    """This transaction marked a protocol (the settler is poked once it commits)."""
     session.info[MARKED] = True
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, exists, func
+from sqlalchemy import Integer, bindparam, exists, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from afest.models import (
     AssessmentSource,
     Autonomy,
+    CompetenceAssessment,
     Protocol,
     ProtocolStatus,
     ReflectionSituation,
@@ -38,36 +39,12 @@ MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
 TEXT_LIMIT = 10_000
 _SEQUENCE = Sequence.__table__
-# One row per client id, in one statement whichever the engine.
-_INSERT_ONCE = {
-    name: insert(_SEQUENCE)
+# SQLite: one row per client id, then one INSERT a table.
+_INSERT_ONCE = (
+    sqlite_insert(_SEQUENCE)
     .on_conflict_do_nothing(index_elements=["client_id"])
     .returning(_SEQUENCE.c.id)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-# A sequence's competences: on PostgreSQL one INSERT … SELECT unnest(array) (psycopg would
-# run a list of rows as a pipeline, dearer for the two or three rows of a save); SQLite's
-# executemany is a loop in the driver.
-_COMPETENCES = SequenceCompetence.__table__
-_COMPETENCES_PG = _COMPETENCES.insert().from_select(
-    ["sequence_id", "competence_id"],
-    select(
-        bindparam("sequence_id", type_=Integer),
-        func.unnest(bindparam("competence_ids", type_=ARRAY(Integer))),
-    ),
 )
-
-
-def _insert_competences(conn, sequence_id: int, competence_ids: list[int]) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            _COMPETENCES_PG, {"sequence_id": sequence_id, "competence_ids": competence_ids}
-        )
-    else:
-        conn.execute(
-            _COMPETENCES.insert(),
-            [{"sequence_id": sequence_id, "competence_id": c} for c in competence_ids],
-        )
 
 
 @dataclass
@@ -103,6 +80,83 @@ TEXT_FIELDS = (
     "learner_words",
     "next_step",
 )
+
+
+def _save_in_one_statement():
+    """PostgreSQL: a new sequence and all that is written with it, in one statement.
+
+    The sequence is inserted once per client id (ON CONFLICT DO NOTHING); the other INSERTs
+    read its id from that CTE, so a client id saved before writes nothing at all. With it:
+    its competences, the situations a reflection analyses and the levels it gives (arrays,
+    unnested), its protocol's rollup mark, and its audit entry chained to its protocol's
+    (the caller holds the chain's lock). Returns the new id, or no row.
+    """
+    columns = [
+        "public_id",
+        "client_id",
+        "protocol_id",
+        "kind",
+        "occurred_at",
+        "duration_minutes",
+        "autonomy",
+        "created_by_id",
+        "created_at",
+        "amends_id",
+        "amendment_reason",
+        *TEXT_FIELDS,
+    ]
+    saved = (
+        pg_insert(_SEQUENCE)
+        .values({c: bindparam(c, type_=_SEQUENCE.c[c].type) for c in columns})
+        .on_conflict_do_nothing(index_elements=["client_id"])
+        .returning(_SEQUENCE.c.id)
+        .cte("saved")
+    )
+
+    def each(name: str):
+        return func.unnest(bindparam(name, type_=ARRAY(Integer)))
+
+    competences = SequenceCompetence.__table__.insert().from_select(
+        ["sequence_id", "competence_id"],
+        select(saved.c.id, each("competence_ids")).select_from(saved),
+    )
+    situations = ReflectionSituation.__table__.insert().from_select(
+        ["reflection_id", "situation_id"],
+        select(saved.c.id, each("situation_ids")).select_from(saved),
+    )
+    assessment = CompetenceAssessment.__table__
+    levels = assessment.insert().from_select(  # as protocols.add_levels writes them
+        [
+            "protocol_id",
+            "competence_id",
+            "level_id",
+            "source",
+            "sequence_id",
+            "assessed_at",
+            "assessed_by_id",
+            "comment",
+        ],
+        select(
+            bindparam("protocol_id", type_=Integer),
+            each("level_competence_ids"),
+            each("level_ids"),
+            literal(AssessmentSource.SEQUENCE, type_=assessment.c.source.type),
+            saved.c.id,
+            bindparam("occurred_at", type_=_SEQUENCE.c.occurred_at.type),
+            bindparam("created_by_id", type_=Integer),
+            literal(""),
+        ).select_from(saved),
+    )
+    return select(saved.c.id).add_cte(
+        competences.cte("competences"),
+        situations.cte("situations"),
+        levels.cte("levels"),
+        rollups.mark_of_new_row(saved.c.id).cte("mark"),
+        audit.append_of_new_row(saved.c.id).cte("entry"),
+    )
+
+
+_SAVE_PG = _save_in_one_statement()
 
 
 def not_amended():
@@ -236,8 +290,8 @@ def log_sequence(
             raise
         return already, False
 
-    # Written with one INSERT a table (no unit of work: this is the tablet's save), then
-    # handed to the session as a loaded row.
+    # Written without the unit of work (this is the tablet's save): in one statement on
+    # PostgreSQL, one INSERT a table on SQLite; then handed to the session as a loaded row.
     values = {
         "public_id": new_public_id(),
         "client_id": data.client_id,
@@ -252,27 +306,57 @@ def log_sequence(
         "amendment_reason": amendment_reason,
         **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
     }
+    sequence = Sequence(**values)
+    competence_ids = sorted(set(data.competence_ids) | set(data.levels))
+    situation_ids = sorted(set(data.situation_ids))
+    entry = {
+        "actor_id": actor_id,
+        "action": "sequence.amend" if amends else "sequence.create",
+        "subject_kind": "sequence",
+        "protocol_id": protocol.id,
+        "structure_id": protocol.structure_id,
+        "before": {"amends": amends.public_id} if amends else None,
+        "after": _content_of_new(sequence, data),
+    }
     session.flush()
     conn = session.connection()
-    values["id"] = conn.execute(_INSERT_ONCE[conn.dialect.name], values).scalar()
-    if values["id"] is None:  # this client id was saved before
+    if conn.dialect.name == "postgresql":
+        audit.lock_chain(session, protocol.id)
+        levels = sorted(data.levels.items())
+        new_id = conn.execute(
+            _SAVE_PG,
+            {
+                **values,
+                **audit.params_of_new_row(**entry),
+                "competence_ids": competence_ids,
+                "situation_ids": situation_ids,
+                "level_competence_ids": [c for c, _lv in levels],
+                "level_ids": [lv for _c, lv in levels],
+            },
+        ).scalar()
+        if new_id is not None:
+            rollups.marked(session)
+    else:
+        new_id = conn.execute(_INSERT_ONCE, values).scalar()
+    if new_id is None:  # this client id was saved before
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
         return already, False
-    sequence = Sequence(**values)
+    sequence.id = new_id
     make_transient_to_detached(sequence)
     session.add(sequence)
-    competence_ids = sorted(set(data.competence_ids) | set(data.levels))
+    if conn.dialect.name == "postgresql":
+        return sequence, True
     if competence_ids:
-        _insert_competences(conn, sequence.id, competence_ids)
-    if data.situation_ids:
+        conn.execute(
+            SequenceCompetence.__table__.insert(),
+            [{"sequence_id": new_id, "competence_id": c} for c in competence_ids],
+        )
+    if situation_ids:
         conn.execute(
             ReflectionSituation.__table__.insert(),
-            [
-                {"reflection_id": sequence.id, "situation_id": s}
-                for s in sorted(set(data.situation_ids))
-            ],
+            [{"reflection_id": new_id, "situation_id": s} for s in situation_ids],
         )
     add_levels(
         session,
@@ -281,20 +365,10 @@ def log_sequence(
         source=AssessmentSource.SEQUENCE,
         actor_id=actor_id,
         at=sequence.occurred_at,
-        sequence_id=sequence.id,
+        sequence_id=new_id,
     )
     rollups.on_sequence_logged(session, protocol.id)
-    audit.record(
-        session,
-        actor_id=actor_id,
-        action="sequence.amend" if amends else "sequence.create",
-        subject_kind="sequence",
-        subject_id=sequence.id,
-        protocol_id=protocol.id,
-        structure_id=protocol.structure_id,
-        before={"amends": amends.public_id} if amends else None,
-        after=_content_of_new(sequence, data),
-    )
+    audit.record(session, subject_id=new_id, **entry)
     return sequence, True
 
 

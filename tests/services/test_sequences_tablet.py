@@ -288,6 +288,89 @@ def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_pro
         )
 
 
+def test_a_save_writes_its_rows_and_one_chained_entry_and_a_resend_writes_nothing(
+    session, make_protocol
+):
+    """What a save writes with the sequence (in one statement on PostgreSQL): competences,
+    analysed situations, levels, the rollup mark and an audit entry whose hash the
+    application recomputes; the same entry sent again writes none of it."""
+    from afest.models import (
+        AuditEntry,
+        CompetenceAssessment,
+        ReflectionSituation,
+        SequenceCompetence,
+    )
+    from afest.models.rollup import rollup_pending
+    from afest.services import audit, integrity
+
+    protocol, people = make_protocol()
+    situation, _ = log(session, protocol, people)
+    level = session.exec(
+        select(Level).where(Level.referential_id == protocol.referential_id)
+    ).first()
+    comps = situation_data(session, protocol).competence_ids
+    data = sequences.SequenceData(
+        client_id="r-rows",
+        occurred_at=utcnow() - timedelta(hours=1),
+        duration_minutes=30,
+        expected="Prévenir la personne, « pudeur » — ½ geste",
+        situation_ids=[situation.id],
+        competence_ids=comps[:1],
+        levels={comps[-1]: level.id},
+    )
+
+    def written():
+        return [
+            session.exec(select(func.count()).select_from(table)).one()
+            for table in (SequenceCompetence, ReflectionSituation, CompetenceAssessment, AuditEntry)
+        ] + [
+            session.connection()
+            .execute(
+                select(rollup_pending.c.marks).where(rollup_pending.c.protocol_id == protocol.id)
+            )
+            .scalar()
+        ]
+
+    before = written()
+    reflection, created = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
+    assert created
+    after = written()
+    assert [a - b for a, b in zip(after, before, strict=True)] == [
+        len(set(comps[:1]) | {comps[-1]}),
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert session.exec(
+        select(CompetenceAssessment.competence_id, CompetenceAssessment.level_id).where(
+            CompetenceAssessment.sequence_id == reflection.id
+        )
+    ).all() == [(comps[-1], level.id)]
+    assert set(
+        session.exec(
+            select(ReflectionSituation.situation_id).where(
+                ReflectionSituation.reflection_id == reflection.id
+            )
+        )
+    ) == {situation.id}
+    entries = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.protocol_id == protocol.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(2)
+    ).all()
+    assert entries[0].subject_id == reflection.id and entries[1].subject_id == situation.id
+    assert entries[0].after == audit.plain(signatures.sequence_content(session, reflection))
+    assert entries[0].prev_hash == entries[1].hash
+    assert all(audit.entry_hash(e) == e.hash for e in entries)
+    assert list(integrity.check_audit_chains(session)) == []
+
+    again, created_again = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
+    assert not created_again and again.id == reflection.id
+    assert written() == after
+
+
 def test_next_planned_follows_the_plan_in_order(session):
     from afest.models import PlannedSequence, Protocol, User
 
