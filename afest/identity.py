@@ -6,14 +6,23 @@ from dataclasses import dataclass, field
 
 from flask_login import AnonymousUserMixin, UserMixin
 
-from afest.models import Role, RoleAssignment, User
+from afest.models import Role, User
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A role held, within an organisation or not: what the actor needs of a RoleAssignment
+    (which has the same two attributes)."""
+
+    role: Role
+    organisation_id: int | None
 
 
 @dataclass(eq=False)
 class Actor(UserMixin):
     user: User
     token: str
-    assignments: list[RoleAssignment] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
 
     def get_id(self) -> str:  # flask-login keeps this in the signed cookie
         return self.token
