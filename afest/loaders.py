@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import String, bindparam, cast, func
+from sqlalchemy import String, bindparam, cast, exists, func
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
@@ -67,24 +67,30 @@ def load_protocol_or_404(
     return protocol
 
 
-# Built once (the tablet's save runs it): the protocol, its tutor designations and the ids of
-# the competences it targets, the row locked FOR NO KEY UPDATE on PostgreSQL.
+# Built once (the tablet's save runs it): the protocol, the ids of the competences it targets
+# and whether the actor is one of its designated tutors; the row locked FOR NO KEY UPDATE on
+# PostgreSQL.
 _TO_LOG = (
     select(
         Protocol,
         select(func.aggregate_strings(cast(ProtocolCompetence.competence_id, String), ","))
         .where(ProtocolCompetence.protocol_id == Protocol.id)
         .scalar_subquery(),
+        exists().where(
+            ProtocolTutor.protocol_id == Protocol.id,
+            ProtocolTutor.tutor_id == bindparam("actor_id"),
+            ProtocolTutor.ended_at.is_(None),
+        ),
     )
     .where(Protocol.public_id == bindparam("public_id"))
-    .options(joinedload(Protocol.tutors))
     .with_for_update(of=Protocol, key_share=True)
 )
 
 
 def load_protocol_to_log(public_id: str) -> tuple[Protocol, set[int]]:
-    """A tablet save's protocol, its tutor designations and the ids of the competences it
-    targets, in one statement; 404 or 403 as load_protocol_or_404 answers them.
+    """A tablet save's protocol and the ids of the competences it targets, read with whether
+    the actor is a designated tutor in one statement; 404 or 403 as load_protocol_or_404
+    answers them.
 
     On PostgreSQL the row is locked (FOR NO KEY UPDATE) until the transaction ends: that lock
     guards the protocol's audit chain (afest.services.audit), so the entry the save appends
@@ -93,11 +99,13 @@ def load_protocol_to_log(public_id: str) -> tuple[Protocol, set[int]]:
     who may log, sees the protocol anyway. Anyone else is answered by load_protocol_or_404.
     """
     session = get_session()
-    row = session.exec(_TO_LOG, params={"public_id": public_id}).unique().one_or_none()
-    if row is None or not policy.can_log_sequence(current_user, row[0]):
+    row = session.exec(
+        _TO_LOG, params={"public_id": public_id, "actor_id": current_user.id}
+    ).one_or_none()
+    if row is None or not policy.can_log_sequence_as(current_user, row[0], designated=row[2]):
         load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
         abort(403)  # not reached: the load above answers 404 or 403
-    protocol, scope = row
+    protocol, scope, _designated = row
     audit.chain_held(session, protocol.id)
     return protocol, {int(c) for c in scope.split(",")} if scope else set()
 

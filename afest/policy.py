@@ -145,6 +145,12 @@ def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
     return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS
 
 
+def can_log_sequence_as(actor: ActorLike, protocol: Protocol, *, designated: bool) -> bool:
+    """can_log_sequence, where whether the actor is a current designated tutor of the protocol
+    was read with it (afest.loaders.load_protocol_to_log), not from its tutors."""
+    return actor.has(Role.TUTOR) and designated and protocol.status == ProtocolStatus.IN_PROGRESS
+
+
 def can_use_tablet(actor: ActorLike, protocol: Protocol) -> bool:
     """The tutor's tablet page of a learner: only their designated tutor(s)."""
     return is_designated_tutor(actor, protocol)

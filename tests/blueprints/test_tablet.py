@@ -14,6 +14,7 @@ from sqlmodel import select
 from afest.models import (
     Level,
     Protocol,
+    ProtocolStatus,
     ProtocolTutor,
     Sequence,
     SequenceKind,
@@ -229,6 +230,46 @@ def test_tutor_not_designated_gets_404(session, login_as):
     assert session.exec(select(Sequence).where(Sequence.client_id == "x")).first() is None
     seq = session.exec(select(Sequence).where(Sequence.protocol_id == protocol.id)).first()
     assert other.get(f"/sequences/{seq.public_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "direction@azur-aide.demo",  # sees the protocol (its structure), is not its tutor
+        LEARNER,  # sees their own protocol
+        "conseil@uniformation.demo",
+        "consultant@aract-paca.demo",
+        "tutrice2@azur-aide.demo",  # a tutor of the structure, not designated
+        "admin@afest.demo",
+    ],
+)
+@pytest.mark.parametrize("kind", ["situation", "reflexion"])
+def test_a_save_by_anyone_but_a_designated_tutor_is_answered_as_the_form_is(
+    session, login_as, email, kind
+):
+    """The save reads the protocol without the visibility clause, then hands anyone who is
+    not a designated tutor to the scoped loader: 403 for who may see the protocol, 404 for
+    anyone else, as the form page answers; nothing saved."""
+    protocol = demo_protocol(session)
+    client = login_as(email)
+    url = f"/tablette/protocoles/{protocol.public_id}/{kind}"
+    page = client.get(url).status_code
+    assert page in (403, 404)
+    response = client.post(url, data=situation_form(session, protocol, client_id="intrus"))
+    assert response.status_code == page
+    assert session.exec(select(Sequence).where(Sequence.client_id == "intrus")).first() is None
+
+
+def test_a_designated_tutor_cannot_save_once_the_protocol_is_not_in_progress(session, login_as):
+    protocol = demo_protocol(session)
+    protocol.status = ProtocolStatus.COMPLETED
+    session.add(protocol)
+    session.flush()
+    response = post_situation(
+        login_as(TUTOR), protocol, situation_form(session, protocol, client_id="fini")
+    )
+    assert response.status_code == 403
+    assert session.exec(select(Sequence).where(Sequence.client_id == "fini")).first() is None
 
 
 def test_every_current_co_tutor_saves_and_an_ended_designation_does_not(session, login_as):
