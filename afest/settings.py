@@ -157,6 +157,16 @@ def load_settings(
     return settings
 
 
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The database URL alone, merged as load_settings merges it (for config/gunicorn.conf.py,
+    which sizes the workers by engine before the app exists)."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = _read_toml(CONFIG_DIR / "default.toml")
+    if environ.get("AFEST_CONFIG"):
+        raw.update(_read_toml(Path(environ["AFEST_CONFIG"])))
+    return _database_url("DATABASE_URL", environ.get("AFEST_DATABASE_URL", raw["DATABASE_URL"]))
+
+
 def _check_timezone(name: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -50,6 +50,12 @@ GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
 GUNICORN = runpy.run_path(str(GUNICORN_CONF))  # to print the settings the figures were taken with
 
 
+def threads_of(url: str) -> int:
+    """The threads a process the instances run with: config/gunicorn.conf.py's choice for the
+    engine, or AFEST_THREADS (both reach gunicorn through the environment)."""
+    return int(os.environ.get("AFEST_THREADS", GUNICORN["threads_for"](url)))
+
+
 # --- database preparation -------------------------------------------------------------------
 
 
@@ -603,7 +609,7 @@ def run(engine: str, seconds: float) -> None:
     )
     tag = (
         f"engine={engine} tutors={TUTORS} consultants={CONSULTANTS} seconds={seconds:.0f} "
-        f"gunicorn={WORKERS} workers x {GUNICORN['threads']} threads (config/gunicorn.conf.py)"
+        f"gunicorn={WORKERS} workers x {threads_of(url)} threads (config/gunicorn.conf.py)"
     )
     print(f"# load test: {tag}; data = demo + {TUTORS} protocols in progress")
     for port in ports:

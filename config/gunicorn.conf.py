@@ -1,21 +1,34 @@
 """gunicorn settings for afest: `.venv/bin/gunicorn -c config/gunicorn.conf.py 'afest.wsgi:app'`.
 
-A process per core, two threads each. The work of a request is Python (one core per process
-at a time), so more threads only add switching: on 2 cores, with bench/load.py's 20 tutors
-saving back to back, 8 threads a process saved 35% fewer sequences a second than 2 on
-PostgreSQL, 6% fewer on SQLite. The second thread keeps a process busy while the first waits
-on the database, on a slow tablet connection or on a signature check (argon2 releases the
-interpreter while it hashes).
+A process per core. The work of a request is Python (one core per process at a time), so
+threads only help while a request waits outside the interpreter:
 
-Any setting can be overridden on the command line (`--bind`, `--workers`, ...).
+- PostgreSQL: two threads a process. The second keeps the process busy while the first waits
+  on the database, on a slow tablet connection or on a signature check (argon2 releases the
+  interpreter while it hashes). More only add switching: on 2 cores, with bench/load.py's 20
+  tutors saving back to back, 8 threads saved 35% fewer sequences a second than 2, and 1
+  thread about 15% fewer.
+- SQLite: one thread a process. Writes take turns (afest/db.py); a second thread would hold the
+  interpreter while the first holds the write lock, so every save waits on both. Measured the
+  same way, 1 thread saved about a third more sequences a second than 2.
+
+Any setting can be overridden on the command line (`--bind`, `--workers`, ...) or by
+AFEST_WORKERS and AFEST_THREADS.
 """
 
 import os
 
+from afest.settings import database_url
+
+
+def threads_for(url: str) -> int:
+    return 1 if url.startswith("sqlite") else 2
+
+
 bind = os.environ.get("AFEST_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("AFEST_WORKERS", os.cpu_count() or 2))
 worker_class = "gthread"
-threads = int(os.environ.get("AFEST_THREADS", 2))
+threads = int(os.environ.get("AFEST_THREADS", threads_for(database_url())))
 # a save or a dashboard answers in milliseconds; a proof pack PDF in about two seconds
 timeout = 60
 graceful_timeout = 20

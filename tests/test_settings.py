@@ -101,16 +101,26 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_gunicorn_settings_are_a_process_a_core_with_two_threads(monkeypatch):
-    """config/gunicorn.conf.py, as the README and bench/load.py start the app."""
+def test_gunicorn_settings_are_a_process_a_core_with_threads_by_engine(monkeypatch, tmp_path):
+    """config/gunicorn.conf.py, as the README and bench/load.py start the app: two threads a
+    process on PostgreSQL, one on SQLite (the default), wherever the URL is set."""
     import runpy
     from pathlib import Path
 
     path = Path(__file__).resolve().parent.parent / "config" / "gunicorn.conf.py"
-    monkeypatch.delenv("AFEST_WORKERS", raising=False)
-    monkeypatch.delenv("AFEST_THREADS", raising=False)
+    for name in ("AFEST_WORKERS", "AFEST_THREADS", "AFEST_DATABASE_URL", "AFEST_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
     conf = runpy.run_path(str(path))
-    assert conf["worker_class"] == "gthread" and conf["threads"] == 2
+    assert conf["worker_class"] == "gthread" and conf["threads"] == 1
     assert conf["workers"] >= 1 and conf["bind"].startswith("127.0.0.1:")
+    monkeypatch.setenv("AFEST_DATABASE_URL", "postgresql+psycopg://afest@db/afest")
+    assert runpy.run_path(str(path))["threads"] == 2
+    monkeypatch.delenv("AFEST_DATABASE_URL")
+    config = tmp_path / "afest.toml"
+    config.write_text('DATABASE_URL = "postgresql+psycopg://afest@db/afest"\n')
+    monkeypatch.setenv("AFEST_CONFIG", str(config))
+    assert runpy.run_path(str(path))["threads"] == 2
+    monkeypatch.setenv("AFEST_THREADS", "4")
     monkeypatch.setenv("AFEST_WORKERS", "3")
-    assert runpy.run_path(str(path))["workers"] == 3
+    conf = runpy.run_path(str(path))
+    assert (conf["workers"], conf["threads"]) == (3, 4)
