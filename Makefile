@@ -69,8 +69,10 @@ test: lint browser-deps
 		echo "AFEST_TEST_DATABASE_URL not set: PostgreSQL run skipped"; \
 	fi
 
+# The timed benchmarks, then the load and fault test (gunicorn instances, about 3 minutes).
 bench: install
 	@for b in bench/bench_*.py; do [ -e "$$b" ] && $(BIN)/python "$$b"; done; true
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
