@@ -30,6 +30,20 @@ class Form(FlaskForm):
             return catalogue
 
 
+# The largest id a row can have (PostgreSQL's integer): anything larger names no row, and the
+# database would refuse to compare it rather than find nothing.
+MAX_ID = 2**31 - 1
+
+
+def record_id(value: str | int) -> int:
+    """A row id sent by a form: ASCII digits within the range ids take, else ValueError (a
+    field coercing with it then says its value is invalid)."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not a record id: {text[:20]!r}")
+    return int(text)
+
+
 def strip(value: str | None) -> str | None:
     """Tablet keyboards add spaces; control characters never belong in a one-line field."""
     if value is None:

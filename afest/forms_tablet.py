@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from afest.forms import Form
+from afest.forms import Form, record_id
 from afest.models import Autonomy
 from afest.services.sequences import TEXT_LIMIT, SequenceData
 
@@ -98,7 +98,9 @@ class SituationForm(SequenceForm):
         default=Autonomy.ACCOMPANIED.value,
         validators=[InputRequired(_l("Indiquez si la situation est accompagnée ou non."))],
     )
-    competence_ids = MultiCheckboxField(_l("Compétences visées"), coerce=int, validate_choice=False)
+    competence_ids = MultiCheckboxField(
+        _l("Compétences visées"), coerce=record_id, validate_choice=False
+    )
     intent = _text(_l("Intention pédagogique annoncée"))
     observations = _text(_l("Observations du·de la tuteur·rice"), rows=4)
 
@@ -113,7 +115,7 @@ class SituationForm(SequenceForm):
 
 class ReflectionForm(SequenceForm):
     situation_ids = MultiCheckboxField(
-        _l("Situations analysées"), coerce=int, validate_choice=False
+        _l("Situations analysées"), coerce=record_id, validate_choice=False
     )
     expected = _text(_l("Ce qui était attendu"))
     achieved = _text(_l("Ce qui a été fait"))
@@ -134,9 +136,7 @@ class ReflectionForm(SequenceForm):
             if not key.startswith(cls.level_prefix) or not formdata.get(key):
                 continue
             competence, level = key[len(cls.level_prefix) :], formdata.get(key)
-            if not (competence.isdigit() and level.isdigit()):
-                raise ValueError(key)
-            levels[int(competence)] = int(level)
+            levels[record_id(competence)] = record_id(level)  # ValueError on garbage
         return levels
 
     def to_data(self, tz: ZoneInfo, levels: dict[int, int] | None = None) -> SequenceData:

@@ -6,6 +6,7 @@ after a dropped connection all land on the same row.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from flask_login import current_user, login_required
 
 from afest import policy
 from afest.db import get_session
+from afest.forms import record_id
 from afest.forms_tablet import ReflectionForm, SituationForm
 from afest.loaders import load_protocol_or_404, load_protocol_to_log
 from afest.models import Role, SequenceKind, utcnow
@@ -159,7 +161,10 @@ def reflection_levels(public_id: str):
     """htmx fragment: the level groups, the competences of the situations chosen first."""
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
     db = get_session()
-    chosen_ids = [int(v) for v in request.args.getlist("situation_ids") if v.isdigit()]
+    chosen_ids = []
+    for value in request.args.getlist("situation_ids"):
+        with suppress(ValueError):  # garbage names no situation
+            chosen_ids.append(record_id(value))
     try:
         chosen = ReflectionForm.levels_from(request.args)
     except ValueError:

@@ -172,6 +172,32 @@ def test_bad_situation_gets_a_message_beside_the_field_and_saves_nothing(
     assert n_sequences(session, protocol) == before
 
 
+@pytest.mark.parametrize("bad_id", ["99999999999999999999", "2147483648", "²", "0", "-3"])
+def test_ids_no_row_can_have_are_refused_not_looked_up(session, login_as, bad_id):
+    """An id beyond what the database stores (or not a number at all) is refused by the form
+    with a message; it never reaches a query, where the database would fail on it."""
+    protocol = demo_protocol(session)
+    tutor = login_as(TUTOR)
+    before = n_sequences(session, protocol)
+    response = post_situation(
+        tutor,
+        protocol,
+        situation_form(session, protocol, client_id="huge", competence_ids=[bad_id]),
+    )
+    assert response.status_code == 422
+    assert re.search(r'<p class="error" id="competence_ids-error">[^<]+</p>', response.text)
+    base = f"/tablette/protocoles/{protocol.public_id}/reflexion"
+    for data in (
+        {"situation_ids": [bad_id], "achieved": "<script>alert(1)</script>"},
+        {**situation_form(session, protocol, client_id="huge-r"), "situation_ids": [bad_id]},
+        {**situation_form(session, protocol, client_id="huge-l"), f"level-{bad_id}": "1"},
+    ):
+        assert tutor.post(base, data=data).status_code == 422
+    assert tutor.get(f"{base}/niveaux?situation_ids={bad_id}").status_code == 200
+    assert tutor.get(f"{base}/niveaux?level-{bad_id}=1").status_code == 200
+    assert n_sequences(session, protocol) == before
+
+
 def test_reflection_without_situation_is_refused_beside_the_field(session, login_as):
     protocol = demo_protocol(session)
     before = n_sequences(session, protocol)
