@@ -6,6 +6,8 @@ from babel.support import Translations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
+from markupsafe import escape
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -15,12 +17,41 @@ from afest.services.accounts import MIN_PASSWORD_LENGTH
 _WTFORMS_CATALOGUES: dict[str, Translations] = {}
 
 
+class _TokenWhenShown:
+    """The signed CSRF token of a form, signed the first time the form is shown."""
+
+    def __init__(self, sign):
+        self._sign, self._token = sign, None
+
+    def __str__(self) -> str:
+        if self._token is None:
+            self._token = self._sign()
+        return self._token
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+class _CSRFSignedWhenShown(_FlaskFormCSRF):
+    """Flask-WTF's CSRF for forms, but the token a form carries back out is signed only if the
+    form is shown again: a POST that succeeds (a save, then a redirect) signs none. What is
+    checked, and how, is Flask-WTF's."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        return _TokenWhenShown(
+            lambda: super(_CSRFSignedWhenShown, self).generate_csrf_token(csrf_token_field)
+        )
+
+
 class Form(FlaskForm):
     """Base of afest's forms. WTForms' own messages ("Not a valid integer value.") come in
     the request's language from a catalogue read once per language and process, where
-    Flask-WTF would read it again on every request."""
+    Flask-WTF would read it again on every request; the CSRF token is signed when the form is
+    shown, not each time one is read."""
 
     class Meta:
+        csrf_class = _CSRFSignedWhenShown
+
         def get_translations(self, form):
             locale = str(get_locale() or "fr")
             catalogue = _WTFORMS_CATALOGUES.get(locale)
