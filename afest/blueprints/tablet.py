@@ -74,7 +74,7 @@ def _save(form, valid: bool, public_id: str, kind: SequenceKind, data_of):
         return None
     protocol, scope = load_protocol_to_log(public_id)
     try:
-        sequence, _created = sequences.log_sequence(
+        saved = sequences.save_entry(
             get_session(),
             actor_id=current_user.id,
             protocol=protocol,
@@ -87,7 +87,7 @@ def _save(form, valid: bool, public_id: str, kind: SequenceKind, data_of):
         target = getattr(form, exc.field, None) if exc.field else None
         (target.errors if target is not None else form.form_errors).append(exc.message)
         return None
-    return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
+    return redirect(url_for("sequences.show", public_id=saved.public_id, saved=1))
 
 
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -259,6 +260,35 @@ def _saved_before(session: Session, protocol: Protocol, actor_id: int, client_id
     return already
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A sequence saved by `save_entry`: its ids, and whether this call created it."""
+
+    id: int
+    public_id: str
+    created: bool
+
+
+def save_entry(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    scope: set[int] | None = None,
+) -> Saved:
+    """`log_sequence` without building the sequence's entity: the tablet's save answers with
+    a redirect to the sequence and needs no more than its ids."""
+    written = _write(
+        session, actor_id=actor_id, protocol=protocol, kind=kind, data=data, tz=tz, scope=scope
+    )
+    if isinstance(written, Sequence):
+        return Saved(written.id, written.public_id, created=False)
+    return Saved(written["id"], written["public_id"], created=True)
+
+
 def log_sequence(
     session: Session,
     *,
@@ -275,10 +305,43 @@ def log_sequence(
 
     `scope`: the ids of the competences the protocol targets, when the caller read them with
     the protocol (else they are read here). Returns the sequence and whether it was created
-    now. The INSERT itself tells whether the
-    client id was saved before (ON CONFLICT DO NOTHING): no read ahead of it, and two copies
-    of one entry sent at once make one row, not an error.
+    now. The INSERT itself tells whether the client id was saved before (ON CONFLICT DO
+    NOTHING): no read ahead of it, and two copies of one entry sent at once make one row, not
+    an error.
     """
+    written = _write(
+        session,
+        actor_id=actor_id,
+        protocol=protocol,
+        kind=kind,
+        data=data,
+        tz=tz,
+        amends=amends,
+        amendment_reason=amendment_reason,
+        scope=scope,
+    )
+    if isinstance(written, Sequence):
+        return written, False
+    sequence = Sequence(**written)  # handed to the session as a loaded row: no read
+    make_transient_to_detached(sequence)
+    session.add(sequence)
+    return sequence, True
+
+
+def _write(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    amends: Sequence | None = None,
+    amendment_reason: str = "",
+    scope: set[int] | None = None,
+) -> dict | Sequence:
+    """Validate and write a new sequence; return the values of its row, or the sequence its
+    client id saved before."""
     if not data.client_id or len(data.client_id) > 64:
         raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
     try:
@@ -288,10 +351,10 @@ def log_sequence(
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise
-        return already, False
+        return already
 
     # Written without the unit of work (this is the tablet's save): in one statement on
-    # PostgreSQL, one INSERT a table on SQLite; then handed to the session as a loaded row.
+    # PostgreSQL, one INSERT a table on SQLite.
     values = {
         "public_id": new_public_id(),
         "client_id": data.client_id,
@@ -306,7 +369,6 @@ def log_sequence(
         "amendment_reason": amendment_reason,
         **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
     }
-    sequence = Sequence(**values)
     competence_ids = sorted(set(data.competence_ids) | set(data.levels))
     situation_ids = sorted(set(data.situation_ids))
     entry = {
@@ -316,7 +378,7 @@ def log_sequence(
         "protocol_id": protocol.id,
         "structure_id": protocol.structure_id,
         "before": {"amends": amends.public_id} if amends else None,
-        "after": _content_of_new(sequence, data),
+        "after": _content_of_new(values, data),
     }
     session.flush()
     conn = session.connection()
@@ -342,12 +404,10 @@ def log_sequence(
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
-        return already, False
-    sequence.id = new_id
-    make_transient_to_detached(sequence)
-    session.add(sequence)
+        return already
+    values["id"] = new_id
     if conn.dialect.name == "postgresql":
-        return sequence, True
+        return values
     if competence_ids:
         conn.execute(
             SequenceCompetence.__table__.insert(),
@@ -364,24 +424,24 @@ def log_sequence(
         levels=data.levels,
         source=AssessmentSource.SEQUENCE,
         actor_id=actor_id,
-        at=sequence.occurred_at,
+        at=values["occurred_at"],
         sequence_id=new_id,
     )
     rollups.on_sequence_logged(session, protocol.id)
     audit.record(session, subject_id=new_id, **entry)
-    return sequence, True
+    return values
 
 
-def _content_of_new(sequence: Sequence, data: SequenceData) -> dict:
-    """signatures.sequence_content of a row just written, from what was written (no reads:
+def _content_of_new(row: Mapping[str, Any], data: SequenceData) -> dict:
+    """signatures.sequence_content of a row just written, from the values written (no reads:
     saving sits on the tablet's critical path). A test keeps the two identical."""
-    content = {name: getattr(sequence, name) for name in signatures.SEQUENCE_FIELDS}
+    content = {name: row[name] for name in signatures.SEQUENCE_FIELDS}
     content.update(
-        id=sequence.public_id,
-        client_id=sequence.client_id,
-        protocol_id=sequence.protocol_id,
-        amends_id=sequence.amends_id,
-        amendment_reason=sequence.amendment_reason,
+        id=row["public_id"],
+        client_id=row["client_id"],
+        protocol_id=row["protocol_id"],
+        amends_id=row["amends_id"],
+        amendment_reason=row["amendment_reason"],
         competences=sorted(set(data.competence_ids) | set(data.levels)),
         situations=sorted(set(data.situation_ids)),
         levels=sorted([c, lv] for c, lv in data.levels.items()),
