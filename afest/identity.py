@@ -18,9 +18,28 @@ class Assignment:
     organisation_id: int | None
 
 
+@dataclass(frozen=True)
+class UserView:
+    """What a request knows of the signed-in user, read with their session: not an entity. A
+    view that changes the account loads it (`get_session().get(User, current_user.id)`)."""
+
+    id: int
+    public_id: str
+    email: str
+    full_name: str
+    locale: str | None
+    is_active: bool
+    password_hash: str
+    pin_hash: str | None
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(**{name: getattr(user, name) for name in cls.__dataclass_fields__})
+
+
 @dataclass(eq=False)
 class Actor(UserMixin):
-    user: User
+    user: UserView
     token: str
     assignments: list[Assignment] = field(default_factory=list)
 

@@ -9,13 +9,15 @@ import pytest
 from sqlmodel import select
 
 from afest import policy
-from afest.identity import Actor
+from afest.identity import Actor, UserView
 from afest.models import CohortConsultant, Role, User, VaePathway
 from afest.services import accounts, vae
 
 
 def actor(session, user: User) -> Actor:
-    return Actor(user=user, token="", assignments=accounts.roles_of(session, user_id=user.id))
+    return Actor(
+        user=UserView.of(user), token="", assignments=accounts.roles_of(session, user_id=user.id)
+    )
 
 
 @pytest.fixture()

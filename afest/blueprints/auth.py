@@ -10,7 +10,8 @@ from afest.auth import client_user_agent
 from afest.db import database, get_session
 from afest.extensions import limiter
 from afest.forms import EmptyForm, LoginForm, PasswordChangeForm
-from afest.identity import Actor
+from afest.identity import Actor, UserView
+from afest.models import User
 from afest.services import ServiceError, accounts
 from afest.settings import LOCALES
 from afest.web import is_safe_next, render
@@ -41,7 +42,7 @@ def login():
         else:
             token = accounts.start_session(get_session(), user=user, user_agent=client_user_agent())
             session.clear()
-            login_user(Actor(user=user, token=token))
+            login_user(Actor(user=UserView.of(user), token=token))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.home"))
     return render(
@@ -72,7 +73,7 @@ def change_password():
         try:
             accounts.change_password(
                 get_session(),
-                user=current_user.user,
+                user=get_session().get(User, current_user.id),
                 current=form.current_password.data,
                 new=form.new_password.data,
             )
@@ -92,7 +93,6 @@ def set_language(code: str):
         abort(400)
     session["lang"] = code
     if current_user.is_authenticated:
-        current_user.user.locale = code
-        get_session().add(current_user.user)
+        get_session().get(User, current_user.id).locale = code
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.home"))

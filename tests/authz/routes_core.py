@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from afest import policy
-from afest.identity import Actor
+from afest.identity import Actor, UserView
 from afest.models import Protocol, User
 from afest.services import accounts
 from tests.authz import ANON, ROLE_EMAILS, ObjectKind, Route, each
@@ -13,7 +13,9 @@ from tests.authz import ANON, ROLE_EMAILS, ObjectKind, Route, each
 
 def actor_for(session, who: str) -> Actor:
     user = session.exec(select(User).where(User.email == ROLE_EMAILS[who])).one()
-    return Actor(user=user, token="", assignments=accounts.roles_of(session, user_id=user.id))
+    return Actor(
+        user=UserView.of(user), token="", assignments=accounts.roles_of(session, user_id=user.id)
+    )
 
 
 def _protocol_in_scope(session, who: str) -> str:
