@@ -282,21 +282,28 @@ def test_learners_overview_counts_what_is_owed(session, make_protocol):
     assert tablet_view.current_levels(session, protocol.id)[comp].id == level.id
 
 
-def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_protocol):
-    protocol, people = make_protocol()
-    situation, _ = log(session, protocol, people)
+def reflection_on(session, protocol, situation, *, client_id: str, **text):
+    """A reflection analysing `situation`: one competence worked on, another given a level."""
     level = session.exec(
         select(Level).where(Level.referential_id == protocol.referential_id)
     ).first()
     comps = situation_data(session, protocol).competence_ids
     data = sequences.SequenceData(
-        client_id="r-audit",
+        client_id=client_id,
         occurred_at=utcnow() - timedelta(hours=1),
         duration_minutes=30,
         situation_ids=[situation.id],
         competence_ids=comps[:1],
         levels={comps[-1]: level.id},
+        **text,
     )
+    return data, comps, level
+
+
+def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_protocol):
+    protocol, people = make_protocol()
+    situation, _ = log(session, protocol, people)
+    data, _comps, _level = reflection_on(session, protocol, situation, client_id="r-audit")
     reflection, _ = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
     for sequence, entered in ((situation, situation_data(session, protocol)), (reflection, data)):
         assert sequences._content_of_new(
@@ -321,18 +328,12 @@ def test_a_save_writes_its_rows_and_one_chained_entry_and_a_resend_writes_nothin
 
     protocol, people = make_protocol()
     situation, _ = log(session, protocol, people)
-    level = session.exec(
-        select(Level).where(Level.referential_id == protocol.referential_id)
-    ).first()
-    comps = situation_data(session, protocol).competence_ids
-    data = sequences.SequenceData(
+    data, comps, level = reflection_on(
+        session,
+        protocol,
+        situation,
         client_id="r-rows",
-        occurred_at=utcnow() - timedelta(hours=1),
-        duration_minutes=30,
         expected="Prévenir la personne, « pudeur » — ½ geste",
-        situation_ids=[situation.id],
-        competence_ids=comps[:1],
-        levels={comps[-1]: level.id},
     )
 
     def written():
