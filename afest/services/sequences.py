@@ -92,23 +92,9 @@ def _save_in_one_statement():
     unnested), its protocol's rollup mark, and its audit entry chained to its protocol's
     (the caller holds the chain's lock). Returns the new id, or no row.
     """
-    columns = [
-        "public_id",
-        "client_id",
-        "protocol_id",
-        "kind",
-        "occurred_at",
-        "duration_minutes",
-        "autonomy",
-        "created_by_id",
-        "created_at",
-        "amends_id",
-        "amendment_reason",
-        *TEXT_FIELDS,
-    ]
     saved = (
         pg_insert(_SEQUENCE)
-        .values({c: bindparam(c, type_=_SEQUENCE.c[c].type) for c in columns})
+        .values({c.name: bindparam(c.name, type_=c.type) for c in _SEQUENCE.c if c.name != "id"})
         .on_conflict_do_nothing(index_elements=["client_id"])
         .returning(_SEQUENCE.c.id)
         .cte("saved")
