@@ -118,9 +118,12 @@ def referential_visible(actor: ActorLike) -> ColumnElement[bool]:
 
 
 def is_designated_tutor(actor: ActorLike, protocol: Protocol) -> bool:
-    return actor.has(Role.TUTOR) and any(
-        t.tutor_id == actor.id and t.ended_at is None for t in protocol.tutors
-    )
+    return actor.has(Role.TUTOR) and _designated(actor, protocol)
+
+
+def _designated(actor: ActorLike, protocol: Protocol) -> bool:
+    """The actor is a current designated tutor of the protocol (from its loaded tutors)."""
+    return any(t.tutor_id == actor.id and t.ended_at is None for t in protocol.tutors)
 
 
 def manages(actor: ActorLike, structure_id: int) -> bool:
@@ -142,7 +145,7 @@ def can_edit_protocol(actor: ActorLike, protocol: Protocol) -> bool:
 
 def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
     """A designated tutor logs sequences on a protocol in progress."""
-    return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS
+    return can_log_sequence_as(actor, protocol, designated=_designated(actor, protocol))
 
 
 def can_log_sequence_as(actor: ActorLike, protocol: Protocol, *, designated: bool) -> bool:
