@@ -141,11 +141,14 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.bind: Any = engine  # tests replace this with a connection inside a transaction
+        # made once: every write request opens a session on it, and making it costs more
+        # than making the session
+        self._writer = engine.execution_options(afest_write=True)
 
     def session(self, *, write: bool = False) -> Session:
         bind = self.bind
         if write and isinstance(bind, Engine):
-            bind = bind.execution_options(afest_write=True)
+            bind = self._writer if bind is self.engine else bind.execution_options(afest_write=True)
         return Session(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
 

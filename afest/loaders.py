@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Row, String, bindparam, cast, exists, func
+from sqlalchemy import Row, String, bindparam, cast, exists, func, literal_column
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
@@ -80,7 +80,13 @@ _TO_LOG = (
         _PROTOCOL.c.planned_start,
         _PROTOCOL.c.structure_id,
         _PROTOCOL.c.referential_id,
-        select(func.aggregate_strings(cast(ProtocolCompetence.competence_id, String), ","))
+        # the separator as SQL text: given as a string, it would be a bind parameter that
+        # SQLAlchemy renders into the statement again at each execution
+        select(
+            func.aggregate_strings(
+                cast(ProtocolCompetence.competence_id, String), literal_column("','")
+            )
+        )
         .where(ProtocolCompetence.protocol_id == _PROTOCOL.c.id)
         .scalar_subquery()
         .label("scope"),
