@@ -48,3 +48,11 @@ def public_id_field() -> str:
 
 def created_at_field() -> datetime:
     return Field(default_factory=utcnow, nullable=False)
+
+
+def index_when_set(name: str, column: str) -> sa.Index:
+    """An index of the rows where `column` is not NULL: for a reference most rows leave
+    empty (an amendment, a sequence or an evaluation as an assessment's source). Lookups by a
+    value use it; inserting a row that leaves the column empty writes nothing to it."""
+    when_set = sa.text(f"{column} IS NOT NULL")
+    return sa.Index(name, column, postgresql_where=when_set, sqlite_where=when_set)

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from .base import created_at_field, enum_type, public_id_field
+from .base import created_at_field, enum_type, index_when_set, public_id_field
 from .enums import Autonomy, SequenceKind
 
 
@@ -43,16 +43,20 @@ class Sequence(SequenceBase, table=True):
     """A logged sequence. Once signed it is never edited: a correction is a new row that
     `amends` it, with who, when and why."""
 
-    __table_args__ = (sa.Index("ix_sequence_protocol_occurred", "protocol_id", "occurred_at"),)
+    # a protocol's sequences are found through the first column of ix_sequence_protocol_occurred
+    __table_args__ = (
+        sa.Index("ix_sequence_protocol_occurred", "protocol_id", "occurred_at"),
+        index_when_set("ix_sequence_amends_id", "amends_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
     # Generated on the tablet: a repeated submission of the same entry creates one row.
     client_id: str = Field(max_length=64, unique=True)
-    protocol_id: int = Field(foreign_key="protocol.id", index=True)
+    protocol_id: int = Field(foreign_key="protocol.id")
     created_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()
-    amends_id: int | None = Field(default=None, foreign_key="sequence.id", index=True)
+    amends_id: int | None = Field(default=None, foreign_key="sequence.id")
     amendment_reason: str = Field(default="", sa_type=sa.Text)
 
     competences: list["SequenceCompetence"] = Relationship()
