@@ -43,22 +43,43 @@ class _CSRFSignedWhenShown(_FlaskFormCSRF):
         )
 
 
-class Form(FlaskForm):
-    """Base of afest's forms. WTForms' own messages ("Not a valid integer value.") come in
-    the request's language from a catalogue read once per language and process, where
-    Flask-WTF would read it again on every request; the CSRF token is signed when the form is
-    shown, not each time one is read."""
+class _RequestCatalogue:
+    """WTForms' own messages ("Not a valid integer value.") in the request's language, from
+    a catalogue read once per language and process (Flask-WTF would read it again on every
+    request) and looked up only when a message is needed: a form that validates shows none,
+    and the request's language is then never worked out for it."""
 
-    class Meta:
-        csrf_class = _CSRFSignedWhenShown
+    __slots__ = ("_catalogue",)
 
-        def get_translations(self, form):
+    def __init__(self) -> None:
+        self._catalogue: Translations | None = None
+
+    def _find(self) -> Translations:
+        if self._catalogue is None:
             locale = str(get_locale() or "fr")
             catalogue = _WTFORMS_CATALOGUES.get(locale)
             if catalogue is None:
                 catalogue = Translations.load(messages_path(), [locale], domain="wtforms")
                 _WTFORMS_CATALOGUES[locale] = catalogue
-            return catalogue
+            self._catalogue = catalogue
+        return self._catalogue
+
+    def gettext(self, string: str) -> str:
+        return self._find().gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._find().ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """Base of afest's forms: WTForms' own messages through `_RequestCatalogue`; the CSRF
+    token signed when the form is shown, not each time one is read."""
+
+    class Meta:
+        csrf_class = _CSRFSignedWhenShown
+
+        def get_translations(self, form):
+            return _RequestCatalogue()
 
 
 # The largest id a row can have (PostgreSQL's integer): anything larger names no row, and the

@@ -52,7 +52,10 @@ def _text(label, *, rows: int = 3):
 class SequenceForm(Form):
     """What both kinds share. The client id is made on GET (and by offline.js if missing)."""
 
-    client_id = HiddenField(validators=[DataRequired(_l("Identifiant de saisie manquant."))])
+    client_id = HiddenField(
+        _l("Identifiant de saisie"),  # never shown; WTForms would otherwise make one up
+        validators=[DataRequired(_l("Identifiant de saisie manquant."))],
+    )
     occurred_at = DateTimeLocalField(
         _l("Date et heure"),
         format=DATETIME_FORMAT,

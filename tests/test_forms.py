@@ -1,14 +1,55 @@
-"""The base form: CSRF tokens signed when a form is shown, ids checked before any query."""
+"""The base form: CSRF tokens signed when a form is shown, WTForms' own messages in the
+request's language, ids checked before any query."""
 
 from __future__ import annotations
 
 import re
 
+import flask_babel
 import flask_wtf.csrf
 import pytest
-from flask import g
+from flask import g, session
+from wtforms import IntegerField
 
-from afest.forms import MAX_ID, LoginForm, record_id
+import afest.forms
+from afest.forms import MAX_ID, Form, LoginForm, record_id
+
+
+class _Count(Form):
+    class Meta:
+        csrf = False
+
+    count = IntegerField("Nombre")
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [("fr", "N'est pas un entier valide."), ("en", "Not a valid integer value.")],
+)
+def test_wtforms_own_messages_come_in_the_request_language(app, lang, message):
+    with app.test_request_context("/", method="POST", data={"count": "douze"}):
+        session["lang"] = lang
+        form = _Count()
+        assert not form.validate()
+        assert form.count.errors == [message]
+
+
+def test_a_form_that_validates_never_works_out_the_language(app, monkeypatch):
+    asked = []
+    real = flask_babel.get_locale
+
+    def counting():
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(afest.forms, "get_locale", counting)
+    with app.test_request_context("/", method="POST", data={"count": "12"}):
+        form = _Count()
+        assert form.validate() and form.count.data == 12
+        assert asked == []
+    with app.test_request_context("/", method="POST", data={"count": "douze"}):
+        assert not _Count().validate()
+        assert asked == [1]
 
 
 def test_a_form_read_from_a_post_signs_its_token_only_if_shown_again(app, monkeypatch):
