@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from afest.settings import ConfigError, load_settings
+from afest.core.settings import ConfigError, load_settings
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -32,8 +32,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
-    from afest import auth, db, settler, web
+    from afest.accounts import login as auth
     from afest.cli import register_cli
+    from afest.core import database as db
+    from afest.core import http as web
+    from afest.dashboards import settler
 
     db.init_app(app)
     settler.init_app(app)

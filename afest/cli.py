@@ -14,9 +14,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlmodel import select
 
-from afest.db import database
+from afest.accounts import operations as accounts
+from afest.core.database import database
+from afest.core.errors import ServiceError
 from afest.models import Organisation, Role, User
-from afest.services import ServiceError, accounts, referentials
+from afest.referentials import operations as referentials
 
 group = AppGroup("afest", help="afest administration commands.")
 
@@ -132,7 +134,7 @@ def import_referential(path: Path) -> None:
 @group.command("verify")
 def verify() -> None:
     """Check the audit hash chains and every signature; report rows changed outside afest."""
-    from afest.services.integrity import verify_all
+    from afest.proof.integrity import verify_all
 
     with database(current_app).session() as session:
         findings = verify_all(session)
@@ -147,7 +149,7 @@ def verify() -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(target: Path) -> None:
     """Write a consistent backup of the database to TARGET (the app may keep running)."""
-    from afest.services.backup import BackupError, backup
+    from afest.core.backup import BackupError, backup
 
     try:
         backup(current_app.config["DATABASE_URL"], target)
@@ -161,7 +163,7 @@ def backup_command(target: Path) -> None:
 @click.option("--yes", is_flag=True, help="Confirm: the current data is replaced.")
 def restore_command(source: Path, yes: bool) -> None:
     """Replace the whole database by the backup SOURCE (stop the app first)."""
-    from afest.services.backup import BackupError, restore
+    from afest.core.backup import BackupError, restore
 
     if not yes:
         raise click.UsageError("restoring replaces every record: add --yes to confirm")
@@ -177,8 +179,8 @@ def restore_command(source: Path, yes: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 def purge_command(dry_run: bool) -> None:
     """Delete or anonymise what is past its retention period (see config RETENTION_*)."""
+    from afest.accounts import retention
     from afest.models import utcnow
-    from afest.services import retention
 
     with _session() as session:
         if dry_run:
@@ -193,7 +195,7 @@ def purge_command(dry_run: bool) -> None:
 @group.command("rebuild-rollups")
 def rebuild_rollups() -> None:
     """Recompute the dashboard rollups from the source tables (one transaction)."""
-    from afest.services import rollups
+    from afest.dashboards import rollups
 
     with _session() as session:
         counts = rollups.rebuild(session)

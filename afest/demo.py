@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from afest.accounts import operations as accounts
+from afest.assessments import evaluations
+from afest.dashboards import rollups
 from afest.models import (
     Autonomy,
     BlockOutcome,
@@ -39,15 +42,10 @@ from afest.models import (
     User,
     VaeState,
 )
-from afest.services import (
-    accounts,
-    evaluations,
-    protocols,
-    referentials,
-    rollups,
-    sequences,
-    vae,
-)
+from afest.protocols import operations as protocols
+from afest.referentials import operations as referentials
+from afest.sequences import operations as sequences
+from afest.vae import operations as vae
 
 DEMO_PASSWORD = "afest-demo-2026"  # noqa: S105 (documented demo credential)
 DEMO_PIN = "2468"

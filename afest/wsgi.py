@@ -10,7 +10,7 @@ import os
 import threading
 
 from afest import create_app
-from afest.services import proofpack
+from afest.proof import proofpack
 
 app = create_app()
 

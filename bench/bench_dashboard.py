@@ -95,7 +95,7 @@ def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
         times.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200
-    from afest.db import database
+    from afest.core.database import database
 
     database(app).engine.dispose()
     return times, cpu
@@ -104,8 +104,8 @@ def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
 def time_backlog(url: str, marked: int) -> float:
     """Milliseconds of one GET /tableaux/opco that first settles `marked` protocols marked by
     saves (what a reader pays when the background settler is off or behind)."""
-    from afest.db import database
-    from afest.services import rollups
+    from afest.core.database import database
+    from afest.dashboards import rollups
 
     app = _app(url)
     client = app.test_client()

@@ -31,15 +31,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import migrate, scratch_database, signed_protocol  # noqa: E402
 
 from afest import create_app, demo  # noqa: E402
-from afest.db import database  # noqa: E402
-from afest.models import (  # noqa: E402
-    Autonomy,
-    SequenceKind,
-    SignerRole,
-    User,
-    utcnow,
-)
-from afest.services import sequences  # noqa: E402
+from afest.core.database import database  # noqa: E402
+from afest.models import Autonomy, SequenceKind, SignerRole, User, utcnow  # noqa: E402
+from afest.sequences import operations as sequences  # noqa: E402
 
 TZ = ZoneInfo("Europe/Paris")
 PASSWORD = "afest-bench-2026"

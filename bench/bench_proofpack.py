@@ -37,7 +37,8 @@ from sqlalchemy.orm import selectinload  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from afest import create_app  # noqa: E402
-from afest.db import database  # noqa: E402
+from afest.assessments import evaluations  # noqa: E402
+from afest.core.database import database  # noqa: E402
 from afest.models import (  # noqa: E402
     Autonomy,
     EvaluationKind,
@@ -47,12 +48,9 @@ from afest.models import (  # noqa: E402
     SignerRole,
     utcnow,
 )
-from afest.services import (  # noqa: E402
-    compliance,
-    evaluations,
-    proofpack,
-    sequences,
-)
+from afest.proof import proofpack  # noqa: E402
+from afest.protocols import compliance  # noqa: E402
+from afest.sequences import operations as sequences  # noqa: E402
 
 TZ = ZoneInfo("Europe/Paris")
 

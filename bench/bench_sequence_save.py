@@ -36,9 +36,9 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from afest import create_app  # noqa: E402
-from afest.db import database  # noqa: E402
+from afest.core.database import database  # noqa: E402
 from afest.models import Protocol, Sequence, User, utcnow  # noqa: E402
-from afest.services.protocols import targeted_competence_ids  # noqa: E402
+from afest.protocols.operations import targeted_competence_ids  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PG_URL = os.environ.get(
@@ -67,7 +67,7 @@ def ensure_dataset(url: str, scale: float, replace: bool) -> None:
     import generate
 
     from afest import demo
-    from afest.db import make_engine
+    from afest.core.database import make_engine
 
     engine = None
     if not replace:
@@ -246,7 +246,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.without_rollup_hook:
-        from afest.services import rollups
+        from afest.dashboards import rollups
 
         rollups.on_sequence_logged = lambda session, protocol_id: None
         rollups.on_assessment_written = lambda session, protocol_id: None

@@ -65,8 +65,9 @@ def signed_protocol(
     days ago; the demo's tutor designated before that."""
     from sqlmodel import select
 
+    from afest.accounts import operations as accounts
     from afest.models import Level, Organisation, Referential, Role, SignerRole, User, utcnow
-    from afest.services import accounts, protocols
+    from afest.protocols import operations as protocols
 
     structure = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
     manager = session.exec(select(User).where(User.email == "direction@azur-aide.demo")).one()

@@ -175,7 +175,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 def prepare_database(url: str, *, replace: bool) -> sa.Engine:
     """Create (or recreate) the database, migrate it, and return an engine on it."""
 
-    from afest.db import make_engine
+    from afest.core.database import make_engine
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -209,7 +209,7 @@ def _referentials(engine: sa.Engine) -> dict[str, dict]:
     from sqlmodel import Session, select
 
     from afest.models import Competence, CompetenceBlock, Level, Referential
-    from afest.services import referentials
+    from afest.referentials import operations as referentials
 
     out = {}
     with Session(engine) as session:
@@ -276,7 +276,7 @@ def generate(
     log=print,
 ) -> dict[str, int]:
     """Fill the database at `url`; return the number of rows written per table."""
-    from afest.services import accounts
+    from afest.accounts import operations as accounts
 
     t0 = time.perf_counter()
     engine = prepare_database(url, replace=replace)
@@ -1011,7 +1011,7 @@ def generate(
     if rollups:
         from sqlmodel import Session
 
-        from afest.services import rollups as rollup_service
+        from afest.dashboards import rollups as rollup_service
 
         with Session(engine) as session:
             rollup_service.rebuild(session)

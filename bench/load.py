@@ -68,7 +68,8 @@ def prepare(url: str) -> None:
     from sqlmodel import Session, select
 
     from afest import demo
-    from afest.db import make_engine
+    from afest.accounts import operations as accounts
+    from afest.core.database import make_engine
     from afest.models import (
         CohortConsultant,
         Organisation,
@@ -78,7 +79,7 @@ def prepare(url: str) -> None:
         SignerRole,
         User,
     )
-    from afest.services import accounts, protocols
+    from afest.protocols import operations as protocols
 
     engine = make_engine(url)
     from common import migrate
@@ -481,8 +482,8 @@ def wait_settled(url: str, timeout: float = 30) -> None:
     """Until no protocol is marked for settling (the settler's transaction has committed)."""
     from sqlmodel import Session
 
-    from afest.db import make_engine
-    from afest.services import rollups
+    from afest.core.database import make_engine
+    from afest.dashboards import rollups
 
     engine = make_engine(url)
     deadline = time.monotonic() + timeout
@@ -554,9 +555,9 @@ def check_rollups(url: str) -> int:
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from afest.db import make_engine
+    from afest.core.database import make_engine
+    from afest.dashboards import rollups
     from afest.models import ROLLUP_TABLES
-    from afest.services import rollups
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -574,7 +575,7 @@ def check_acknowledged(url: str, results: Results) -> tuple[int, int]:
     """How many acknowledged saves and signatures are missing from the database."""
     import sqlalchemy as sa
 
-    from afest.db import make_engine
+    from afest.core.database import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:

@@ -18,7 +18,7 @@ AFEST_WORKERS and AFEST_THREADS.
 
 import os
 
-from afest.settings import database_url
+from afest.core.settings import database_url
 
 
 def threads_for(url: str) -> int:

@@ -10,8 +10,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import afest.models  # noqa: F401  (registers every table)
-from afest.db import make_engine
-from afest.settings import load_settings
+from afest.core.database import make_engine
+from afest.core.settings import load_settings
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):

@@ -22,9 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from afest import create_app
-from afest.db import database
+from afest.accounts import operations as accounts
+from afest.core.database import database
 from afest.models import Organisation, OrgKind, Referential, Role, User
-from afest.services import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "afest-demo-2026"
@@ -118,7 +118,7 @@ def _login_limit_off():
     another app (without RATELIMIT_ENABLED=False) switches the limit on for every later test.
     Each test starts with the session app's setting; a test that wants the limit builds its
     own app after this runs (see test_auth's strict_app)."""
-    from afest.extensions import limiter
+    from afest.core.extensions import limiter
 
     limiter.enabled = False
     yield
@@ -238,7 +238,7 @@ def make_user(session):
 def make_protocol(session, make_structure, make_user):
     """A protocol in progress in a structure of its own (a foreign tenant for the demo users)."""
     from afest.models import SignerRole
-    from afest.services import protocols
+    from afest.protocols import operations as protocols
 
     def make(
         structure: Organisation | None = None,

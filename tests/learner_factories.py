@@ -16,7 +16,7 @@ from afest.models import (
     SequenceKind,
     SignerRole,
 )
-from afest.services import sequences
+from afest.sequences import operations as sequences
 
 TZ = ZoneInfo("Europe/Paris")
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from afest.db import Database, make_engine
+from afest.core.database import Database, make_engine
 
 
 @pytest.fixture()
@@ -87,7 +87,7 @@ def test_processes_queue_on_the_writer_file_lock(tmp_path):
     """gunicorn workers are processes: the second waits for the first, woken at once."""
     import multiprocessing
 
-    from afest.db import WriterQueue
+    from afest.core.database import WriterQueue
 
     queue = WriterQueue(str(tmp_path / "x.sqlite"))
     queue.acquire()

@@ -11,8 +11,8 @@ import pytest
 from flask import g, session
 from wtforms import IntegerField
 
-import afest.forms
-from afest.forms import MAX_ID, Form, LoginForm, record_id
+import afest.core.forms
+from afest.core.forms import MAX_ID, Form, LoginForm, record_id
 
 
 class _Count(Form):
@@ -42,7 +42,7 @@ def test_a_form_that_validates_never_works_out_the_language(app, monkeypatch):
         asked.append(1)
         return real()
 
-    monkeypatch.setattr(afest.forms, "get_locale", counting)
+    monkeypatch.setattr(afest.core.forms, "get_locale", counting)
     with app.test_request_context("/", method="POST", data={"count": "12"}):
         form = _Count()
         assert form.validate() and form.count.data == 12

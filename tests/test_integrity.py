@@ -9,10 +9,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from afest import create_app
+from afest.accounts import operations as accounts
 from afest.cli import group
-from afest.db import make_engine
+from afest.core.database import make_engine
 from afest.models import AuditEntry, Role, Sequence, Signature, User, metadata
-from afest.services import accounts
 from tests.conftest import alembic_config
 
 
@@ -140,8 +140,9 @@ def test_two_transactions_appending_to_one_chain_take_turns(fresh_database_url, 
     import time
 
     from afest import demo
+    from afest.core import audit
     from afest.models import Protocol
-    from afest.services import audit, integrity
+    from afest.proof import integrity
 
     if engine_name != "postgresql":
         pytest.skip("SQLite admits one writer at a time")

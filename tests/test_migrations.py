@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from afest.db import make_engine
+from afest.core.database import make_engine
 from afest.models import metadata
 from tests.conftest import alembic_config
 

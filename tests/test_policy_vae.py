@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from afest import policy
-from afest.identity import Actor, UserView
+from afest.accounts import operations as accounts
+from afest.accounts.identity import Actor, UserView
 from afest.models import CohortConsultant, Role, User, VaePathway
-from afest.services import accounts, vae
+from afest.vae import operations as vae
 
 
 def actor(session, user: User) -> Actor:

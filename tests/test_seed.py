@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from afest import demo
-from afest.db import make_engine
+from afest.core.database import make_engine
 from afest.models import (
     Cohort,
     CohortConsultant,
@@ -23,7 +23,7 @@ from afest.models import (
     VaePathway,
     metadata,
 )
-from afest.services import signatures
+from afest.proof import signatures
 from tests.conftest import alembic_config
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from afest import create_app
-from afest.settings import ConfigError, load_settings
+from afest.core.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

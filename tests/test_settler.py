@@ -7,10 +7,10 @@ import time
 import sqlalchemy as sa
 
 from afest import create_app
-from afest.db import database
+from afest.core.database import database
+from afest.dashboards import rollups
+from afest.dashboards.settler import EXTENSION_KEY
 from afest.models.rollup import rollup_pending
-from afest.services import rollups
-from afest.settler import EXTENSION_KEY
 from tests.conftest import alembic_config
 
 

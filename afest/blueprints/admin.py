@@ -10,12 +10,13 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
 from afest import policy
-from afest.db import get_session
-from afest.forms import EmptyForm, SearchForm
-from afest.loaders import load_user_or_404
+from afest.accounts import operations as accounts
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.forms import EmptyForm, SearchForm
+from afest.core.http import render
 from afest.models import User
-from afest.services import ServiceError, accounts
-from afest.web import render
+from afest.policy.loaders import load_user_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50

@@ -6,15 +6,16 @@ from flask import Blueprint, abort, current_app, redirect, request, session, url
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from afest.auth import client_user_agent
-from afest.db import database, get_session
-from afest.extensions import limiter
-from afest.forms import EmptyForm, LoginForm, PasswordChangeForm
-from afest.identity import Actor, UserView
+from afest.accounts import operations as accounts
+from afest.accounts.identity import Actor, UserView
+from afest.accounts.login import client_user_agent
+from afest.core.database import database, get_session
+from afest.core.errors import ServiceError
+from afest.core.extensions import limiter
+from afest.core.forms import EmptyForm, LoginForm, PasswordChangeForm
+from afest.core.http import is_safe_next, render
+from afest.core.settings import LOCALES
 from afest.models import User
-from afest.services import ServiceError, accounts
-from afest.settings import LOCALES
-from afest.web import is_safe_next, render
 
 bp = Blueprint("auth", __name__)
 

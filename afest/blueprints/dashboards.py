@@ -9,11 +9,14 @@ from sqlmodel import select
 from wtforms import Form, SelectField, StringField
 
 from afest import policy
-from afest.db import database, get_session
-from afest.loaders import load_cohort_or_404, load_structure_or_404
+from afest.core.database import database, get_session
+from afest.core.http import render
+from afest.dashboards import export as dashboard_export
+from afest.dashboards import queries as dashboards
+from afest.dashboards import rollups
 from afest.models import Protocol, Referential, Role, User
-from afest.services import dashboard_export, dashboards, rollups, vae
-from afest.web import render
+from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
+from afest.vae import operations as vae
 
 bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
 FORMATS = "<any(csv, xlsx):fmt>"

@@ -12,14 +12,16 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
-from afest.auth import own_password_ok
-from afest.blueprints import protocol_forms as pf
-from afest.db import get_session
-from afest.forms_afest import EvaluationForm, SignForm
-from afest.loaders import load_evaluation_or_404, load_protocol_or_404
+from afest.accounts.login import own_password_ok
+from afest.assessments import evaluations
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.http import SIGNER_LABELS, render
 from afest.models import CompetenceAssessment, EvaluationKind, Level, SignedKind, SignerRole
-from afest.services import ServiceError, evaluations, proofpack, signatures
-from afest.web import SIGNER_LABELS, render
+from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
+from afest.proof import proofpack, signatures
+from afest.protocols import screens as pf
+from afest.protocols.forms import EvaluationForm, SignForm
 
 bp = Blueprint("evaluations", __name__)
 

@@ -7,12 +7,13 @@ import json
 from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from flask_login import current_user, login_required
 
-from afest.db import get_session
-from afest.loaders import load_learner_or_404
+from afest.accounts import export
+from afest.assessments import progress
+from afest.core.audit import canonical_json
+from afest.core.database import get_session
+from afest.core.http import render
 from afest.models import Role, utcnow
-from afest.services import export, progress
-from afest.services.audit import canonical_json
-from afest.web import render
+from afest.policy.loaders import load_learner_or_404
 
 bp = Blueprint("learner", __name__, url_prefix="/parcours")
 

@@ -6,10 +6,10 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from afest.db import get_session
+from afest.core.database import get_session
+from afest.core.http import render
 from afest.models import Role
-from afest.services import overview
-from afest.web import render
+from afest.protocols import overview
 
 bp = Blueprint("main", __name__)
 

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from afest import policy
-from afest.db import get_session
-from afest.loaders import load_protocol_or_404
-from afest.services import compliance, proofpack
-from afest.web import render
+from afest.core.database import get_session
+from afest.core.http import render
+from afest.policy.loaders import load_protocol_or_404
+from afest.proof import proofpack
+from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
 

@@ -9,14 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.auth import own_password_ok
-from afest.blueprints import protocol_forms as pf
-from afest.db import get_session
-from afest.forms_afest import PlanForm, ProtocolForm, SignForm, StopForm
-from afest.loaders import load_protocol_or_404
+from afest.accounts.login import own_password_ok
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.http import render
 from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
-from afest.services import ServiceError, compliance, overview, protocol_view, protocols
-from afest.web import render
+from afest.policy.loaders import load_protocol_or_404
+from afest.protocols import compliance, overview
+from afest.protocols import operations as protocols
+from afest.protocols import queries as protocol_view
+from afest.protocols import screens as pf
+from afest.protocols.forms import PlanForm, ProtocolForm, SignForm, StopForm
 
 bp = Blueprint("protocols", __name__, url_prefix="/protocoles")
 

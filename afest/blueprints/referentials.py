@@ -10,12 +10,14 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
 from afest import policy
-from afest.db import get_session
-from afest.forms_afest import BlockForm, CompetenceForm, ImportForm, LevelsForm, ReferentialForm
-from afest.loaders import load_referential_or_404
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.http import render
 from afest.models import CompetenceBlock, Organisation, Referential, Role
-from afest.services import ServiceError, referential_editor, referentials
-from afest.web import render
+from afest.policy.loaders import load_referential_or_404
+from afest.protocols.forms import BlockForm, CompetenceForm, ImportForm, LevelsForm, ReferentialForm
+from afest.referentials import editor as referential_editor
+from afest.referentials import operations as referentials
 
 bp = Blueprint("referentials", __name__, url_prefix="/referentiels")
 MAX_UPLOAD = 5 * 1024 * 1024

@@ -13,18 +13,22 @@ from flask_login import current_user, login_required
 
 from afest import policy
 from afest.blueprints.tablet import tz
-from afest.db import database, get_session
-from afest.forms_tablet import (
+from afest.core.database import database, get_session
+from afest.core.errors import ServiceError
+from afest.core.http import render
+from afest.models import SequenceKind, SignedKind
+from afest.policy.loaders import load_sequence_or_404
+from afest.proof import signatures
+from afest.sequences import operations as sequences
+from afest.sequences import queries as sequence_view
+from afest.sequences import tablet as tablet_view
+from afest.sequences.forms import (
     CountersignForm,
     ReflectionAmendForm,
     SituationAmendForm,
     TutorSignForm,
     new_client_id,
 )
-from afest.loaders import load_sequence_or_404
-from afest.models import SequenceKind, SignedKind
-from afest.services import ServiceError, sequence_view, sequences, signatures, tablet_view
-from afest.web import render
 
 bp = Blueprint("sequences", __name__, url_prefix="/sequences")
 

@@ -15,13 +15,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.db import get_session
-from afest.forms import record_id
-from afest.forms_tablet import ReflectionForm, SituationForm
-from afest.loaders import load_protocol_or_404, load_protocol_to_log
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.forms import record_id
+from afest.core.http import render
 from afest.models import Role, SequenceKind, utcnow
-from afest.services import ServiceError, sequences, tablet_view
-from afest.web import render
+from afest.policy.loaders import load_protocol_or_404, load_protocol_to_log
+from afest.sequences import operations as sequences
+from afest.sequences import tablet as tablet_view
+from afest.sequences.forms import ReflectionForm, SituationForm
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablette")
 

@@ -12,12 +12,14 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
-from afest.db import get_session
-from afest.forms_vae import feasibility_form, milestone_form
-from afest.loaders import load_pathway_or_404
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.http import render
 from afest.models import Organisation, Referential, Role, SelfAssessment, User, VaePathway
-from afest.services import ServiceError, dossier, vae
-from afest.web import render
+from afest.policy.loaders import load_pathway_or_404
+from afest.vae import dossier
+from afest.vae import operations as vae
+from afest.vae.forms import feasibility_form, milestone_form
 
 bp = Blueprint("vae", __name__, url_prefix="/vae")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

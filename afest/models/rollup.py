@@ -126,7 +126,7 @@ rollup_vae_cell = sa.Table(
 
 # Protocols whose facts are out of date. Saving a sequence (the tablet's critical path) only
 # marks its protocol here, in the same transaction; whoever reads the rollups next settles the
-# marked protocols first, all at once (afest.services.rollups.settle). No foreign key: a
+# marked protocols first, all at once (afest.dashboards.rollups.settle). No foreign key: a
 # protocol purged meanwhile is settled by removing its facts.
 rollup_pending = sa.Table(
     "rolluppending",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from afest import policy
-from afest.identity import Actor, UserView
+from afest.accounts import operations as accounts
+from afest.accounts.identity import Actor, UserView
 from afest.models import Protocol, User
-from afest.services import accounts
 from tests.authz import ANON, ROLE_EMAILS, ObjectKind, Route, each
 
 

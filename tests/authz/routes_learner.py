@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import select
 
 from afest.models import Role, User, VaePathway
-from afest.services import vae
+from afest.vae import operations as vae
 from tests.authz import ROLE_EMAILS, ObjectKind, Route, each
 
 NOBODY_BUT_THE_LEARNER = each(404, learner=200)

@@ -57,7 +57,7 @@ def _evaluation_in_scope(session, who: str) -> str:
 
 
 def _foreign_evaluation(session, factories) -> str:
-    from afest.services import evaluations
+    from afest.assessments import evaluations
 
     protocol, people = factories.make_protocol()
     competence_id = session.exec(
@@ -98,7 +98,7 @@ def _referential_in_scope(session, who: str) -> str:
 
 
 def _foreign_referential(session, factories) -> str:
-    from afest.services import referential_editor
+    from afest.referentials import editor as referential_editor
 
     structure = factories.make_structure()
     return referential_editor.create_structure_referential(

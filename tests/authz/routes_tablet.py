@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from afest import policy
 from afest.models import Protocol, ProtocolStatus, Sequence, SequenceKind, utcnow
-from afest.services import sequences
+from afest.sequences import operations as sequences
 from tests.authz import ANON, ObjectKind, Route, each
 from tests.authz.routes_core import actor_for
 
@@ -61,7 +61,7 @@ def _foreign_protocol(session, factories) -> str:
 
 def _foreign_sequence(session, factories) -> str:
     protocol, people = factories.make_protocol()
-    from afest.services.protocols import targeted_competence_ids
+    from afest.protocols.operations import targeted_competence_ids
 
     sequence, _ = sequences.log_sequence(
         session,

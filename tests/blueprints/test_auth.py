@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from afest import create_app
-from afest.db import database
-from afest.extensions import limiter
+from afest.accounts import operations as accounts
+from afest.core.database import database
+from afest.core.extensions import limiter
 from afest.models import Role, User, UserSession
-from afest.services import accounts
 from tests.conftest import PASSWORD, login
 
 TUTOR = "tuteur@azur-aide.demo"

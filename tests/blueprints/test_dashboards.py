@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import select
 
-from afest.db import database
+from afest.core.database import database
+from afest.dashboards import rollups
+from afest.dashboards.export import safe_cell
 from afest.models import Cohort, Organisation, Role
-from afest.services import rollups
-from afest.services.dashboard_export import safe_cell
 
 CONSULTANT = "consultant@aract-paca.demo"
 OPCO_SANTE = "conseil@opco-sante.demo"

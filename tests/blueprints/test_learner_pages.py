@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlmodel import select
 
+from afest.assessments import progress
 from afest.models import User, VaePathway
-from afest.services import progress
 from tests.learner_factories import history
 
 CARE = "apprenant1@ehpad-01.demo"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from afest import create_app
-from afest.db import database
+from afest.core.database import database
 from afest.models import Role
 
 INLINE = [

@@ -14,14 +14,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import select
 
-from afest.models import (
-    Evaluation,
-    Protocol,
-    ProtocolStatus,
-    Sequence,
-    User,
-)
-from afest.services.sequences import not_amended
+from afest.models import Evaluation, Protocol, ProtocolStatus, Sequence, User
+from afest.sequences.operations import not_amended
 
 MANAGER = "direction@azur-aide.demo"
 
@@ -178,7 +172,7 @@ def test_opco_of_the_funder_downloads_and_others_do_not(session, login_as):
 
 
 def test_warm_up_lays_out_a_page_in_the_pack_fonts():
-    from afest.services import proofpack
+    from afest.proof import proofpack
 
     assert 0 < proofpack.warm_up() < 60
     assert "DejaVu Sans Mono" in proofpack.WARM_UP_HTML  # the fonts of the pack's codes

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from afest.core.errors import ServiceError
 from afest.models import (
     AuditEntry,
     Autonomy,
@@ -27,7 +28,8 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.services import ServiceError, protocols, sequences
+from afest.protocols import operations as protocols
+from afest.sequences import operations as sequences
 
 MANAGER = "direction@azur-aide.demo"
 TUTOR = "tuteur@azur-aide.demo"

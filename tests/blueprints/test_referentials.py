@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from afest.models import Competence, CompetenceBlock, Organisation, Referential
-from afest.services import referential_editor
+from afest.referentials import editor as referential_editor
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "france_competences_blocs.csv"
 MANAGER = "direction@azur-aide.demo"

@@ -21,7 +21,7 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.services.protocols import targeted_competence_ids
+from afest.protocols.operations import targeted_competence_ids
 
 TZ = ZoneInfo("Europe/Paris")
 TUTOR = "tuteur@azur-aide.demo"
@@ -435,7 +435,8 @@ def test_signature_secrets_are_checked_before_the_write_transaction(
     database-wide lock, so no signature may check its secret inside it."""
     import flask
 
-    from afest.services import accounts, sequences
+    from afest.accounts import operations as accounts
+    from afest.sequences import operations as sequences
 
     if engine_name != "sqlite":
         pytest.skip("the identity is read in the request's session on PostgreSQL, by design")

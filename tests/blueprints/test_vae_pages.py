@@ -10,7 +10,7 @@ from docx import Document
 from sqlmodel import select
 
 from afest.models import User, VaeMilestone, VaePathway, VaeState
-from afest.services import vae
+from afest.vae import operations as vae
 
 CONSULTANT = "consultant@aract-paca.demo"
 

@@ -61,7 +61,7 @@ def _require_tools() -> None:
 def live_server(tmp_path_factory) -> Iterator[str]:
     """Base URL of afest served from a fresh, seeded SQLite file database."""
     from afest import create_app, demo
-    from afest.db import database
+    from afest.core.database import database
 
     path = tmp_path_factory.mktemp("live") / "afest.sqlite"
     app = create_app(

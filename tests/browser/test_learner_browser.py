@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from afest.assessments import progress
 from afest.models import Protocol, ProtocolStatus, User, VaePathway, VaeState
-from afest.services import progress
 from tests.browser.conftest import PASSWORD, assert_axe_clean, login
 
 pytestmark = pytest.mark.browser

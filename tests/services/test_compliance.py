@@ -16,8 +16,9 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.services import compliance, sequences
-from afest.services.compliance import State
+from afest.protocols import compliance
+from afest.protocols.compliance import State
+from afest.sequences import operations as sequences
 
 TZ = ZoneInfo("Europe/Paris")
 
@@ -191,7 +192,7 @@ def test_practice_warnings_short_cycle_and_unsigned(session, make_protocol):
 
 
 def test_stopped_protocol_without_evaluation_fails_condition_4(session, make_protocol):
-    from afest.services import protocols
+    from afest.protocols import operations as protocols
 
     protocol, people = make_protocol()
     protocols.stop_protocol(

@@ -9,10 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from afest.dashboards import queries as dashboards
+from afest.dashboards import rollups
+from afest.dashboards.queries import Filters, Scope
 from afest.models import Autonomy, Cohort, Organisation, SequenceKind
-from afest.services import dashboards, rollups, sequences
-from afest.services.dashboards import Filters, Scope
-from afest.services.sequences import SequenceData
+from afest.sequences import operations as sequences
+from afest.sequences.operations import SequenceData
 
 K = 3
 ALL = lambda _sid: True  # noqa: E731  (a viewer entitled to no structure's records)

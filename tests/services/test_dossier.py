@@ -10,7 +10,9 @@ from docx import Document
 from sqlmodel import select
 
 from afest.models import CompetenceBlock
-from afest.services import dossier, sequences, vae
+from afest.sequences import operations as sequences
+from afest.vae import dossier
+from afest.vae import operations as vae
 from tests.learner_factories import (
     TZ,
     levels,

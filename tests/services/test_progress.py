@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import event, func
 from sqlmodel import select
 
+from afest.assessments import progress
 from afest.models import (
     CompetenceAssessment,
     Level,
@@ -16,7 +17,6 @@ from afest.models import (
     ProtocolStatus,
     User,
 )
-from afest.services import progress
 from tests.learner_factories import history
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from afest.core.errors import ServiceError
 from afest.models import AuditEntry, Competence, CompetenceBlock, ProtocolCompetence, Role
-from afest.services import ServiceError, protocols
+from afest.protocols import operations as protocols
 
 
 def test_update_draft_rewrites_scope_and_tutors_then_freezes(session, make_protocol, make_user):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from afest.core.errors import ServiceError
 from afest.models import (
     Competence,
     CompetenceAssessment,
@@ -17,8 +18,10 @@ from afest.models import (
     Referential,
     SignedKind,
 )
-from afest.services import ServiceError, referential_editor, referentials, signatures
-from afest.services.referentials import ImportRejected
+from afest.proof import signatures
+from afest.referentials import editor as referential_editor
+from afest.referentials import operations as referentials
+from afest.referentials.operations import ImportRejected
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "france_competences_blocs.csv"
 

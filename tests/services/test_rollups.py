@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from afest.assessments import evaluations
+from afest.core.errors import ServiceError
+from afest.dashboards import rollups
 from afest.models import (
     Autonomy,
     EvaluationKind,
@@ -21,8 +24,10 @@ from afest.models import (
     VaeState,
 )
 from afest.models.rollup import ROLLUP_TABLES, rollup_pending, rollup_protocol
-from afest.services import ServiceError, evaluations, protocols, rollups, sequences, vae
-from afest.services.sequences import SequenceData, not_amended
+from afest.protocols import operations as protocols
+from afest.sequences import operations as sequences
+from afest.sequences.operations import SequenceData, not_amended
+from afest.vae import operations as vae
 
 PARIS = ZoneInfo("Europe/Paris")
 OPS = ("situation", "reflection", "amend", "evaluation", "stop", "new_protocol", "vae")

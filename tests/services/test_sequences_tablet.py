@@ -10,17 +10,12 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from afest.models import (
-    Autonomy,
-    Level,
-    Sequence,
-    SequenceKind,
-    SignedKind,
-    SignerRole,
-    utcnow,
-)
-from afest.services import ServiceError, sequences, signatures, tablet_view
-from afest.services.protocols import targeted_competence_ids
+from afest.core.errors import ServiceError
+from afest.models import Autonomy, Level, Sequence, SequenceKind, SignedKind, SignerRole, utcnow
+from afest.proof import signatures
+from afest.protocols.operations import targeted_competence_ids
+from afest.sequences import operations as sequences
+from afest.sequences import tablet as tablet_view
 
 TZ = ZoneInfo("Europe/Paris")
 PASSWORD = "afest-demo-2026"
@@ -317,6 +312,7 @@ def test_a_save_writes_its_rows_and_one_chained_entry_and_a_resend_writes_nothin
     """What a save writes with the sequence (in one statement on PostgreSQL): competences,
     analysed situations, levels, the rollup mark and an audit entry whose hash the
     application recomputes; the same entry sent again writes none of it."""
+    from afest.core import audit
     from afest.models import (
         AuditEntry,
         CompetenceAssessment,
@@ -324,7 +320,7 @@ def test_a_save_writes_its_rows_and_one_chained_entry_and_a_resend_writes_nothin
         SequenceCompetence,
     )
     from afest.models.rollup import rollup_pending
-    from afest.services import audit, integrity
+    from afest.proof import integrity
 
     protocol, people = make_protocol()
     situation, _ = log(session, protocol, people)
@@ -420,7 +416,7 @@ def test_two_copies_of_one_entry_sent_at_once_make_one_row(fresh_database_url):
     from sqlmodel import Session
 
     from afest import demo
-    from afest.db import Database, make_engine
+    from afest.core.database import Database, make_engine
     from afest.models import Protocol, ProtocolStatus, ProtocolTutor
     from tests.conftest import alembic_config
 

@@ -8,9 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from afest.core.errors import ServiceError
 from afest.models import Autonomy, Protocol, SequenceKind, SignedKind, SignerRole
-from afest.services import ServiceError, protocols, sequences, signatures
-from afest.services.sequences import SequenceData
+from afest.proof import signatures
+from afest.protocols import operations as protocols
+from afest.sequences import operations as sequences
+from afest.sequences.operations import SequenceData
 
 PARIS = __import__("zoneinfo").ZoneInfo("Europe/Paris")
 
@@ -131,8 +134,8 @@ def test_a_stranger_cannot_sign_a_protocol(session, make_protocol, make_user):
 
 
 def test_audit_chain_links_each_entry_to_the_previous(session, make_protocol):
+    from afest.core.audit import entry_hash
     from afest.models import AuditEntry
-    from afest.services.audit import entry_hash
 
     protocol, _people = make_protocol()
     entries = session.exec(

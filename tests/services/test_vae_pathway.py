@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from afest.core.errors import ServiceError
 from afest.models import (
     AuditEntry,
     BlockOutcome,
@@ -18,7 +19,7 @@ from afest.models import (
     VaeMilestone,
     VaeState,
 )
-from afest.services import ServiceError, vae
+from afest.vae import operations as vae
 from tests.learner_factories import history
 
 S = VaeState

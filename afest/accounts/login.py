@@ -1,0 +1,76 @@
+"""flask-login wiring: the cookie carries a session token resolved against the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, request
+from sqlalchemy import update
+
+from afest.accounts import operations as accounts
+from afest.accounts.identity import Actor, Anonymous
+from afest.core.database import database, get_session
+from afest.core.extensions import login_manager
+from afest.models import UserSession, utcnow
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def session_limits() -> accounts.SessionLimits:
+    return accounts.SessionLimits(
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
+    )
+
+
+def load_actor(token: str) -> Actor | None:
+    """flask-login's user loader: a valid, unrevoked session of an active user, or nobody.
+
+    On SQLite it reads in a short session of its own, so that resolving who is asking never
+    opens the request's write transaction (the database-wide write lock would then be held
+    for the whole request). On PostgreSQL it reads in the request's session: a session of its
+    own would cost three more round trips (pool check, BEGIN, ROLLBACK) on every request.
+    """
+    db = database()
+    limits = session_limits()
+    if db.engine.dialect.name == "sqlite":
+        with db.session() as reader:
+            found = accounts.resolve_session(reader, token=token, limits=limits)
+    else:
+        found = accounts.resolve_session(get_session(), token=token, limits=limits)
+    if found is None:
+        return None
+    user, user_session, assignments = found
+    now = utcnow()
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        with database().session(write=True) as writer:
+            writer.exec(
+                update(UserSession)
+                .where(UserSession.id == user_session.id)
+                .values(last_seen_at=now)
+            )
+            writer.commit()
+    return Actor(user=user, token=token, assignments=assignments)
+
+
+def own_password_ok(field: str = "password") -> bool:
+    """Whether the password posted in `field` is the signed-in user's own (a signature's
+    confirmation). Views call it before their write transaction opens: the check is slow on
+    purpose, and on SQLite that transaction holds the database-wide write lock."""
+    from flask_login import current_user
+
+    secret = request.form.get(field, "")
+    return bool(secret) and accounts.verify_secret(current_user.user.password_hash, secret)
+
+
+def configure_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says it already
+    login_manager.anonymous_user = Anonymous
+    login_manager.session_protection = None  # server-side sessions do this job
+    login_manager.user_loader(load_actor)
+    login_manager.init_app(app)
+
+
+def client_user_agent() -> str:
+    return (request.user_agent.string or "")[:300]

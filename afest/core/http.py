@@ -1,0 +1,185 @@
+"""HTTP plumbing shared by every blueprint: extensions, headers, templates, errors, rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from afest.core.extensions import babel, csrf, htmx, limiter
+from afest.models import ProtocolStatus, Role, SignerRole
+
+ROLE_LABELS = {
+    Role.LEARNER: _l("Apprenant·e"),
+    Role.TUTOR: _l("Tuteur·rice"),
+    Role.MANAGER: _l("Responsable de structure"),
+    Role.OPCO: _l("Conseiller·ère OPCO"),
+    Role.CONSULTANT: _l("Consultant·e"),
+    Role.ADMIN: _l("Administrateur·rice"),
+}
+
+STATUS_LABELS = {
+    ProtocolStatus.DRAFT: _l("Brouillon"),
+    ProtocolStatus.AWAITING_SIGNATURES: _l("En attente de signatures"),
+    ProtocolStatus.IN_PROGRESS: _l("En cours"),
+    ProtocolStatus.COMPLETED: _l("Terminé"),
+    ProtocolStatus.STOPPED: _l("Arrêté"),
+}
+
+SIGNER_LABELS = {
+    SignerRole.LEARNER: _l("Apprenant·e"),
+    SignerRole.TUTOR: _l("Tuteur·rice"),
+    SignerRole.STRUCTURE: _l("Structure"),
+}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def select_locale() -> str:
+    """The user's choice, else the session's, else the default (French); CLI: the default."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    if getattr(current_user, "is_authenticated", False) and current_user.user.locale:
+        return current_user.user.locale
+    return session.get("lang") or current_app.config["DEFAULT_LOCALE"]
+
+
+def configure_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["ENV"] == "production":
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def configure_templates(app: Flask) -> None:
+    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
+    app.jinja_env.filters["hours"] = format_minutes
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, SIGNER_LABELS=SIGNER_LABELS
+    )
+    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def format_minutes(minutes: int | None) -> str:
+    minutes = minutes or 0
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def render(template: str, *, partial: str | None = None, status: int = 200, **context: Any):
+    """Render the full page, or only `partial` when htmx asks for it; the answer varies on it."""
+    name = partial if (partial and htmx and not htmx.boosted) else template
+    response = make_response(render_template(name, **context), status)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+
+
+ERROR_TEXTS = {
+    400: (_l("Requête invalide"), _l("La demande n'a pas pu être comprise.")),
+    403: (_l("Accès refusé"), _l("Vous n'avez pas le droit de faire cette action.")),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
+    405: (_l("Méthode non permise"), _l("Cette adresse ne s'utilise pas ainsi.")),
+    413: (_l("Envoi trop volumineux"), _l("Le contenu envoyé dépasse la taille permise.")),
+    429: (_l("Trop de tentatives"), _l("Patientez une minute avant de réessayer.")),
+    500: (_l("Erreur du serveur"), _l("Un problème est survenu ; rien n'a été enregistré.")),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+
+def configure_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return render_error(400, _l("Le formulaire a expiré. Rechargez la page et recommencez."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code if exc.code in ERROR_TEXTS else 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def register_blueprints(app: Flask) -> None:
+    from afest.blueprints import (
+        admin,
+        auth,
+        evaluations,
+        main,
+        proofpack,
+        protocols,
+        referentials,
+        sequences,
+        tablet,
+    )
+
+    for module in (auth, main, protocols, admin, tablet, sequences):
+        app.register_blueprint(module.bp)
+    for module in (referentials, evaluations, proofpack):
+        app.register_blueprint(module.bp)
+    from afest.blueprints import learner, vae
+
+    for module in (learner, vae):
+        app.register_blueprint(module.bp)
+    from afest.blueprints import dashboards
+
+    app.register_blueprint(dashboards.bp)

@@ -1,0 +1,415 @@
+"""Keep the dashboard rollups current on write, and rebuild them from scratch.
+
+Every write that changes what a protocol or a VAE pathway contributes to the dashboards calls
+one hook here (`on_sequence_logged`, `on_protocol_status_changed`, ...).
+
+- A protocol hook only *marks* the protocol (one upsert into `rolluppending`, in the writer's
+  transaction): saving a sequence sits on the tablet's critical path. Whoever reads the
+  rollups next calls `settle` first, which refreshes every marked protocol at once.
+- Refreshing recomputes the protocols' fact rows with the same SQL the full rebuild uses
+  (afest/services/rollup_facts.py), restricted to them, and adds the difference between the
+  old and the new facts to the cells of every grain. A pathway hook refreshes at once.
+
+Hence the invariant the tests check: after any sequence of writes and a settle, the rollups
+equal a full rebuild.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from afest.dashboards.rollup_facts import block_facts, pathway_facts, protocol_facts
+from afest.models import Protocol
+from afest.models.rollup import (
+    BLOCK_MEASURES,
+    DIMENSIONS,
+    PROTOCOL_MEASURES,
+    VAE_MEASURES,
+    rollup_cell,
+    rollup_pathway,
+    rollup_pending,
+    rollup_protocol,
+    rollup_protocol_block,
+    rollup_vae_cell,
+)
+
+# grain → the optional dimensions it keeps (the référentiel is always kept). Each grain comes
+# in three families: keyed by funder and cohort (mixed scopes); "f", by funder only (cohort
+# -1: the OPCO view); "c", by cohort only (funder -1: the cohort view). A view reads the
+# family of its scope, so that its rows are not split by the other dimension.
+_BASE = {
+    "s": ("structure", "dept"),
+    "sm": ("structure", "dept", "month"),
+    "d": ("dept",),
+    "m": ("dept", "month"),
+    "n": ("month",),
+}
+_BLOCK_BASE = {
+    "sb": ("structure", "dept"),
+    "smb": ("structure", "dept", "month"),
+    "db": ("dept",),
+    "mb": ("dept", "month"),
+}
+
+
+def _families(base: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for grain, keep in base.items():
+        out[grain] = ("funder", "cohort", *keep)
+        out[grain + "f"] = ("funder", *keep)
+        out[grain + "c"] = ("cohort", *keep)
+    return out
+
+
+GRAINS = _families(_BASE)
+BLOCK_GRAINS = _families(_BLOCK_BASE)
+CELL_KEYS = ("grain", *DIMENSIONS, "block_id")
+VAE_CELL_KEYS = ("grain", *DIMENSIONS)
+
+
+# --- full rebuild ------------------------------------------------------------------------------
+
+
+def _dims_for(source, keep: tuple[str, ...]):
+    return [
+        source.c.funder_id if "funder" in keep else literal_column("-1"),
+        source.c.cohort_id if "cohort" in keep else literal_column("-1"),
+        source.c.structure_id if "structure" in keep else literal_column("0"),
+        source.c.departement if "dept" in keep else literal_column("''"),
+        source.c.referential_id,
+        source.c.month if "month" in keep else literal_column("0"),
+    ]
+
+
+def _grouped(source, grain: str, keep: tuple[str, ...], measures):
+    dims = _dims_for(source, keep)
+    grouping = [d for d in dims if d.table is not None]
+    return select(
+        literal_column(f"'{grain}'"), *dims, *(func.sum(source.c[m]) for m in measures)
+    ).group_by(*grouping)
+
+
+def rebuild(session: Session) -> dict[str, int]:
+    """Recompute every rollup from the source tables; return the rows written per table."""
+    conn = session.connection()
+    for table in (
+        rollup_pending,
+        rollup_cell,
+        rollup_vae_cell,
+        rollup_protocol_block,
+        rollup_protocol,
+        rollup_pathway,
+    ):
+        conn.execute(table.delete())
+    conn.execute(
+        rollup_protocol_block.insert().from_select(
+            ["protocol_id", "block_id", "targeted", "acquired"], block_facts()
+        )
+    )
+    facts = protocol_facts()
+    conn.execute(
+        rollup_protocol.insert().from_select([c.name for c in facts.selected_columns], facts)
+    )
+    vae_facts = pathway_facts()
+    conn.execute(
+        rollup_pathway.insert().from_select([c.name for c in vae_facts.selected_columns], vae_facts)
+    )
+    for grain, keep in GRAINS.items():
+        conn.execute(
+            rollup_cell.insert().from_select(
+                ["grain", *DIMENSIONS, "block_id", *PROTOCOL_MEASURES],
+                _with_block_zero(_grouped(rollup_protocol, grain, keep, PROTOCOL_MEASURES)),
+            )
+        )
+        conn.execute(
+            rollup_vae_cell.insert().from_select(
+                ["grain", *DIMENSIONS, *VAE_MEASURES],
+                _grouped(rollup_pathway, grain, keep, VAE_MEASURES),
+            )
+        )
+    rp, rb = rollup_protocol, rollup_protocol_block
+    for grain, keep in BLOCK_GRAINS.items():
+        dims = _dims_for(rp, keep)
+        grouping = [d for d in dims if d.table is not None] + [rb.c.block_id]
+        conn.execute(
+            rollup_cell.insert().from_select(
+                ["grain", *DIMENSIONS, "block_id", *BLOCK_MEASURES],
+                select(
+                    literal_column(f"'{grain}'"),
+                    *dims,
+                    rb.c.block_id,
+                    func.sum(rp.c.learners),
+                    func.count(),
+                    func.sum(rb.c.targeted),
+                    func.sum(rb.c.acquired),
+                )
+                .select_from(rb.join(rp, rp.c.protocol_id == rb.c.protocol_id))
+                .group_by(*grouping),
+            )
+        )
+    session.flush()
+    return {
+        t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+        for t in (
+            rollup_protocol,
+            rollup_protocol_block,
+            rollup_pathway,
+            rollup_cell,
+            rollup_vae_cell,
+        )
+    }
+
+
+def _with_block_zero(query):
+    """Insert block_id = 0 after the dimensions of a grouped protocol query."""
+    columns = list(query.selected_columns)
+    return query.with_only_columns(
+        *columns[:7], literal_column("0"), *columns[7:], maintain_column_froms=True
+    )
+
+
+# --- incremental upkeep -----------------------------------------------------------------------
+
+
+def _cell_key(row, grain: str, keep: tuple[str, ...], block_id: int = 0) -> tuple:
+    return (
+        grain,
+        row.funder_id if "funder" in keep else -1,
+        row.cohort_id if "cohort" in keep else -1,
+        row.structure_id if "structure" in keep else 0,
+        row.departement if "dept" in keep else "",
+        row.referential_id,
+        row.month if "month" in keep else 0,
+        block_id,
+    )
+
+
+def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
+    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(PROTOCOL_MEASURES))
+    index = {m: i for i, m in enumerate(PROTOCOL_MEASURES)}
+    for facts, blocks, sign in ((old, old_blocks, -1), (new, new_blocks, 1)):
+        for row in facts:
+            values = [sign * getattr(row, m) for m in PROTOCOL_MEASURES]
+            for grain, keep in GRAINS.items():
+                cell = delta[_cell_key(row, grain, keep)]
+                for i, v in enumerate(values):
+                    cell[i] += v
+            for block in blocks.get(row.protocol_id, ()):
+                for grain, keep in BLOCK_GRAINS.items():
+                    cell = delta[_cell_key(row, grain, keep, block.block_id)]
+                    cell[index["learners"]] += sign * row.learners
+                    cell[index["protocols"]] += sign
+                    cell[index["targeted"]] += sign * block.targeted
+                    cell[index["acquired"]] += sign * block.acquired
+    return delta
+
+
+def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: str) -> None:
+    # In key order: two transactions moving overlapping cells lock them in the same order
+    # (PostgreSQL), so they queue instead of deadlocking.
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
+        for key, values in sorted(delta.items())
+        if any(values)
+    ]
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={m: table.c[m] + stmt.excluded[m] for m in measures}
+    )
+    conn.execute(stmt, rows)
+    conn.execute(
+        table.delete().where(
+            *(table.c[k] == sa.bindparam(f"k_{k}") for k in keys), table.c[count_column] == 0
+        ),
+        [{f"k_{k}": row[k] for k in keys} for row in rows],
+    )
+
+
+def _lock(query, conn):
+    return query.with_for_update() if conn.dialect.name == "postgresql" else query
+
+
+def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
+    """Recompute these protocols' facts and move the cells by the difference."""
+    ids = sorted({i for i in protocol_ids if i is not None})
+    if not ids:
+        return
+    session.flush()
+    conn = session.connection()
+    rp, rb = rollup_protocol, rollup_protocol_block
+    old = conn.execute(_lock(select(rp).where(rp.c.protocol_id.in_(ids)), conn)).all()
+    old_blocks: dict[int, list] = defaultdict(list)
+    for row in conn.execute(select(rb).where(rb.c.protocol_id.in_(ids))):
+        old_blocks[row.protocol_id].append(row)
+    new = conn.execute(protocol_facts(True), {"ids": ids}).all()
+    new_blocks: dict[int, list] = defaultdict(list)
+    for row in conn.execute(block_facts(True), {"ids": ids}):
+        new_blocks[row.protocol_id].append(row)
+    conn.execute(rb.delete().where(rb.c.protocol_id.in_(ids)))
+    conn.execute(rp.delete().where(rp.c.protocol_id.in_(ids)))
+    if new:
+        conn.execute(rp.insert(), [row._asdict() for row in new])
+    block_rows = [row._asdict() for rows in new_blocks.values() for row in rows]
+    if block_rows:
+        conn.execute(rb.insert(), block_rows)
+    delta = _protocol_delta(old, new, old_blocks, new_blocks)
+    _apply(conn, rollup_cell, CELL_KEYS, PROTOCOL_MEASURES, delta, "protocols")
+
+
+def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
+    """Recompute these VAE pathways' facts and move the VAE cells by the difference."""
+    ids = sorted({i for i in pathway_ids if i is not None})
+    if not ids:
+        return
+    session.flush()
+    conn = session.connection()
+    rv = rollup_pathway
+    old = conn.execute(_lock(select(rv).where(rv.c.pathway_id.in_(ids)), conn)).all()
+    new = conn.execute(pathway_facts(True), {"ids": ids}).all()
+    conn.execute(rv.delete().where(rv.c.pathway_id.in_(ids)))
+    if new:
+        conn.execute(rv.insert(), [row._asdict() for row in new])
+    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(VAE_MEASURES))
+    for facts, sign in ((old, -1), (new, 1)):
+        for row in facts:
+            for grain, keep in GRAINS.items():
+                cell = delta[_cell_key(row, grain, keep)[:-1]]
+                for i, m in enumerate(VAE_MEASURES):
+                    cell[i] += sign * getattr(row, m)
+    _apply(conn, rollup_vae_cell, VAE_CELL_KEYS, VAE_MEASURES, delta, "pathways")
+
+
+# --- marked protocols, settled before a read ---------------------------------------------------
+
+
+MARKED = "afest.rollups_marked"  # in session.info: this transaction marked a protocol
+# Built once per engine (every write marks): insert the mark, or bump the one already there.
+_MARK = {
+    name: insert(rollup_pending).on_conflict_do_update(
+        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
+    )
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def mark(session: Session, protocol_ids: Iterable[int]) -> None:
+    """Mark protocols out of date, in the writer's transaction (one statement).
+
+    The upsert bumps `marks` on a row already there, so on PostgreSQL it waits for a settle
+    that holds that row: a mark is never absorbed by a settle that cannot see its write.
+    """
+    ids = sorted({i for i in protocol_ids if i is not None})
+    if not ids:
+        return
+    conn = session.connection()
+    conn.execute(_MARK[conn.dialect.name], [{"protocol_id": i} for i in ids])
+    marked(session)
+
+
+def mark_of_new_row(new_row_id) -> sa.Insert:
+    """The mark of the protocol (parameter `protocol_id`) of a row inserted by the same
+    statement (`new_row_id`: the id column of that INSERT's CTE), made only if the row was.
+    PostgreSQL only; the caller then says `marked(session)`."""
+    return (
+        pg_insert(rollup_pending)
+        .from_select(
+            ["protocol_id"],
+            select(sa.bindparam("protocol_id", type_=sa.Integer)).select_from(new_row_id.table),
+        )
+        .on_conflict_do_update(
+            index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
+        )
+    )
+
+
+def marked(session: Session) -> None:
+    """This transaction marked a protocol (the settler is poked once it commits)."""
+    session.info[MARKED] = True
+
+
+def is_pending(session: Session) -> bool:
+    return (
+        session.connection().execute(select(rollup_pending.c.protocol_id).limit(1)).first()
+        is not None
+    )
+
+
+def drain(session: Session, limit: int = 500) -> int:
+    """Refresh up to `limit` marked protocols and unmark them; return how many.
+
+    On PostgreSQL the marks are locked in protocol order (a concurrent settle waits, then
+    finds them gone; a writer marking one of them waits for this transaction).
+    """
+    conn = session.connection()
+    query = select(rollup_pending.c.protocol_id).order_by(rollup_pending.c.protocol_id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    ids = list(conn.scalars(query))
+    if ids:
+        refresh_protocols(session, ids)
+        conn.execute(rollup_pending.delete().where(rollup_pending.c.protocol_id.in_(ids)))
+    return len(ids)
+
+
+def drain_all(session: Session, limit: int = 500) -> int:
+    """Settle every marked protocol inside the caller's transaction (seeding, tests)."""
+    total = 0
+    while done := drain(session, limit):
+        total += done
+    return total
+
+
+def settle(db, limit: int = 500) -> int:
+    """Bring the rollups up to date before reading them, in transactions of their own.
+
+    `db` is afest.core.database.Database. Nothing marked (the usual case): one read of an empty
+    table.
+    """
+    with db.session() as session:
+        if not is_pending(session):
+            return 0
+    total = 0
+    while True:
+        with db.session(write=True) as session:
+            done = drain(session, limit)
+            session.commit()
+        total += done
+        if done < limit:
+            return total
+
+
+# --- the hooks the services call, one per kind of write ---------------------------------------
+
+
+def on_protocol_created(session: Session, protocol_id: int) -> None:
+    """A new protocol becomes its learner's latest: the learner's other protocols change too."""
+    learner = select(Protocol.learner_id).where(Protocol.id == protocol_id).scalar_subquery()
+    siblings = session.connection().scalars(
+        select(Protocol.id).where(Protocol.learner_id == learner)
+    )
+    mark(session, [protocol_id, *siblings])
+
+
+def on_protocol_changed(session: Session, protocol_id: int) -> None:
+    mark(session, [protocol_id])
+
+
+on_protocol_status_changed = on_protocol_changed
+on_plan_changed = on_protocol_changed
+on_sequence_logged = on_protocol_changed
+on_assessment_written = on_protocol_changed
+on_evaluation_written = on_protocol_changed
+
+
+def on_milestone_recorded(session: Session, pathway_id: int) -> None:
+    refresh_pathways(session, [pathway_id])

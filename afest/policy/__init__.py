@@ -1,0 +1,314 @@
+"""Every "who may see / do what on which object" rule of afest, in one place.
+
+Visibility rules are SQL conditions, so that lists are filtered by the database and a single
+object outside the actor's scope is simply not found (404, no existence leak). Permission
+rules on an object already visible are plain predicates (403 when they fail).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol as TypingProtocol
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from afest.models import (
+    Cohort,
+    CohortConsultant,
+    CohortStructure,
+    Organisation,
+    Protocol,
+    ProtocolStatus,
+    ProtocolTutor,
+    Referential,
+    ReferentialKind,
+    Role,
+    User,
+    VaePathway,
+)
+
+
+class ActorLike(TypingProtocol):
+    id: int
+
+    def has(self, *roles: Role) -> bool: ...
+
+    def orgs(self, role: Role) -> frozenset[int]: ...
+
+
+# --- visibility (SQL) ---------------------------------------------------------------------
+
+
+def _followed_cohorts(actor: ActorLike):
+    return select(CohortConsultant.cohort_id).where(CohortConsultant.user_id == actor.id)
+
+
+def protocol_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Protocols the actor may read: own (learner), designated (tutor), structure (manager),
+    funded (OPCO), followed cohort (consultant). Administrators manage référentiels and
+    accounts, not learners' records."""
+    clauses = []
+    if actor.has(Role.LEARNER):
+        clauses.append(Protocol.learner_id == actor.id)
+    if actor.has(Role.TUTOR):
+        clauses.append(
+            Protocol.id.in_(
+                select(ProtocolTutor.protocol_id).where(
+                    ProtocolTutor.tutor_id == actor.id, ProtocolTutor.ended_at.is_(None)
+                )
+            )
+        )
+    if actor.has(Role.MANAGER):
+        clauses.append(Protocol.structure_id.in_(actor.orgs(Role.MANAGER)))
+    if actor.has(Role.OPCO):
+        clauses.append(Protocol.funder_id.in_(actor.orgs(Role.OPCO)))
+    if actor.has(Role.CONSULTANT):
+        clauses.append(Protocol.cohort_id.in_(_followed_cohorts(actor)))
+    return or_(*clauses) if clauses else false()
+
+
+def structure_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Structures the actor may look into: managed, funded by their OPCO, or in a followed
+    cohort. Administrators see every organisation (they manage them)."""
+    if actor.has(Role.ADMIN):
+        return true()
+    clauses = []
+    if actor.has(Role.MANAGER):
+        clauses.append(Organisation.id.in_(actor.orgs(Role.MANAGER)))
+    if actor.has(Role.OPCO):
+        clauses.append(Organisation.opco_id.in_(actor.orgs(Role.OPCO)))
+    if actor.has(Role.CONSULTANT):
+        clauses.append(
+            Organisation.id.in_(
+                select(CohortStructure.structure_id).where(
+                    CohortStructure.cohort_id.in_(_followed_cohorts(actor))
+                )
+            )
+        )
+    return and_(Organisation.kind == "structure", or_(*clauses)) if clauses else false()
+
+
+def vae_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """VAE pathways the actor may read: own (learner), accompanied or in a followed cohort
+    (consultant), of a managed structure (manager). Nobody else: tutors, OPCO and
+    administrators do not read VAE files."""
+    clauses = []
+    if actor.has(Role.LEARNER):
+        clauses.append(VaePathway.learner_id == actor.id)
+    if actor.has(Role.CONSULTANT):
+        clauses.append(VaePathway.consultant_id == actor.id)
+        clauses.append(VaePathway.cohort_id.in_(_followed_cohorts(actor)))
+    if actor.has(Role.MANAGER):
+        clauses.append(VaePathway.structure_id.in_(actor.orgs(Role.MANAGER)))
+    return or_(*clauses) if clauses else false()
+
+
+def referential_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Administrators see every référentiel; managers the national ones and their own."""
+    if actor.has(Role.ADMIN):
+        return true()
+    if actor.has(Role.MANAGER):
+        return or_(
+            Referential.owner_structure_id.is_(None),
+            Referential.owner_structure_id.in_(actor.orgs(Role.MANAGER)),
+        )
+    return false()
+
+
+# --- permissions on a visible object ------------------------------------------------------
+
+
+def is_designated_tutor(actor: ActorLike, protocol: Protocol) -> bool:
+    return actor.has(Role.TUTOR) and _designated(actor, protocol)
+
+
+def _designated(actor: ActorLike, protocol: Protocol) -> bool:
+    """The actor is a current designated tutor of the protocol (from its loaded tutors)."""
+    return any(t.tutor_id == actor.id and t.ended_at is None for t in protocol.tutors)
+
+
+def manages(actor: ActorLike, structure_id: int) -> bool:
+    return actor.has(Role.MANAGER) and structure_id in actor.orgs(Role.MANAGER)
+
+
+def can_view_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """Anything that passed protocol_visible; kept as a predicate for `require=`."""
+    return True
+
+
+def can_edit_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """Only the structure's manager drafts a protocol, and only before it is signed."""
+    return manages(actor, protocol.structure_id) and protocol.status in (
+        ProtocolStatus.DRAFT,
+        ProtocolStatus.AWAITING_SIGNATURES,
+    )
+
+
+def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
+    """A designated tutor logs sequences on a protocol in progress."""
+    return can_log_sequence_as(actor, protocol, designated=_designated(actor, protocol))
+
+
+def can_log_sequence_as(actor: ActorLike, protocol: Protocol, *, designated: bool) -> bool:
+    """can_log_sequence, where whether the actor is a current designated tutor of the protocol
+    was read with it (afest.policy.loaders.load_protocol_to_log), not from its tutors."""
+    return actor.has(Role.TUTOR) and designated and protocol.status == ProtocolStatus.IN_PROGRESS
+
+
+def can_use_tablet(actor: ActorLike, protocol: Protocol) -> bool:
+    """The tutor's tablet page of a learner: only their designated tutor(s)."""
+    return is_designated_tutor(actor, protocol)
+
+
+def can_sign_sequence(actor: ActorLike, protocol: Protocol) -> bool:
+    """The designated tutor signs (and corrects) sequences while the protocol is in progress."""
+    return can_log_sequence(actor, protocol)
+
+
+def can_countersign_sequence(actor: ActorLike, protocol: Protocol) -> bool:
+    """The learner countersigns from their own account, or on their tutor's tablet."""
+    return protocol.learner_id == actor.id or is_designated_tutor(actor, protocol)
+
+
+def can_export_proof_pack(actor: ActorLike, protocol: Protocol) -> bool:
+    """The structure's manager, and the OPCO funding the protocol, download its proof pack."""
+    return manages(actor, protocol.structure_id) or (
+        actor.has(Role.OPCO) and protocol.funder_id in actor.orgs(Role.OPCO)
+    )
+
+
+def can_view_compliance(actor: ActorLike, protocol: Protocol) -> bool:
+    """The checklist of the four conditions is for the manager and the designated tutors."""
+    return manages(actor, protocol.structure_id) or is_designated_tutor(actor, protocol)
+
+
+def can_edit_draft(actor: ActorLike, protocol: Protocol) -> bool:
+    """Only a draft is rewritten; once submitted it is signed as it stands, or stopped."""
+    return manages(actor, protocol.structure_id) and protocol.status == ProtocolStatus.DRAFT
+
+
+def can_sign_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """The three parties sign a protocol awaiting signatures: learner, tutor, structure."""
+    return protocol.status == ProtocolStatus.AWAITING_SIGNATURES and (
+        actor.id == protocol.learner_id
+        or is_designated_tutor(actor, protocol)
+        or manages(actor, protocol.structure_id)
+    )
+
+
+def can_close_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """The manager completes or stops a protocol that is not over yet."""
+    return manages(actor, protocol.structure_id) and protocol.status in (
+        ProtocolStatus.DRAFT,
+        ProtocolStatus.AWAITING_SIGNATURES,
+        ProtocolStatus.IN_PROGRESS,
+    )
+
+
+def can_evaluate(actor: ActorLike, protocol: Protocol) -> bool:
+    """A designated tutor evaluates the competences of a protocol in progress."""
+    return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS
+
+
+def can_sign_evaluation(actor: ActorLike, protocol: Protocol) -> bool:
+    """The designated tutor signs an evaluation, the learner countersigns it."""
+    return is_designated_tutor(actor, protocol) or actor.id == protocol.learner_id
+
+
+def can_list_referentials(actor: ActorLike) -> bool:
+    return actor.has(Role.ADMIN, Role.MANAGER)
+
+
+def can_import_referentials(actor: ActorLike) -> bool:
+    """National référentiels (RNCP fiches, France compétences tables) are the admin's."""
+    return actor.has(Role.ADMIN)
+
+
+def can_view_referential(actor: ActorLike, referential: Referential) -> bool:
+    return True
+
+
+def can_edit_referential(actor: ActorLike, referential: Referential) -> bool:
+    """A structure's own référentiel: its managers and the administrators edit it."""
+    if referential.kind != ReferentialKind.STRUCTURE:
+        return False
+    if actor.has(Role.ADMIN):
+        return True
+    return referential.owner_structure_id is not None and manages(
+        actor, referential.owner_structure_id
+    )
+
+
+def can_manage_accounts(actor: ActorLike) -> bool:
+    return actor.has(Role.ADMIN)
+
+
+def can_deactivate(actor: ActorLike, user: User) -> bool:
+    return can_manage_accounts(actor) and user.id != actor.id
+
+
+def can_view_vae(actor: ActorLike, pathway: VaePathway) -> bool:
+    """Anything that passed vae_visible."""
+    return True
+
+
+def can_record_vae_milestone(actor: ActorLike, pathway: VaePathway) -> bool:
+    """The consultant who accompanies the learner, or a manager of the structure."""
+    return (actor.has(Role.CONSULTANT) and pathway.consultant_id == actor.id) or manages(
+        actor, pathway.structure_id
+    )
+
+
+def can_edit_feasibility(actor: ActorLike, pathway: VaePathway) -> bool:
+    """The learner writes their own self-assessment; those who record milestones help."""
+    return (actor.has(Role.LEARNER) and pathway.learner_id == actor.id) or can_record_vae_milestone(
+        actor, pathway
+    )
+
+
+def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
+    """A learner's own progress and personal data export: the learner alone."""
+    return actor.has(Role.LEARNER) and learner.id == actor.id
+
+
+# --- dashboards --------------------------------------------------------------------------
+
+
+def cohort_followed(actor: ActorLike) -> ColumnElement[bool]:
+    """Cohorts whose dashboard the actor may read: those they follow as a consultant."""
+    if not actor.has(Role.CONSULTANT):
+        return false()
+    return Cohort.id.in_(_followed_cohorts(actor))
+
+
+def structure_dashboard_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """Structures whose drill-down the actor may read: structure_visible without the
+    administrator's organisation management (they do not read learners' figures)."""
+    clauses = []
+    if actor.has(Role.MANAGER):
+        clauses.append(Organisation.id.in_(actor.orgs(Role.MANAGER)))
+    if actor.has(Role.OPCO):
+        clauses.append(Organisation.opco_id.in_(actor.orgs(Role.OPCO)))
+    if actor.has(Role.CONSULTANT):
+        clauses.append(
+            Organisation.id.in_(
+                select(CohortStructure.structure_id).where(
+                    CohortStructure.cohort_id.in_(_followed_cohorts(actor))
+                )
+            )
+        )
+    return and_(Organisation.kind == "structure", or_(*clauses)) if clauses else false()
+
+
+def can_view_opco_dashboard(actor: ActorLike) -> bool:
+    return actor.has(Role.OPCO) and bool(actor.orgs(Role.OPCO))
+
+
+def sees_learner_records(actor: ActorLike, structure_id: int) -> bool:
+    """Entitled to the individual records of a structure's learners (their employer's
+    manager): cross-structure figures about fewer than k learners are hidden from others."""
+    return manages(actor, structure_id)
+
+
+def followed_cohort_ids(actor: ActorLike):
+    """SQL select of the ids of the cohorts the actor follows."""
+    return _followed_cohorts(actor)

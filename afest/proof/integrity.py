@@ -1,0 +1,107 @@
+"""Integrity checks for `flask afest verify`: audit hash chains and signed content hashes.
+
+Reports every row changed outside the application: an audit entry whose hash no longer
+matches its content or whose link to the previous entry is broken, and every signature whose
+signed record no longer hashes to what was signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from afest.core.audit import entry_hash
+from afest.models import AuditEntry, Evaluation, Protocol, Sequence, Signature, SignedKind
+from afest.proof import signatures
+
+SUBJECTS = {
+    SignedKind.PROTOCOL: Protocol,
+    SignedKind.SEQUENCE: Sequence,
+    SignedKind.EVALUATION: Evaluation,
+}
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "audit" | "signature"
+    row_id: int
+    protocol_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f" (protocol {self.protocol_id})" if self.protocol_id else ""
+        return f"{self.kind} #{self.row_id}{where}: {self.problem}"
+
+
+def _audit_rows(session: Session) -> Iterator[AuditEntry]:
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def check_audit_chains(session: Session) -> Iterator[Finding]:
+    """Each entry hashes to its stored hash and points to the previous entry of its chain."""
+    last_hash: dict[int | None, str] = {}
+    for entry in _audit_rows(session):
+        chain = entry.protocol_id
+        expected_prev = last_hash.get(chain, "")
+        if entry.prev_hash != expected_prev:
+            yield Finding(
+                "audit", entry.id, chain, "chain broken: an entry before it was changed or removed"
+            )
+        if entry.hash != entry_hash(entry):
+            yield Finding("audit", entry.id, chain, "content changed after it was written")
+        last_hash[chain] = entry.hash
+
+
+def check_signatures(session: Session) -> Iterator[Finding]:
+    """Every signature's record still hashes to the content that was signed."""
+    for kind, model in SUBJECTS.items():
+        last_id = 0
+        while True:
+            rows = session.exec(
+                select(Signature)
+                .where(Signature.subject_kind == kind, Signature.id > last_id)
+                .order_by(Signature.id)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            last_id = rows[-1].id
+            subjects = {
+                s.id: s
+                for s in session.exec(
+                    select(model).where(model.id.in_({r.subject_id for r in rows}))
+                )
+            }
+            hashes: dict[int, str] = {}
+            for signature in rows:
+                subject = subjects.get(signature.subject_id)
+                if subject is None:
+                    yield Finding("signature", signature.id, None, f"signed {kind} is missing")
+                    continue
+                if subject.id not in hashes:
+                    hashes[subject.id] = signatures.content_hash(session, kind, subject)
+                if hashes[subject.id] != signature.content_hash:
+                    protocol_id = subject.id if kind == SignedKind.PROTOCOL else subject.protocol_id
+                    yield Finding(
+                        "signature",
+                        signature.id,
+                        protocol_id,
+                        f"{kind} {subject.public_id} changed after it was signed",
+                    )
+            session.expunge_all()
+
+
+def verify_all(session: Session) -> list[Finding]:
+    return [*check_audit_chains(session), *check_signatures(session)]

@@ -1,0 +1,432 @@
+"""The OPCO proof pack of one protocol: what it holds, its verification codes, PDF/XLSX/CSV.
+
+A pack covers every signature of the protocol, its sequences and its evaluations that existed
+when it was exported (signatures are only ever inserted, so "the signatures with an id up to
+N" is a fixed set). Each PDF page carries a code `<protocol>.<N>.<page>.<mac>` where `mac` is
+an HMAC, under the app's secret key, of the protocol, N, the page number and the stored
+content hashes of those signatures. The verification page recomputes it from the stored
+hashes and then checks each signed record against its signature (signatures.verify).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import hmac
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from afest.models import (
+    CompetenceAssessment,
+    Evaluation,
+    Level,
+    Protocol,
+    ProtocolTutor,
+    ReflectionSituation,
+    Sequence,
+    Signature,
+    SignedKind,
+    User,
+    utcnow,
+)
+from afest.proof import signatures
+from afest.protocols import compliance
+from afest.protocols.queries import ProtocolView, protocol_view
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAC_LENGTH = 10
+CODE = re.compile(r"([A-Za-z0-9_-]{1,22})\.(\d{1,12})\.(\d{1,6})\.([A-Za-z2-7]{10})")
+
+
+def escape_cell(value: Any) -> Any:
+    """User text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@dataclass
+class BilanRow:
+    code: str
+    title: str
+    start: Level | None
+    end: Level | None
+
+
+@dataclass
+class BilanBlock:
+    code: str
+    title: str
+    rows: list[BilanRow] = field(default_factory=list)
+
+    @property
+    def acquired_start(self) -> int:
+        return sum(1 for r in self.rows if r.start is not None and r.start.acquired)
+
+    @property
+    def acquired_end(self) -> int:
+        return sum(1 for r in self.rows if r.end is not None and r.end.acquired)
+
+
+@dataclass
+class Pack:
+    protocol: Protocol
+    view: ProtocolView
+    checklist: compliance.Checklist
+    tutors: list[User]
+    bilan: list[BilanBlock]
+    evaluation_levels: dict[int, list[tuple[int, Level]]]  # evaluation id → (competence, level)
+    competence_labels: dict[int, str]
+    analysed: dict[int, list[int]]  # reflection id → situation ids
+    last_signature_id: int
+    exported_at: datetime
+
+    @property
+    def minutes_done(self) -> int:
+        return self.view.minutes_done
+
+    @property
+    def first_day(self) -> date:
+        seqs = self.view.sequences
+        return seqs[0].occurred_at.date() if seqs else self.protocol.planned_start
+
+    @property
+    def last_day(self) -> date:
+        seqs = self.view.sequences
+        return seqs[-1].occurred_at.date() if seqs else self.protocol.planned_end
+
+    def signature(self, kind: str, subject_id: int, role: str) -> Signature | None:
+        for sig in self.view.signatures.get((kind, subject_id), []):
+            if str(sig.signer_role) == role:
+                return sig
+        return None
+
+
+def _signature_scope(protocol_id: int):
+    """SQL condition: signatures of the protocol, of its sequences and of its evaluations."""
+    return or_(
+        (Signature.subject_kind == SignedKind.PROTOCOL) & (Signature.subject_id == protocol_id),
+        (Signature.subject_kind == SignedKind.SEQUENCE)
+        & Signature.subject_id.in_(select(Sequence.id).where(Sequence.protocol_id == protocol_id)),
+        (Signature.subject_kind == SignedKind.EVALUATION)
+        & Signature.subject_id.in_(
+            select(Evaluation.id).where(Evaluation.protocol_id == protocol_id)
+        ),
+    )
+
+
+def collect(
+    session: Session, protocol: Protocol, *, settings: compliance.Settings | None = None
+) -> Pack:
+    """Everything the pack shows, read in a fixed number of queries."""
+    view = protocol_view(session, protocol)
+    blocks: list[BilanBlock] = []
+    labels: dict[int, str] = {}
+    for block in view.blocks:
+        bilan = BilanBlock(block.code, block.title)
+        for pc in block.competences:
+            labels[pc.competence_id] = f"{pc.competence_code} — {pc.competence_title}"
+            bilan.rows.append(
+                BilanRow(
+                    pc.competence_code,
+                    pc.competence_title,
+                    view.initial.get(pc.competence_id),
+                    view.current.get(pc.competence_id),
+                )
+            )
+        blocks.append(bilan)
+    evaluation_levels: dict[int, list[tuple[int, Level]]] = {e.id: [] for e in view.evaluations}
+    if view.evaluations:
+        for evaluation_id, competence_id, level in session.exec(
+            select(CompetenceAssessment.evaluation_id, CompetenceAssessment.competence_id, Level)
+            .join(Level, Level.id == CompetenceAssessment.level_id)
+            .where(CompetenceAssessment.evaluation_id.in_(list(evaluation_levels)))
+            .order_by(CompetenceAssessment.id)
+        ):
+            evaluation_levels[evaluation_id].append((competence_id, level))
+    analysed: dict[int, list[int]] = {}
+    reflection_ids = [s.id for s in view.sequences if s.kind == "reflection"]
+    if reflection_ids:
+        for reflection_id, situation_id in session.exec(
+            select(ReflectionSituation.reflection_id, ReflectionSituation.situation_id).where(
+                ReflectionSituation.reflection_id.in_(reflection_ids)
+            )
+        ):
+            analysed.setdefault(reflection_id, []).append(situation_id)
+    tutors = list(
+        session.exec(
+            select(User)
+            .join(ProtocolTutor, ProtocolTutor.tutor_id == User.id)
+            .where(ProtocolTutor.protocol_id == protocol.id)
+            .order_by(ProtocolTutor.designated_at)
+        )
+    )
+    last = session.exec(
+        select(Signature.id)
+        .where(_signature_scope(protocol.id))
+        .order_by(Signature.id.desc())
+        .limit(1)
+    ).first()
+    return Pack(
+        protocol=protocol,
+        view=view,
+        checklist=compliance.check(session, protocol, settings=settings),
+        tutors=tutors,
+        bilan=blocks,
+        evaluation_levels=evaluation_levels,
+        competence_labels=labels,
+        analysed=analysed,
+        last_signature_id=last or 0,
+        exported_at=utcnow(),
+    )
+
+
+# --- verification codes ------------------------------------------------------------------
+
+
+def _covered_hashes(session: Session, protocol_id: int, last_signature_id: int) -> list[str]:
+    rows = session.exec(
+        select(Signature.subject_kind, Signature.subject_id, Signature.signer_role, Signature.id)
+        .add_columns(Signature.content_hash)
+        .where(_signature_scope(protocol_id), Signature.id <= last_signature_id)
+        .order_by(Signature.id)
+    )
+    return [f"{kind}:{sid}:{role}:{sig_id}:{digest}" for kind, sid, role, sig_id, digest in rows]
+
+
+def _mac(secret: str, public_id: str, last_id: int, page: int, hashes: list[str]) -> str:
+    message = "\n".join([public_id, str(last_id), str(page), *hashes]).encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode()[:MAC_LENGTH]
+
+
+def page_codes(session: Session, pack: Pack, *, secret: str, pages: int) -> list[str]:
+    """The verification code of each page of the pack's PDF, page 1 first."""
+    hashes = _covered_hashes(session, pack.protocol.id, pack.last_signature_id)
+    pid, last = pack.protocol.public_id, pack.last_signature_id
+    return [f"{pid}.{last}.{n}.{_mac(secret, pid, last, n, hashes)}" for n in range(1, pages + 1)]
+
+
+@dataclass
+class CodeCheck:
+    valid: bool
+    protocol: Protocol | None = None
+    page: int | None = None
+    signatures: int = 0
+    altered: list[str] = field(default_factory=list)  # records changed after signature
+
+    @property
+    def intact(self) -> bool:
+        return self.valid and not self.altered
+
+
+def verify_code(session: Session, code: str, *, secret: str) -> CodeCheck:
+    """Check a page's code against the stored signature hashes, then the signed records."""
+    match = CODE.fullmatch((code or "").strip())
+    if match is None:
+        return CodeCheck(False)
+    parts = match.groups()
+    public_id, last, page, mac = parts[0], int(parts[1]), int(parts[2]), parts[3].upper()
+    protocol = session.exec(select(Protocol).where(Protocol.public_id == public_id)).first()
+    if protocol is None:
+        return CodeCheck(False)
+    hashes = _covered_hashes(session, protocol.id, last)
+    if not hmac.compare_digest(_mac(secret, public_id, last, page, hashes), mac):
+        return CodeCheck(False)
+    altered = []
+    subjects = {
+        (SignedKind(h.split(":")[0]), int(h.split(":")[1])) for h in hashes
+    }  # each signed record once
+    models = {SignedKind.SEQUENCE: Sequence, SignedKind.EVALUATION: Evaluation}
+    for kind, subject_id in sorted(subjects):
+        subject = protocol if kind == SignedKind.PROTOCOL else session.get(models[kind], subject_id)
+        if subject is None or not all(v.intact for v in signatures.verify(session, kind, subject)):
+            altered.append(f"{kind} {getattr(subject, 'public_id', subject_id)}")
+    return CodeCheck(True, protocol, page, len(hashes), altered)
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def _page_css(codes: list[str], label: str) -> str:
+    rules = []
+    for n, code in enumerate(codes, start=1):
+        rules.append(f'@page :nth({n}) {{ @bottom-left {{ content: "{label} {code}"; }} }}')
+    return "\n".join(rules)
+
+
+def _page_bound(pack: Pack) -> int:
+    """A generous upper bound on the number of pages, so that codes are laid out in one pass."""
+    rows = len(pack.view.sequences) + len(pack.view.evaluations) * 4
+    rows += sum(len(b.rows) for b in pack.bilan)
+    return 20 + rows
+
+
+WARM_UP_HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 18mm 15mm 22mm 15mm;
+  @bottom-left { content: "Code"; font: 8pt "DejaVu Sans Mono", monospace; } }
+body { font: 10pt "DejaVu Sans", sans-serif; } table { border-collapse: collapse; }
+td { border: 1px solid #999; } .hash { font: 6.5pt "DejaVu Sans Mono", monospace; }
+</style></head><body><h1>Dossier de preuve</h1><table><tr><td><b>Séquence</b></td>
+<td><i>réflexive</i></td><td class="hash">0f3a</td></tr></table></body></html>"""
+
+
+def warm_up() -> float:
+    """Import WeasyPrint and lay out one small page in the pack's fonts; return the seconds.
+
+    A web worker calls it once at start (afest/wsgi.py, in the background): the first proof
+    pack of a process would otherwise pay the import, the font lookup and the first layout.
+    """
+    start = time.perf_counter()
+    from weasyprint import HTML
+
+    HTML(string=WARM_UP_HTML).write_pdf()
+    return time.perf_counter() - start
+
+
+def render_pdf(
+    session: Session, pack: Pack, html: str, *, secret: str, base_url: str, label: str
+) -> bytes:
+    """Lay the HTML out with each page's verification code in its bottom margin.
+
+    A page's code depends on its number only, not on the page count, so the codes of pages
+    1..bound are given as `@page :nth(n)` rules and the document is laid out once; should it
+    ever run past the bound, it is laid out again with exactly as many codes as pages.
+    """
+    from weasyprint import CSS, HTML
+
+    document = HTML(string=html, base_url=base_url)
+    bound = _page_bound(pack)
+    codes = page_codes(session, pack, secret=secret, pages=bound)
+    rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
+    if len(rendered.pages) > bound:
+        codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
+        rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
+    return rendered.write_pdf()
+
+
+def rows_sequences(pack: Pack) -> list[list[Any]]:
+    """The sequence log as rows: one per current sequence, signatures with their hashes."""
+    rows = []
+    for s in pack.view.sequences:
+        tutor = pack.signature("sequence", s.id, "tutor")
+        learner = pack.signature("sequence", s.id, "learner")
+        rows.append(
+            [
+                s.public_id,
+                s.occurred_at.date(),
+                s.occurred_at.strftime("%H:%M"),
+                str(s.kind),
+                s.duration_minutes,
+                str(s.autonomy or ""),
+                s.place,
+                s.intent or s.expected,
+                tutor.signed_at.replace(tzinfo=None) if tutor else None,
+                tutor.content_hash if tutor else "",
+                learner.signed_at.replace(tzinfo=None) if learner else None,
+                learner.content_hash if learner else "",
+            ]
+        )
+    return rows
+
+
+SEQUENCE_HEADER = [
+    "id",
+    "date",
+    "heure (UTC)",
+    "type",
+    "durée (min)",
+    "autonomie",
+    "lieu",
+    "intention / attendus",
+    "signature tuteur·rice",
+    "empreinte tuteur·rice",
+    "signature apprenant·e",
+    "empreinte apprenant·e",
+]
+
+
+def xlsx_bytes(pack: Pack) -> bytes:
+    """The same figures as the PDF, one sheet per part; user text escaped."""
+    from openpyxl import Workbook
+
+    p = pack.protocol
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Protocole"
+    facts = [
+        ("Intitulé", p.title),
+        ("Apprenant·e", p.learner.full_name),
+        ("Structure", p.structure.name),
+        ("SIRET", p.structure.siret or ""),
+        ("Référentiel", f"{p.referential.code} — {p.referential.title}"),
+        ("Tuteur·rice(s)", ", ".join(t.full_name for t in pack.tutors)),
+        ("Statut", str(p.status)),
+        ("Début prévu", p.planned_start),
+        ("Fin prévue", p.planned_end),
+        ("Minutes prévues", p.planned_minutes),
+        ("Minutes réalisées", pack.minutes_done),
+        ("Séquences", len(pack.view.sequences)),
+        ("Évaluations", len(pack.view.evaluations)),
+        ("Quatre conditions remplies", "oui" if pack.checklist.all_met else "non"),
+        ("Objectif", p.objective),
+        ("Analyse de l'activité", p.activity_analysis),
+        ("Exporté le (UTC)", pack.exported_at.replace(tzinfo=None)),
+    ]
+    for key, value in facts:
+        sheet.append([key, escape_cell(value)])
+    seq_sheet = book.create_sheet("Séquences")
+    seq_sheet.append(SEQUENCE_HEADER)
+    for row in rows_sequences(pack):
+        seq_sheet.append([escape_cell(v) for v in row])
+    eval_sheet = book.create_sheet("Évaluations")
+    eval_sheet.append(["id", "type", "date", "compétence", "niveau", "synthèse"])
+    for e in pack.view.evaluations:
+        for competence_id, level in pack.evaluation_levels.get(e.id, []):
+            eval_sheet.append(
+                [
+                    e.public_id,
+                    str(e.kind),
+                    e.evaluated_on,
+                    escape_cell(pack.competence_labels.get(competence_id, str(competence_id))),
+                    level.label,
+                    escape_cell(e.summary),
+                ]
+            )
+    bilan = book.create_sheet("Bilan")
+    bilan.append(["bloc", "compétence", "niveau au départ", "niveau à la fin"])
+    for block in pack.bilan:
+        for row in block.rows:
+            bilan.append(
+                [
+                    escape_cell(block.code),
+                    escape_cell(f"{row.code} — {row.title}"),
+                    row.start.label if row.start else "",
+                    row.end.label if row.end else "",
+                ]
+            )
+    checks = book.create_sheet("Conformité")
+    checks.append(["condition", "état", "manque"])
+    for item in pack.checklist.conditions:
+        checks.append([str(item.title), str(item.state), " ; ".join(str(x) for x in item.problems)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def csv_text(pack: Pack) -> str:
+    """The sequence log as CSV (semicolon-separated, as French spreadsheets expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(SEQUENCE_HEADER)
+    for row in rows_sequences(pack):
+        writer.writerow(["" if v is None else escape_cell(v) for v in row])
+    return out.getvalue()

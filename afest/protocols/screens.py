@@ -1,0 +1,213 @@
+"""Helpers of the protocol screens: form choices within the manager's scope, form ↔ service
+arguments, the levels posted for a positioning or an evaluation, the edit page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from afest import policy
+from afest.core.database import get_session
+from afest.core.errors import ServiceError
+from afest.core.http import SIGNER_LABELS, render
+from afest.models import (
+    Competence,
+    CompetenceBlock,
+    Level,
+    Organisation,
+    PlannedSequence,
+    Protocol,
+    ProtocolCompetence,
+    Referential,
+    Role,
+    RoleAssignment,
+    SignedKind,
+    SignerRole,
+    User,
+)
+from afest.proof import signatures
+from afest.protocols.forms import PlanForm, ProtocolForm
+from afest.protocols.queries import latest_levels
+
+
+class FormError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _people(actor, role: Role) -> list[tuple[int, str]]:
+    rows = get_session().exec(
+        select(User.id, User.full_name)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role == role,
+            RoleAssignment.organisation_id.in_(actor.orgs(Role.MANAGER)),
+            User.is_active.is_(True),
+        )
+        .distinct()
+        .order_by(User.full_name)
+    )
+    return [(uid, name) for uid, name in rows]
+
+
+def fill_choices(form: ProtocolForm, actor, referential_id: int | None) -> None:
+    """Learners, tutors and référentiels of the manager's structures; the chosen référentiel's
+    competences."""
+    db = get_session()
+    form.learner.choices = _people(actor, Role.LEARNER)
+    form.tutors.choices = _people(actor, Role.TUTOR)
+    refs = db.exec(
+        select(Referential.id, Referential.code, Referential.title)
+        .where(policy.referential_visible(actor))
+        .order_by(Referential.code)
+    ).all()
+    form.referential.choices = [(r.id, f"{r.code} — {r.title}") for r in refs]
+    ids = [r.id for r in refs]
+    if referential_id in ids:
+        chosen = referential_id
+    elif form.referential.data in ids:
+        chosen = form.referential.data
+    else:
+        chosen = ids[0] if ids else None
+    form.referential.data = chosen
+    rows = db.exec(
+        select(Competence.id, Competence.code, Competence.title, CompetenceBlock.code)
+        .join(CompetenceBlock, CompetenceBlock.id == Competence.block_id)
+        .where(CompetenceBlock.referential_id == chosen)
+        .order_by(CompetenceBlock.position, Competence.position)
+    ).all()
+    form.competences.choices = [
+        (cid, f"{bcode} · {code} — {title}") for cid, code, title, bcode in rows
+    ]
+
+
+def create_args(form: ProtocolForm, actor) -> dict:
+    db = get_session()
+    learner = db.get(User, form.learner.data)
+    structure_id = db.exec(
+        select(RoleAssignment.organisation_id).where(
+            RoleAssignment.user_id == learner.id,
+            RoleAssignment.role == Role.LEARNER,
+            RoleAssignment.organisation_id.in_(actor.orgs(Role.MANAGER)),
+        )
+    ).first()
+    return {
+        "learner": learner,
+        "structure": db.get(Organisation, structure_id),
+        "referential_id": form.referential.data,
+        "title": form.title.data,
+        "objective": form.objective.data or "",
+        "activity_analysis": form.activity_analysis.data or "",
+        "work_situations": form.work_situations.data or "",
+        "planned_start": form.planned_start.data,
+        "planned_end": form.planned_end.data,
+        "planned_minutes": (form.planned_hours.data or 0) * 60,
+        "competence_ids": form.competences.data or [],
+        "tutor_ids": form.tutors.data or [],
+    }
+
+
+def field_error(form, exc: ServiceError) -> None:
+    names = {"learner": "learner", "tutors": "tutors", "competences": "competences"}
+    field = getattr(form, names.get(exc.field or "", exc.field or ""), None) or form.title
+    field.errors = [*field.errors, exc.message]
+
+
+def form_of(db, protocol: Protocol) -> ProtocolForm:
+    form = ProtocolForm(formdata=None)
+    form.learner.data = protocol.learner_id
+    form.referential.data = protocol.referential_id
+    form.title.data = protocol.title
+    form.objective.data = protocol.objective
+    form.activity_analysis.data = protocol.activity_analysis
+    form.work_situations.data = protocol.work_situations
+    form.planned_start.data = protocol.planned_start
+    form.planned_end.data = protocol.planned_end
+    form.planned_hours.data = protocol.planned_minutes // 60
+    form.tutors.data = [t.tutor_id for t in protocol.tutors]
+    form.competences.data = list(
+        db.exec(
+            select(ProtocolCompetence.competence_id).where(
+                ProtocolCompetence.protocol_id == protocol.id
+            )
+        )
+    )
+    return form
+
+
+def scope_and_scale(db, protocol: Protocol):
+    """Targeted competences (snapshot order) and the référentiel's level scale."""
+    scope = db.exec(
+        select(ProtocolCompetence)
+        .where(ProtocolCompetence.protocol_id == protocol.id)
+        .order_by(ProtocolCompetence.position)
+    ).all()
+    scale = db.exec(
+        select(Level).where(Level.referential_id == protocol.referential_id).order_by(Level.rank)
+    ).all()
+    return scope, scale
+
+
+def render_edit(
+    protocol: Protocol,
+    form: ProtocolForm,
+    *,
+    plan_form: PlanForm | None = None,
+    positioning_error: str | None = None,
+    status: int = 200,
+):
+    db = get_session()
+    scope, scale = scope_and_scale(db, protocol)
+    plan = db.exec(
+        select(PlannedSequence)
+        .where(PlannedSequence.protocol_id == protocol.id)
+        .order_by(PlannedSequence.position)
+    ).all()
+    return render(
+        "protocols/edit.html",
+        form=form,
+        protocol=protocol,
+        plan=plan,
+        plan_form=plan_form or PlanForm(formdata=None),
+        scope=scope,
+        scale=scale,
+        initial={cid: lv.id for cid, lv in latest_levels(db, protocol.id, initial=True).items()},
+        positioning_error=positioning_error,
+        status=status,
+    )
+
+
+def levels_from(form: Mapping[str, str]) -> dict[int, int]:
+    """`level-<competence id>` = level id, for each competence given a level."""
+    levels = {}
+    for key, value in form.items():
+        if not key.startswith("level-") or not value:
+            continue
+        try:
+            levels[int(key[6:])] = int(value)
+        except ValueError:
+            raise FormError(_("Niveau invalide.")) from None
+    if not levels:
+        raise FormError(_("Indiquez au moins un niveau."))
+    return levels
+
+
+def protocol_signatures(protocol: Protocol):
+    return signatures.signatures_of(get_session(), SignedKind.PROTOCOL, protocol.id)
+
+
+def sign_roles(actor, protocol: Protocol, signed: set[str]) -> list[tuple[str, str]]:
+    """The roles in which the actor may still sign the protocol now (`signed`: roles done)."""
+    if not policy.can_sign_protocol(actor, protocol):
+        return []
+    allowed = []
+    if actor.id == protocol.learner_id:
+        allowed.append(SignerRole.LEARNER)
+    if policy.is_designated_tutor(actor, protocol):
+        allowed.append(SignerRole.TUTOR)
+    if policy.manages(actor, protocol.structure_id):
+        allowed.append(SignerRole.STRUCTURE)
+    return [(str(r), str(SIGNER_LABELS[r])) for r in allowed if str(r) not in signed]

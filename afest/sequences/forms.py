@@ -1,0 +1,186 @@
+"""Forms of the tutor's tablet and of sequences: situation, reflection, signatures, correction.
+
+Choices that depend on the protocol (competences, situations, level scale) are filled in by
+the view. Scope rules are checked by the service so that the message says what is wrong
+("not targeted by the protocol") rather than a generic "invalid choice".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from afest.core.forms import Form, record_id
+from afest.models import Autonomy
+from afest.sequences.operations import TEXT_LIMIT, SequenceData
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def new_client_id() -> str:
+    return uuid.uuid4().hex
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(label, *, rows: int = 3):
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=TEXT_LIMIT, message=_l("Texte trop long."))],
+        render_kw={"rows": rows},
+    )
+
+
+class SequenceForm(Form):
+    """What both kinds share. The client id is made on GET (and by offline.js if missing)."""
+
+    client_id = HiddenField(
+        _l("Identifiant de saisie"),  # never shown; WTForms would otherwise make one up
+        validators=[DataRequired(_l("Identifiant de saisie manquant."))],
+    )
+    occurred_at = DateTimeLocalField(
+        _l("Date et heure"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Indiquez la date et l'heure."))],
+    )
+    duration_minutes = IntegerField(
+        _l("Durée (minutes)"),
+        validators=[InputRequired(_l("Indiquez la durée en minutes."))],
+        render_kw={"inputmode": "numeric", "min": 1, "max": 720, "step": 5},
+    )
+    place = TextAreaField(
+        _l("Lieu, contexte"),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+        render_kw={"rows": 1},
+    )
+
+    def prepare(self, tz: ZoneInfo, *, now: datetime, default_minutes: int) -> None:
+        """Defaults of a fresh entry: a new client id, now, a usual duration."""
+        if not self.is_submitted():
+            self.client_id.data = self.client_id.data or new_client_id()
+            self.occurred_at.data = self.occurred_at.data or now.astimezone(tz).replace(
+                tzinfo=None, second=0, microsecond=0
+            )
+            if self.duration_minutes.data is None:
+                self.duration_minutes.data = default_minutes
+
+    def to_data(self, tz: ZoneInfo) -> SequenceData:
+        return SequenceData(
+            client_id=self.client_id.data,
+            occurred_at=self.occurred_at.data.replace(tzinfo=tz),
+            duration_minutes=self.duration_minutes.data,
+            place=self.place.data or "",
+        )
+
+
+class SituationForm(SequenceForm):
+    autonomy = RadioField(
+        _l("Modalité"),
+        choices=[
+            SelectChoice(Autonomy.ACCOMPANIED.value, _l("Accompagnée")),
+            SelectChoice(Autonomy.ALONE.value, _l("En autonomie")),
+        ],
+        default=Autonomy.ACCOMPANIED.value,
+        validators=[InputRequired(_l("Indiquez si la situation est accompagnée ou non."))],
+    )
+    competence_ids = MultiCheckboxField(
+        _l("Compétences visées"), coerce=record_id, validate_choice=False
+    )
+    intent = _text(_l("Intention pédagogique annoncée"))
+    observations = _text(_l("Observations du·de la tuteur·rice"), rows=4)
+
+    def to_data(self, tz: ZoneInfo) -> SequenceData:
+        data = super().to_data(tz)
+        data.autonomy = Autonomy(self.autonomy.data)
+        data.competence_ids = list(self.competence_ids.data or [])
+        data.intent = self.intent.data or ""
+        data.observations = self.observations.data or ""
+        return data
+
+
+class ReflectionForm(SequenceForm):
+    situation_ids = MultiCheckboxField(
+        _l("Situations analysées"), coerce=record_id, validate_choice=False
+    )
+    expected = _text(_l("Ce qui était attendu"))
+    achieved = _text(_l("Ce qui a été fait"))
+    learnt = _text(_l("Ce qui a été appris"))
+    gaps = _text(_l("Les écarts"))
+    learner_words = _text(_l("Les mots de l'apprenant·e"))
+    next_step = _text(_l("La prochaine étape"))
+
+    # Levels are one radio group per competence, named level-<competence id>; they are read
+    # by `levels_from` because the set of competences depends on the protocol.
+    level_prefix = "level-"
+
+    @classmethod
+    def levels_from(cls, formdata) -> dict[int, int]:
+        """{competence id: level id} for every competence given a level; garbage is refused."""
+        levels: dict[int, int] = {}
+        for key in formdata:
+            if not key.startswith(cls.level_prefix) or not formdata.get(key):
+                continue
+            competence, level = key[len(cls.level_prefix) :], formdata.get(key)
+            levels[record_id(competence)] = record_id(level)  # ValueError on garbage
+        return levels
+
+    def to_data(self, tz: ZoneInfo, levels: dict[int, int] | None = None) -> SequenceData:
+        data = super().to_data(tz)
+        data.situation_ids = list(self.situation_ids.data or [])
+        data.levels = dict(levels or {})
+        for name in ("expected", "achieved", "learnt", "gaps", "learner_words", "next_step"):
+            setattr(data, name, getattr(self, name).data or "")
+        return data
+
+
+class AmendmentMixin:
+    reason = TextAreaField(
+        _l("Motif de la correction"),
+        validators=[
+            DataRequired(_l("Indiquez le motif de la correction.")),
+            Length(max=2000, message=_l("2000 caractères au plus.")),
+        ],
+        render_kw={"rows": 2},
+    )
+
+
+class SituationAmendForm(SituationForm, AmendmentMixin):
+    pass
+
+
+class ReflectionAmendForm(ReflectionForm, AmendmentMixin):
+    pass
+
+
+class TutorSignForm(Form):
+    secret = PasswordField(
+        _l("Votre code PIN ou mot de passe"),
+        validators=[DataRequired(_l("Tapez votre code PIN ou votre mot de passe."))],
+        render_kw={"autocomplete": "off", "inputmode": "text"},
+    )
+
+
+class CountersignForm(Form):
+    secret = PasswordField(
+        _l("Mot de passe de l'apprenant·e"),
+        validators=[DataRequired(_l("Tapez le mot de passe de l'apprenant·e."))],
+        render_kw={"autocomplete": "off"},
+    )

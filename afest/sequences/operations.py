@@ -1,0 +1,631 @@
+"""Logging, signing and amending sequences (work situations and reflexive sequences)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, bindparam, exists, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlmodel import Session, select
+
+from afest.accounts.operations import verify_secret
+from afest.core import audit
+from afest.core.errors import ServiceError
+from afest.dashboards import rollups
+from afest.models import (
+    AssessmentSource,
+    Autonomy,
+    CompetenceAssessment,
+    Protocol,
+    ProtocolStatus,
+    ReflectionSituation,
+    Sequence,
+    SequenceCompetence,
+    SequenceKind,
+    SignedKind,
+    SignerRole,
+    User,
+    new_public_id,
+    utcnow,
+)
+from afest.proof import signatures
+from afest.protocols.operations import add_levels, check_levels, targeted_competence_ids
+
+MAX_DURATION_MINUTES = 12 * 60
+FUTURE_TOLERANCE = timedelta(hours=1)
+TEXT_LIMIT = 10_000
+_SEQUENCE = Sequence.__table__
+# SQLite: one row per client id, then one INSERT a table.
+_INSERT_ONCE = (
+    sqlite_insert(_SEQUENCE)
+    .on_conflict_do_nothing(index_elements=["client_id"])
+    .returning(_SEQUENCE.c.id)
+)
+
+
+@dataclass
+class SequenceData:
+    """What a tutor enters for one sequence; shared by situations and reflections."""
+
+    client_id: str
+    occurred_at: datetime  # aware
+    duration_minutes: int
+    place: str = ""
+    autonomy: Autonomy | None = None
+    intent: str = ""
+    observations: str = ""
+    expected: str = ""
+    achieved: str = ""
+    learnt: str = ""
+    gaps: str = ""
+    learner_words: str = ""
+    next_step: str = ""
+    competence_ids: list[int] = field(default_factory=list)
+    situation_ids: list[int] = field(default_factory=list)  # reflections only
+    levels: dict[int, int] = field(default_factory=dict)  # reflections: competence → level
+
+
+TEXT_FIELDS = (
+    "place",
+    "intent",
+    "observations",
+    "expected",
+    "achieved",
+    "learnt",
+    "gaps",
+    "learner_words",
+    "next_step",
+)
+
+
+def _save_in_one_statement():
+    """PostgreSQL: a new sequence and all that is written with it, in one statement.
+
+    The sequence is inserted once per client id (ON CONFLICT DO NOTHING); the other INSERTs
+    read its id from that CTE, so a client id saved before writes nothing at all. With it:
+    its competences, the situations a reflection analyses and the levels it gives (arrays,
+    unnested), its protocol's rollup mark, and its audit entry chained to its protocol's
+    (the caller holds the chain's lock). Returns the new id, or no row.
+    """
+    saved = (
+        pg_insert(_SEQUENCE)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in _SEQUENCE.c if c.name != "id"})
+        .on_conflict_do_nothing(index_elements=["client_id"])
+        .returning(_SEQUENCE.c.id)
+        .cte("saved")
+    )
+
+    def each(name: str):
+        return func.unnest(bindparam(name, type_=ARRAY(Integer)))
+
+    competences = SequenceCompetence.__table__.insert().from_select(
+        ["sequence_id", "competence_id"],
+        select(saved.c.id, each("competence_ids")).select_from(saved),
+    )
+    situations = ReflectionSituation.__table__.insert().from_select(
+        ["reflection_id", "situation_id"],
+        select(saved.c.id, each("situation_ids")).select_from(saved),
+    )
+    assessment = CompetenceAssessment.__table__
+    levels = assessment.insert().from_select(  # as protocols.add_levels writes them
+        [
+            "protocol_id",
+            "competence_id",
+            "level_id",
+            "source",
+            "sequence_id",
+            "assessed_at",
+            "assessed_by_id",
+            "comment",
+        ],
+        select(
+            bindparam("protocol_id", type_=Integer),
+            each("level_competence_ids"),
+            each("level_ids"),
+            literal(AssessmentSource.SEQUENCE, type_=assessment.c.source.type),
+            saved.c.id,
+            bindparam("occurred_at", type_=_SEQUENCE.c.occurred_at.type),
+            bindparam("created_by_id", type_=Integer),
+            literal(""),
+        ).select_from(saved),
+    )
+    return select(saved.c.id).add_cte(
+        competences.cte("competences"),
+        situations.cte("situations"),
+        levels.cte("levels"),
+        rollups.mark_of_new_row(saved.c.id).cte("mark"),
+        audit.append_of_new_row(saved.c.id).cte("entry"),
+    )
+
+
+_SAVE_PG = _save_in_one_statement()
+
+
+def not_amended():
+    """SQL condition: the sequence is the current version (no amendment points to it)."""
+    newer = aliased(Sequence)
+    return ~exists().where(newer.amends_id == Sequence.id)
+
+
+def protocol_start(protocol: Protocol, tz: ZoneInfo) -> datetime:
+    return datetime.combine(protocol.planned_start, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _validate(
+    session: Session,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    scope: set[int] | None = None,
+) -> None:
+    if protocol.status != ProtocolStatus.IN_PROGRESS:
+        raise ServiceError(
+            _l("Le protocole n'est pas en cours : aucune séquence ne peut y être ajoutée.")
+        )
+    if data.occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    if not 1 <= data.duration_minutes <= MAX_DURATION_MINUTES:
+        raise ServiceError(
+            _l("La durée doit être comprise entre 1 minute et 12 heures."), field="duration_minutes"
+        )
+    if data.occurred_at < protocol_start(protocol, tz):
+        raise ServiceError(
+            _l(
+                "La date précède le début du protocole (%(date)s).",
+                date=protocol.planned_start.strftime("%d/%m/%Y"),
+            ),
+            field="occurred_at",
+        )
+    if data.occurred_at > utcnow() + FUTURE_TOLERANCE:
+        raise ServiceError(_l("La date est dans le futur."), field="occurred_at")
+    for name in TEXT_FIELDS:
+        if len(getattr(data, name) or "") > TEXT_LIMIT:
+            raise ServiceError(
+                _l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT), field=name
+            )
+    if scope is None:
+        scope = targeted_competence_ids(session, protocol.id)
+    if not set(data.competence_ids) <= scope:
+        raise ServiceError(
+            _l("Une compétence choisie n'est pas visée par le protocole."), field="competence_ids"
+        )
+    if kind == SequenceKind.SITUATION:
+        if not data.competence_ids:
+            raise ServiceError(
+                _l("Choisissez au moins une compétence visée."), field="competence_ids"
+            )
+        if data.autonomy is None:
+            raise ServiceError(
+                _l("Indiquez si la situation est accompagnée ou en autonomie."), field="autonomy"
+            )
+        return
+    if not data.situation_ids:
+        raise ServiceError(
+            _l("Une séquence réflexive analyse au moins une mise en situation."),
+            field="situation_ids",
+        )
+    situations = session.exec(
+        select(Sequence).where(
+            Sequence.id.in_(data.situation_ids),
+            Sequence.protocol_id == protocol.id,
+            Sequence.kind == SequenceKind.SITUATION,
+            not_amended(),
+        )
+    ).all()
+    if len(situations) != len(set(data.situation_ids)):
+        raise ServiceError(
+            _l("Une mise en situation choisie n'existe pas dans ce protocole."),
+            field="situation_ids",
+        )
+    if any(s.occurred_at > data.occurred_at for s in situations):
+        raise ServiceError(
+            _l("La séquence réflexive ne peut pas précéder la situation analysée."),
+            field="occurred_at",
+        )
+    check_levels(session, protocol, data.levels, field="levels")
+
+
+def find_by_client_id(session: Session, client_id: str) -> Sequence | None:
+    return session.exec(select(Sequence).where(Sequence.client_id == client_id)).first()
+
+
+def _saved_before(session: Session, protocol: Protocol, actor_id: int, client_id: str):
+    """The sequence a client id already saved, if any: the same entry sent again (a double
+    tap, a resend after a dropped connection) gets it back; anyone else's is refused."""
+    already = find_by_client_id(session, client_id)
+    if already is not None and (
+        already.protocol_id != protocol.id or already.created_by_id != actor_id
+    ):
+        raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+    return already
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A sequence saved by `save_entry`: its ids, and whether this call created it."""
+
+    id: int
+    public_id: str
+    created: bool
+
+
+def save_entry(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    scope: set[int] | None = None,
+) -> Saved:
+    """`log_sequence` without building the sequence's entity: the tablet's save answers with
+    a redirect to the sequence and needs no more than its ids."""
+    written = _write(
+        session, actor_id=actor_id, protocol=protocol, kind=kind, data=data, tz=tz, scope=scope
+    )
+    if isinstance(written, Sequence):
+        return Saved(written.id, written.public_id, created=False)
+    return Saved(written["id"], written["public_id"], created=True)
+
+
+def log_sequence(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    amends: Sequence | None = None,
+    amendment_reason: str = "",
+    scope: set[int] | None = None,
+) -> tuple[Sequence, bool]:
+    """Save a sequence once: a repeated submission of the same client id returns the first.
+
+    `scope`: the ids of the competences the protocol targets, when the caller read them with
+    the protocol (else they are read here). Returns the sequence and whether it was created
+    now. The INSERT itself tells whether the client id was saved before (ON CONFLICT DO
+    NOTHING): no read ahead of it, and two copies of one entry sent at once make one row, not
+    an error.
+    """
+    written = _write(
+        session,
+        actor_id=actor_id,
+        protocol=protocol,
+        kind=kind,
+        data=data,
+        tz=tz,
+        amends=amends,
+        amendment_reason=amendment_reason,
+        scope=scope,
+    )
+    if isinstance(written, Sequence):
+        return written, False
+    sequence = Sequence(**written)  # handed to the session as a loaded row: no read
+    make_transient_to_detached(sequence)
+    session.add(sequence)
+    return sequence, True
+
+
+def _write(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    kind: SequenceKind,
+    data: SequenceData,
+    tz: ZoneInfo,
+    amends: Sequence | None = None,
+    amendment_reason: str = "",
+    scope: set[int] | None = None,
+) -> dict | Sequence:
+    """Validate and write a new sequence; return the values of its row, or the sequence its
+    client id saved before."""
+    if not data.client_id or len(data.client_id) > 64:
+        raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
+    try:
+        _validate(session, protocol, kind, data, tz, scope)
+    except ServiceError:
+        # an entry saved before comes back as it was, whatever changed since
+        already = _saved_before(session, protocol, actor_id, data.client_id)
+        if already is None:
+            raise
+        return already
+
+    # Written without the unit of work (this is the tablet's save): in one statement on
+    # PostgreSQL, one INSERT a table on SQLite.
+    values = {
+        "public_id": new_public_id(),
+        "client_id": data.client_id,
+        "protocol_id": protocol.id,
+        "kind": kind,
+        "occurred_at": data.occurred_at.astimezone(UTC),
+        "duration_minutes": data.duration_minutes,
+        "autonomy": data.autonomy if kind == SequenceKind.SITUATION else None,
+        "created_by_id": actor_id,
+        "created_at": utcnow(),
+        "amends_id": amends.id if amends else None,
+        "amendment_reason": amendment_reason,
+        **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
+    }
+    competence_ids = sorted(set(data.competence_ids) | set(data.levels))
+    situation_ids = sorted(set(data.situation_ids))
+    entry = {
+        "actor_id": actor_id,
+        "action": "sequence.amend" if amends else "sequence.create",
+        "subject_kind": "sequence",
+        "protocol_id": protocol.id,
+        "structure_id": protocol.structure_id,
+        "before": {"amends": amends.public_id} if amends else None,
+        "after": _content_of_new(values, data),
+    }
+    session.flush()
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        audit.lock_chain(session, protocol.id)
+        levels = sorted(data.levels.items())
+        new_id = conn.execute(
+            _SAVE_PG,
+            {
+                **values,
+                **audit.params_of_new_row(**entry),
+                "competence_ids": competence_ids,
+                "situation_ids": situation_ids,
+                "level_competence_ids": [c for c, _lv in levels],
+                "level_ids": [lv for _c, lv in levels],
+            },
+        ).scalar()
+        if new_id is not None:
+            rollups.marked(session)
+    else:
+        new_id = conn.execute(_INSERT_ONCE, values).scalar()
+    if new_id is None:  # this client id was saved before
+        already = _saved_before(session, protocol, actor_id, data.client_id)
+        if already is None:
+            raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
+        return already
+    values["id"] = new_id
+    if conn.dialect.name == "postgresql":
+        return values
+    if competence_ids:
+        conn.execute(
+            SequenceCompetence.__table__.insert(),
+            [{"sequence_id": new_id, "competence_id": c} for c in competence_ids],
+        )
+    if situation_ids:
+        conn.execute(
+            ReflectionSituation.__table__.insert(),
+            [{"reflection_id": new_id, "situation_id": s} for s in situation_ids],
+        )
+    add_levels(
+        session,
+        protocol=protocol,
+        levels=data.levels,
+        source=AssessmentSource.SEQUENCE,
+        actor_id=actor_id,
+        at=values["occurred_at"],
+        sequence_id=new_id,
+    )
+    rollups.on_sequence_logged(session, protocol.id)
+    audit.record(session, subject_id=new_id, **entry)
+    return values
+
+
+def _content_of_new(row: Mapping[str, Any], data: SequenceData) -> dict:
+    """signatures.sequence_content of a row just written, from the values written (no reads:
+    saving sits on the tablet's critical path). A test keeps the two identical."""
+    content = {name: row[name] for name in signatures.SEQUENCE_FIELDS}
+    content.update(
+        id=row["public_id"],
+        client_id=row["client_id"],
+        protocol_id=row["protocol_id"],
+        amends_id=row["amends_id"],
+        amendment_reason=row["amendment_reason"],
+        competences=sorted(set(data.competence_ids) | set(data.levels)),
+        situations=sorted(set(data.situation_ids)),
+        levels=sorted([c, lv] for c, lv in data.levels.items()),
+    )
+    return content
+
+
+def is_signed(session: Session, sequence: Sequence) -> bool:
+    return bool(signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id))
+
+
+def amend_sequence(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    original: Sequence,
+    data: SequenceData,
+    reason: str,
+    tz: ZoneInfo,
+) -> Sequence:
+    """Correct a signed sequence: a new row referencing it, the original kept untouched."""
+    if not reason.strip():
+        raise ServiceError(_l("Indiquez le motif de la correction."), field="reason")
+    if session.exec(select(Sequence.id).where(Sequence.amends_id == original.id)).first():
+        raise ServiceError(_l("Cette séquence a déjà été corrigée : corrigez la dernière version."))
+    amendment, _ = log_sequence(
+        session,
+        actor_id=actor_id,
+        protocol=protocol,
+        kind=original.kind,
+        data=data,
+        tz=tz,
+        amends=original,
+        amendment_reason=reason.strip(),
+    )
+    return amendment
+
+
+def sign_sequence(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    sequence: Sequence,
+    role: SignerRole,
+    method: str,
+) -> None:
+    """The designated tutor signs, then the learner countersigns."""
+    if role == SignerRole.TUTOR:
+        allowed = any(t.tutor_id == actor_id and t.ended_at is None for t in protocol.tutors)
+    elif role == SignerRole.LEARNER:
+        allowed = actor_id == protocol.learner_id
+        tutor_signed = any(
+            s.signer_role == SignerRole.TUTOR
+            for s in signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id)
+        )
+        if allowed and not tutor_signed:
+            raise ServiceError(_l("Le·la tuteur·rice signe en premier."))
+    else:
+        allowed = False
+    if not allowed:
+        raise ServiceError(_l("Vous ne pouvez pas signer cette séquence à ce titre."))
+    signatures.sign(
+        session,
+        actor_id=actor_id,
+        kind=SignedKind.SEQUENCE,
+        subject=sequence,
+        role=role,
+        method=method,
+        protocol=protocol,
+    )
+
+
+def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int, list[int]]:
+    result: dict[int, list[int]] = {}
+    for seq_id, comp_id in session.exec(
+        select(SequenceCompetence.sequence_id, SequenceCompetence.competence_id).where(
+            SequenceCompetence.sequence_id.in_(list(sequence_ids))
+        )
+    ):
+        result.setdefault(seq_id, []).append(comp_id)
+    return result
+
+
+# --- signing with re-authentication on a shared tablet --------------------------------------
+
+METHOD_PIN = "pin"
+METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
+METHOD_TABLET = "password-tablet"  # the learner typed their password on the tutor's tablet
+
+
+def confirm_secret(user: User, secret: str, *, allow_pin: bool) -> str:
+    """Check `user`'s PIN (when allowed) or password; return the method used.
+
+    A shared tablet stays signed in as the tutor, so each signature asks again who is there.
+    """
+    secret = secret or ""
+    looks_like_pin = secret.isdigit() and len(secret) <= 12
+    if allow_pin and looks_like_pin and user.pin_hash and verify_secret(user.pin_hash, secret):
+        return METHOD_PIN
+    if secret and verify_secret(user.password_hash, secret):
+        return METHOD_PASSWORD
+    raise ServiceError(
+        _l("Code PIN ou mot de passe incorrect.") if allow_pin else _l("Mot de passe incorrect."),
+        field="secret",
+    )
+
+
+def sign_as_tutor(
+    session: Session,
+    *,
+    tutor: User,
+    protocol: Protocol,
+    sequence: Sequence,
+    secret: str | None = None,
+    method: str | None = None,
+) -> None:
+    """The designated tutor signs a current (not amended) sequence after typing PIN/password.
+
+    `method` is given instead of `secret` when the caller has already run confirm_secret —
+    the views do, before their write transaction opens, because the check is slow on purpose.
+    """
+    _require_current(session, sequence)
+    method = method or confirm_secret(tutor, secret or "", allow_pin=True)
+    sign_sequence(
+        session,
+        actor_id=tutor.id,
+        protocol=protocol,
+        sequence=sequence,
+        role=SignerRole.TUTOR,
+        method=method,
+    )
+
+
+def countersign(
+    session: Session,
+    *,
+    actor_id: int,
+    learner: User,
+    protocol: Protocol,
+    sequence: Sequence,
+    password: str | None = None,
+    confirmed: bool = False,
+) -> None:
+    """The learner countersigns: from their own account, or on the tutor's tablet right away.
+
+    Either way the learner's own password is asked, so nobody countersigns for them.
+    `confirmed` is given instead of `password` when the caller has already checked it with
+    confirm_secret (outside the write transaction, the check being slow on purpose).
+    """
+    _require_current(session, sequence)
+    if not confirmed:
+        confirm_secret(learner, password or "", allow_pin=False)
+    sign_sequence(
+        session,
+        actor_id=learner.id,
+        protocol=protocol,
+        sequence=sequence,
+        role=SignerRole.LEARNER,
+        method=METHOD_PASSWORD if actor_id == learner.id else METHOD_TABLET,
+    )
+
+
+def learner_confirms(session: Session, sequence_public_id: str, password: str) -> bool:
+    """Whether `password` is the password of the learner of this sequence; False when there
+    is no such sequence (the caller's scoped load answers 404 then). Raises ServiceError on a
+    wrong password."""
+    learner = session.exec(
+        select(User)
+        .join(Protocol, Protocol.learner_id == User.id)
+        .join(Sequence, Sequence.protocol_id == Protocol.id)
+        .where(Sequence.public_id == sequence_public_id)
+    ).first()
+    if learner is None:
+        return False
+    confirm_secret(learner, password, allow_pin=False)
+    return True
+
+
+def _require_current(session: Session, sequence: Sequence) -> None:
+    if session.exec(select(Sequence.id).where(Sequence.amends_id == sequence.id)).first():
+        raise ServiceError(_l("Cette version a été corrigée : signez la dernière version."))
+
+
+def data_of(session: Session, sequence: Sequence, *, client_id: str) -> SequenceData:
+    """The entry of an existing sequence, to prefill its correction (with a new client id)."""
+    content = signatures.sequence_content(session, sequence)
+    return SequenceData(
+        client_id=client_id,
+        occurred_at=sequence.occurred_at,
+        duration_minutes=sequence.duration_minutes,
+        autonomy=sequence.autonomy,
+        competence_ids=list(content["competences"]),
+        situation_ids=list(content["situations"]),
+        levels=dict(content["levels"]),
+        **{name: getattr(sequence, name) for name in TEXT_FIELDS},
+    )

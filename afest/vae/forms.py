@@ -1,0 +1,96 @@
+"""WTForms of the VAE pathway: recording a milestone, the feasibility self-assessment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from afest.core.forms import Form, strip
+from afest.models import BlockOutcome, CompetenceBlock, JuryResult, SelfAssessment, VaeState
+from afest.vae.operations import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
+
+
+class MilestoneForm(Form):
+    state = SelectField(
+        _l("Nouvelle étape"), validators=[DataRequired(_l("Choisissez l'étape."))], choices=[]
+    )
+    occurred_on = DateField(
+        _l("Date de l'étape"), validators=[DataRequired(_l("Indiquez une date valide."))]
+    )
+    reason = TextAreaField(
+        _l("Motif"),
+        filters=[strip],
+        validators=[Optional(), Length(max=5000, message=_l("Texte trop long."))],
+    )
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        validators=[Optional(), Length(max=5000, message=_l("Texte trop long."))],
+    )
+    jury_date = DateField(_l("Date du jury"), validators=[Optional()])
+    jury_place = StringField(
+        _l("Lieu du jury"),
+        filters=[strip],
+        validators=[Optional(), Length(max=200, message=_l("Texte trop long."))],
+    )
+    jury_result = SelectField(
+        _l("Résultat du jury"),
+        choices=[
+            SelectChoice("", "—"),
+            *(SelectChoice(r.value, JURY_LABELS[r]) for r in JuryResult),
+        ],
+        validators=[Optional()],
+    )
+
+    def block_fields(self):
+        return [f for f in self if f.name.startswith("block_")]
+
+    def outcomes(self) -> dict[int, BlockOutcome]:
+        return {
+            int(f.name.removeprefix("block_")): BlockOutcome(f.data)
+            for f in self.block_fields()
+            if f.data
+        }
+
+
+def milestone_form(
+    states: Iterable[VaeState], blocks: Iterable[CompetenceBlock], **kwargs
+) -> MilestoneForm:
+    """The form for the milestones allowed now, with one outcome field per block."""
+
+    class BlocksMilestoneForm(MilestoneForm):
+        pass
+
+    choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(o.value, OUTCOME_LABELS[o]) for o in BlockOutcome),
+    ]
+    for block in blocks:
+        setattr(
+            BlocksMilestoneForm,
+            f"block_{block.id}",
+            SelectField(f"{block.code} — {block.title}", choices=choices, validators=[Optional()]),
+        )
+    form = BlocksMilestoneForm(**kwargs)
+    form.state.choices = [SelectChoice(s.value, STATE_LABELS[s]) for s in states]
+    return form
+
+
+def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:
+    """One yes / partly / no choice per competence of the certification."""
+
+    class FeasibilityForm(Form):
+        pass
+
+    choices = [SelectChoice(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]
+    for competence_id in competence_ids:
+        setattr(
+            FeasibilityForm,
+            f"c_{competence_id}",
+            RadioField(str(competence_id), choices=choices, validators=[Optional()]),
+        )
+    return FeasibilityForm(**kwargs)
