@@ -105,7 +105,9 @@ def app(fresh_database_url):
     db = database(application)
     with db.engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
-    with db.session(write=True) as session:
+    # in the app's context: the demo's password and PIN are hashed with the cheap parameters
+    # of ENV = "testing" (afest.accounts.operations), so that every login of the suite is cheap
+    with application.app_context(), db.session(write=True) as session:
         demo.seed(session)
         session.commit()
     yield application
@@ -180,11 +182,17 @@ def login_as(app, connection):
 # --- factories ------------------------------------------------------------------------------
 
 
-def _fast_hash() -> str:
+def _fast_hash(app) -> str:
     global FAST_HASH
     if FAST_HASH is None:
-        FAST_HASH = accounts.hash_secret(PASSWORD)
+        with app.app_context():
+            FAST_HASH = accounts.hash_secret(PASSWORD)
     return FAST_HASH
+
+
+def _cheap_hash(app, secret: str) -> str:
+    with app.app_context():
+        return accounts.hash_secret(secret)
 
 
 @pytest.fixture()
@@ -213,7 +221,7 @@ def make_structure(session):
 
 
 @pytest.fixture()
-def make_user(session):
+def make_user(app, session):
     def make(
         roles: list[tuple[Role, int | None]],
         email: str | None = None,
@@ -227,8 +235,8 @@ def make_user(session):
             full_name=name,
             password="",
             roles=roles,
-            password_hash=_fast_hash(),
-            pin_hash=accounts.hash_secret(pin) if pin else None,
+            password_hash=_fast_hash(app),
+            pin_hash=_cheap_hash(app, pin) if pin else None,
         )
 
     return make

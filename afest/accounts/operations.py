@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
@@ -18,20 +19,37 @@ from afest.core import audit
 from afest.core.errors import ServiceError
 from afest.models import Role, RoleAssignment, User, UserSession, utcnow
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so that both failures take the same time.
-_DUMMY_HASH = _hasher.hash("afest-no-such-user")
+# argon2-cffi's default parameters (RFC 9106, low-memory profile) everywhere but under
+# ENV = "testing", where the cheapest parameters keep the suite fast: a hash carries its own
+# parameters, so only the hashes made by the test suite are cheap.
+_STRONG = PasswordHasher()
+_CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
+_dummy_hashes: dict[int, str] = {}
 MIN_PASSWORD_LENGTH = 10
 
 
+def _hasher() -> PasswordHasher:
+    testing = has_app_context() and current_app.config.get("ENV") == "testing"
+    return _CHEAP if testing else _STRONG
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when there is no hash (an unknown e-mail, no PIN), so that both
+    failures cost what a real check costs."""
+    if id(hasher) not in _dummy_hashes:
+        _dummy_hashes[id(hasher)] = hasher.hash("afest-no-such-user")
+    return _dummy_hashes[id(hasher)]
+
+
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    return _hasher().hash(secret)
 
 
 def verify_secret(stored_hash: str | None, secret: str) -> bool:
-    """True when `secret` matches `stored_hash`; constant work when there is no hash."""
+    """True when `secret` matches `stored_hash`; the same work when there is no hash."""
+    hasher = _hasher()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+        return hasher.verify(stored_hash or _dummy_hash(hasher), secret) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import argon2
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 
 from afest import create_app
@@ -253,8 +255,34 @@ def test_htmx_requests_send_the_csrf_token_in_a_header(strict_app, connection):
     assert response.status_code == 302
 
 
-def test_authenticate_is_constant_work_for_unknown_users(session):
-    assert accounts.authenticate(session, email="nobody@x.fr", password="whatever-x") is None
+def test_authenticate_is_constant_work_for_unknown_users(app, session, monkeypatch):
+    """An unknown e-mail costs one argon2 check with the same parameters as a known one's."""
+    checked = []
+    real_verify = PasswordHasher.verify
+
+    def spy(hasher, stored_hash, secret):
+        checked.append(argon2.extract_parameters(stored_hash))
+        return real_verify(hasher, stored_hash, secret)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+    with app.app_context():
+        assert accounts.authenticate(session, email=TUTOR, password="wrong-password") is None
+        assert accounts.authenticate(session, email="nobody@x.fr", password="whatever-x") is None
+    assert len(checked) == 2
+    assert checked[0] == checked[1]
+
+
+def test_production_hashes_passwords_at_full_strength():
+    """Outside ENV = "testing", argon2 runs with its default parameters (RFC 9106, low
+    memory): at least 3 passes over 64 MiB."""
+    production = create_app(
+        {"ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"}
+    )
+    with production.app_context():
+        made = argon2.extract_parameters(accounts.hash_secret("correct horse battery"))
+    assert made.time_cost >= 3
+    assert made.memory_cost >= 64 * 1024
+    assert made.parallelism >= 1
 
 
 def test_absolute_timeout_ends_even_an_active_session(app, connection, session):
