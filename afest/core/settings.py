@@ -1,23 +1,50 @@
 """Typed settings: defaults from config/default.toml, then AFEST_CONFIG, then AFEST_* env vars.
 
-Every value is checked against its declared type here, so that a malformed value stops the
-app with one clear sentence instead of a traceback somewhere later.
+A pydantic-settings model declares every key with its type and bounds, and reads them from
+these sources, highest first: the `overrides` a caller passes (tests), AFEST_<KEY> environment
+variables, the TOML file named in AFEST_CONFIG, config/default.toml. A malformed value stops
+the app with one clear sentence naming the key instead of a traceback somewhere later.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import click
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 (the placeholder refused in production)
 ENVIRONMENTS = ("development", "production", "testing")
 LOCALES = ("fr", "en")
+MAX_SECONDS = 3600
+# Accepted from overrides and configuration files only: no environment variable turns off
+# CSRF checks or rate limits.
+OVERRIDE_ONLY = ("TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED")
+
+# The environment the sources read: os.environ, or the mapping a test passes to load_settings.
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("afest_settings_environ")
 
 
 class ConfigError(click.ClickException):
@@ -31,146 +58,218 @@ class ConfigError(click.ClickException):
         super().__init__(f"Invalid configuration: {message}")
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a whole number, not {value!r}.")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be greater than 0, not {number}.")
-    return number
+def _no_bool(kind: str):
+    """TOML's true/false is no number (pydantic would read it as 1/0)."""
 
-
-def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number of seconds, not {value!r}.")
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {value!r}.") from None
-    if not 0 <= number <= 3600:
-        raise ConfigError(f"{name} must be between 0 and 3600 seconds, not {number:g}.")
-    return number
-
-
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{name} must be text, not {value!r}.")
-    return value.strip()
-
-
-def _choice(options: tuple[str, ...]):
-    def check(name: str, value: Any) -> str:
-        text = _text(name, value)
-        if text not in options:
-            raise ConfigError(f"{name} must be one of {', '.join(options)}, not {text!r}.")
-        return text
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, "not a number")
+        return value
 
     return check
 
 
-def _rate_limit(name: str, value: Any) -> str:
+def _rate_limit(text: str) -> str:
     from limits import parse_many
 
-    text = _text(name, value)
     try:
         parse_many(text)
     except ValueError:
-        raise ConfigError(f"{name} must look like '10 per minute', not {text!r}.") from None
+        raise ValueError(f"must look like '10 per minute', not {text!r}") from None
     return text
 
 
-def _database_url(name: str, value: Any) -> str:
+def _database_url(text: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    text = _text(name, value)
     try:
         url = make_url(text)
     except ArgumentError:
-        raise ConfigError(f"{name} is not a database URL: {text!r}.") from None
+        raise ValueError(f"is not a database URL: {text!r}") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"{name} must be an SQLite or PostgreSQL URL, not {text!r}.")
+        raise ValueError(f"must be an SQLite or PostgreSQL URL, not {text!r}")
     return text
 
 
-SCHEMA = {
-    "ENV": _choice(ENVIRONMENTS),
-    "SECRET_KEY": _text,
-    "DATABASE_URL": _database_url,
-    "REDIS_URL": _text,
-    "LOGIN_RATE_LIMIT": _rate_limit,
-    "SESSION_IDLE_MINUTES": _positive_int,
-    "SESSION_ABSOLUTE_HOURS": _positive_int,
-    "REFLECTION_MAX_DAYS": _positive_int,
-    "CYCLE_MIN_MINUTES": _positive_int,
-    "SMALL_CELL_K": _positive_int,
-    "ROLLUP_SETTLE_SECONDS": _seconds,
-    "RETENTION_SESSION_DAYS": _positive_int,
-    "RETENTION_PROOF_YEARS": _positive_int,
-    "RETENTION_ACCOUNT_YEARS": _positive_int,
-    "DEFAULT_LOCALE": _choice(LOCALES),
-    "TIMEZONE": _text,
-}
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"Configuration file not found: {path}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"is not a known time zone: {name!r}") from None
+    return name
+
+
+Count = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(gt=0)]
+Seconds = Annotated[
+    float, BeforeValidator(_no_bool("float_type")), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+]
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+
+class _Environment(EnvSettingsSource):
+    """AFEST_<KEY> variables, read from the given mapping rather than always os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        hidden = {f"{self.env_prefix}{key}" for key in OVERRIDE_ONLY}
+        return {name: value for name, value in self._environ.items() if name not in hidden}
+
+
+class _TomlFile(TomlConfigSettingsSource):
+    """One TOML file, which must exist and parse: a file named but missing is an error."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path):
+        if not path.is_file():
+            raise ConfigError(f"Configuration file not found: {path}.")
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        try:
+            return super()._read_file(file_path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Configuration file {file_path} is not valid TOML: {exc}.") from None
+
+
+class _Sourced(BaseSettings):
+    """Where values come from, highest first: overrides, AFEST_* variables, the AFEST_CONFIG
+    file, config/default.toml (which holds every default: no default is repeated here)."""
+
+    model_config = SettingsConfigDict(env_prefix="AFEST_", case_sensitive=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _ENVIRON.get(os.environ)
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            _Environment(settings_cls, environ),
+        ]
+        if environ.get("AFEST_CONFIG"):
+            sources.append(_TomlFile(settings_cls, Path(environ["AFEST_CONFIG"])))
+        sources.append(_TomlFile(settings_cls, CONFIG_DIR / "default.toml"))
+        return tuple(sources)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+
+class Settings(_Sourced):
+    ENV: Literal[ENVIRONMENTS]
+    SECRET_KEY: str
+    DATABASE_URL: DatabaseUrl
+    REDIS_URL: str
+    LOGIN_RATE_LIMIT: RateLimit
+    SESSION_IDLE_MINUTES: Count
+    SESSION_ABSOLUTE_HOURS: Count
+    REFLECTION_MAX_DAYS: Count
+    CYCLE_MIN_MINUTES: Count
+    SMALL_CELL_K: Count
+    ROLLUP_SETTLE_SECONDS: Seconds
+    RETENTION_SESSION_DAYS: Count
+    RETENTION_PROOF_YEARS: Count
+    RETENTION_ACCOUNT_YEARS: Count
+    DEFAULT_LOCALE: Literal[LOCALES]
+    TIMEZONE: TimeZone
+
+    TESTING: bool | None = None
+    WTF_CSRF_ENABLED: bool | None = None
+    RATELIMIT_ENABLED: bool | None = None
+
+    @model_validator(mode="after")
+    def _strong_secret_in_production(self) -> Settings:
+        weak = self.SECRET_KEY == DEFAULT_SECRET or len(self.SECRET_KEY) < 32
+        if self.ENV == "production" and weak:
+            raise ValueError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (AFEST_SECRET_KEY)."
+            )
+        return self
+
+
+class _DatabaseOnly(_Sourced):
+    """The database URL alone, from the same sources; the other keys are not checked."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    DATABASE_URL: DatabaseUrl
+
+
+def _sentence(model: type[BaseSettings], exc: ValidationError) -> str:
+    """The first error as one sentence naming the key (every unknown key, when there are)."""
+    errors = exc.errors(include_url=False)
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+    if unknown:
+        return f"Unknown setting(s): {', '.join(unknown)}."
+    error = errors[0]
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    if not error["loc"]:  # the model's own check, already a sentence
+        return str(ctx.get("error", error["msg"]))
+    key = str(error["loc"][0])
+    if kind in ("value_error", "assertion_error"):
+        return f"{key} {ctx['error']}."
+    if kind == "missing":
+        return f"{key} is not set."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{key} must be a whole number, not {value!r}."
+    if kind == "greater_than":
+        return f"{key} must be greater than {ctx['gt']}, not {value}."
+    if kind in ("float_type", "float_parsing"):
+        return f"{key} must be a number of seconds, not {value!r}."
+    if kind in ("greater_than_equal", "less_than_equal", "finite_number"):
+        shown = f"{value:g}" if isinstance(value, float) and math.isfinite(value) else value
+        return f"{key} must be between 0 and {MAX_SECONDS} seconds, not {shown}."
+    if kind == "literal_error":
+        choices = get_args(model.model_fields[key].annotation)
+        return f"{key} must be one of {', '.join(choices)}, not {value!r}."
+    if kind == "string_type":
+        return f"{key} must be text, not {value!r}."
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{key} must be true or false, not {value!r}."
+    return f"{key} is malformed ({error['msg']}), not {value!r}."
+
+
+def _load(
+    model: type[BaseSettings], overrides: Mapping[str, Any], environ: Mapping[str, str] | None
+) -> BaseSettings:
+    token = _ENVIRON.set(os.environ if environ is None else environ)
+    try:
+        return model(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_sentence(model, exc)) from None
+    finally:
+        _ENVIRON.reset(token)
 
 
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Merge defaults, the AFEST_CONFIG file, AFEST_* variables and overrides, then check them."""
-    environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = _read_toml(CONFIG_DIR / "default.toml")
-    if environ.get("AFEST_CONFIG"):
-        raw.update(_read_toml(Path(environ["AFEST_CONFIG"])))
-    for key in SCHEMA:
-        if f"AFEST_{key}" in environ:
-            raw[key] = environ[f"AFEST_{key}"]
-    raw.update(overrides or {})
+    """Merge defaults, the AFEST_CONFIG file, AFEST_* variables and overrides, then check them.
 
-    unknown = sorted(set(raw) - set(SCHEMA) - {"TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED"})
-    if unknown:
-        raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}.")
-    settings = {key: check(key, raw[key]) for key, check in SCHEMA.items()}
-    for key in ("TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED"):
-        if key in raw:
-            settings[key] = bool(raw[key])
-
-    weak_secret = settings["SECRET_KEY"] == DEFAULT_SECRET or len(settings["SECRET_KEY"]) < 32
-    if settings["ENV"] == "production" and weak_secret:
-        raise ConfigError(
-            "SECRET_KEY must be set to a random value of at least 32 characters in "
-            "production (AFEST_SECRET_KEY)."
-        )
-    _check_timezone(settings["TIMEZONE"])
+    `environ` stands for os.environ (tests pass their own)."""
+    settings = _load(Settings, dict(overrides or {}), environ).model_dump()
+    for key in OVERRIDE_ONLY:
+        if settings[key] is None:
+            del settings[key]
     return settings
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
     """The database URL alone, merged as load_settings merges it (for config/gunicorn.conf.py,
     which sizes the workers by engine before the app exists)."""
-    environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = _read_toml(CONFIG_DIR / "default.toml")
-    if environ.get("AFEST_CONFIG"):
-        raw.update(_read_toml(Path(environ["AFEST_CONFIG"])))
-    return _database_url("DATABASE_URL", environ.get("AFEST_DATABASE_URL", raw["DATABASE_URL"]))
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"TIMEZONE is not a known time zone: {name!r}.") from None
+    return _load(_DatabaseOnly, {}, environ).DATABASE_URL
