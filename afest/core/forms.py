@@ -2,84 +2,18 @@
 
 from __future__ import annotations
 
-from babel.support import Translations
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import _FlaskFormCSRF
-from markupsafe import escape
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from afest.accounts.operations import MIN_PASSWORD_LENGTH
 
-_WTFORMS_CATALOGUES: dict[str, Translations] = {}
-
-
-class _TokenWhenShown:
-    """The signed CSRF token of a form, signed the first time the form is shown."""
-
-    def __init__(self, sign):
-        self._sign, self._token = sign, None
-
-    def __str__(self) -> str:
-        if self._token is None:
-            self._token = self._sign()
-        return self._token
-
-    def __html__(self) -> str:
-        return str(escape(str(self)))
-
-
-class _CSRFSignedWhenShown(_FlaskFormCSRF):
-    """Flask-WTF's CSRF for forms, but the token a form carries back out is signed only if the
-    form is shown again: a POST that succeeds (a save, then a redirect) signs none. What is
-    checked, and how, is Flask-WTF's."""
-
-    def generate_csrf_token(self, csrf_token_field):
-        return _TokenWhenShown(
-            lambda: super(_CSRFSignedWhenShown, self).generate_csrf_token(csrf_token_field)
-        )
-
-
-class _RequestCatalogue:
-    """WTForms' own messages ("Not a valid integer value.") in the request's language, from
-    a catalogue read once per language and process (Flask-WTF would read it again on every
-    request) and looked up only when a message is needed: a form that validates shows none,
-    and the request's language is then never worked out for it."""
-
-    __slots__ = ("_catalogue",)
-
-    def __init__(self) -> None:
-        self._catalogue: Translations | None = None
-
-    def _find(self) -> Translations:
-        if self._catalogue is None:
-            locale = str(get_locale() or "fr")
-            catalogue = _WTFORMS_CATALOGUES.get(locale)
-            if catalogue is None:
-                catalogue = Translations.load(messages_path(), [locale], domain="wtforms")
-                _WTFORMS_CATALOGUES[locale] = catalogue
-            self._catalogue = catalogue
-        return self._catalogue
-
-    def gettext(self, string: str) -> str:
-        return self._find().gettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._find().ngettext(singular, plural, n)
-
 
 class Form(FlaskForm):
-    """Base of afest's forms: WTForms' own messages through `_RequestCatalogue`; the CSRF
-    token signed when the form is shown, not each time one is read."""
-
-    class Meta:
-        csrf_class = _CSRFSignedWhenShown
-
-        def get_translations(self, form):
-            return _RequestCatalogue()
+    """Base of afest's forms: Flask-WTF's as it comes, with its CSRF token, and WTForms' own
+    messages ("Not a valid integer value.") in the request's language through Flask-Babel
+    (Flask-WTF's WTF_I18N_ENABLED, on by default)."""
 
 
 # The largest id a row can have (PostgreSQL's integer): anything larger names no row, and the
