@@ -47,9 +47,12 @@ migrate: install
 seed: migrate
 	$(BIN)/flask --app afest afest seed-demo
 
+# The app and, beside it, the consumer of the background jobs (stopped with it).
 run: seed
 	@echo "afest on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(BIN)/flask --app afest run --host 127.0.0.1 --port 5000
+	@$(BIN)/flask --app afest afest worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+		$(BIN)/flask --app afest run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check afest tests bench migrations/env.py

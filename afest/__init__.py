@@ -32,19 +32,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
-    from afest.accounts import login as auth
+    from afest import blueprints
+    from afest.accounts import login
     from afest.cli import register_cli
-    from afest.core import database as db
-    from afest.core import http as web
-    from afest.dashboards import settler
+    from afest.core import database, http
+    from afest.dashboards import jobs as dashboards_jobs
 
-    db.init_app(app)
-    settler.init_app(app)
-    web.configure_extensions(app)
-    auth.configure_login(app)
-    web.configure_security_headers(app)
-    web.configure_templates(app)
-    web.configure_errors(app)
-    web.register_blueprints(app)
+    database.init_app(app)
+    dashboards_jobs.init_app(app)
+    http.configure_extensions(app)
+    login.configure_login(app)
+    http.configure_security_headers(app)
+    http.configure_templates(app)
+    http.configure_errors(app)
+    for blueprint in blueprints.ALL:
+        app.register_blueprint(blueprint)
     register_cli(app)
     return app

@@ -203,6 +203,15 @@ def rebuild_rollups() -> None:
     click.echo("Rollups rebuilt: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
 
 
+@group.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Jobs run at once.")
+def worker_command(workers: int) -> None:
+    """Run the background jobs (settling the dashboards, nightly checks) until stopped."""
+    from afest.worker import huey
+
+    huey.create_consumer(workers=workers, periodic=True).run()
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(group)
 

@@ -103,7 +103,7 @@ def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
 
 def time_backlog(url: str, marked: int) -> float:
     """Milliseconds of one GET /tableaux/opco that first settles `marked` protocols marked by
-    saves (what a reader pays when the background settler is off or behind)."""
+    saves (what a reader pays when the job queue's settling is off or behind)."""
     from afest.core.database import database
     from afest.dashboards import rollups
 

@@ -8,7 +8,7 @@ end), migrated and seeded with the demo, plus one protocol of 30 situations and 
 sequences, each signed by tutor and learner, two evaluations. Then the pack is built as the
 download views build it (collect + HTML + PDF with page codes; collect + XLSX), `--runs`
 times in a fresh child process (as a web worker: WeasyPrint warmed once first, as
-afest/wsgi.py does at start, the warm-up timed apart), first/best/median/worst printed.
+config/gunicorn.conf.py has each worker do as it starts, the warm-up timed apart), first/best/median/worst printed.
 Memory: the Python heap peak during one PDF build (tracemalloc) and the child process's peak
 resident size.
 Targets: PDF ≤ 2 s, ≤ 200 MB.
@@ -160,7 +160,7 @@ def measure(url: str, public_id: str, runs: int) -> None:
     timings, the Python heap peak of one PDF build and this process's peak resident size."""
     app = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True})
     db = database(app)
-    warm_up = proofpack.warm_up()  # what afest/wsgi.py has each worker do as it starts
+    warm_up = proofpack.warm_up()  # what each gunicorn worker does as it starts
     pdf_times, xlsx_times = [], []
     with app.test_request_context("/"), db.session() as session:
         for _ in range(runs):

@@ -199,22 +199,27 @@ def fresh_database(engine: str) -> str:
 
 @dataclass
 class Instance:
+    """gunicorn and the job consumer beside it (the jobs of one database)."""
+
     port: int
     process: subprocess.Popen
     log: Path
+    worker: subprocess.Popen
     killed_at: float | None = None
 
     def kill(self) -> None:
         self.killed_at = time.monotonic()
-        os.killpg(self.process.pid, signal.SIGKILL)
+        for process in (self.process, self.worker):
+            os.killpg(process.pid, signal.SIGKILL)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        for process in (self.process, self.worker):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
 
 
 def start_instance(url: str, port: int) -> Instance:
@@ -224,7 +229,8 @@ def start_instance(url: str, port: int) -> Instance:
         "AFEST_DATABASE_URL": url,
         "AFEST_ENV": "production",
         "AFEST_SECRET_KEY": SECRET_KEY,
-        "AFEST_REDIS_URL": "redis://127.0.0.1:6379/14",
+        # rate limits and the job queue, one Redis database per engine
+        "AFEST_REDIS_URL": f"redis://127.0.0.1:6379/{14 if url.startswith('postgresql') else 13}",
         # Every simulated person logs in from 127.0.0.1: the per-address limit is raised.
         "AFEST_LOGIN_RATE_LIMIT": "10000 per minute",
     }
@@ -248,19 +254,28 @@ def start_instance(url: str, port: int) -> Instance:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv/bin/flask"), "--app", "afest", "afest", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=(OUT / f"worker-{port}.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        # serving, and both workers done warming their proof pack renderer (afest/wsgi.py):
+        # serving, and both workers done warming their proof pack renderer:
         # nothing else competes for the cores while the figures are taken
         ready = log.read_text(errors="replace").count("proof pack renderer ready")
         try:
             status, _h, _b = request(port, "GET", "/sante", timeout=2)
             if status == 200 and ready >= WORKERS:
-                return Instance(port, process, log)
+                return Instance(port, process, log, worker)
         except OSError:
             pass
         time.sleep(0.3)
     process.kill()
+    worker.kill()
     raise SystemExit(f"gunicorn on port {port} did not start; see {log}")
 
 
@@ -462,7 +477,7 @@ def saturated_throughput(
     of each in turn (trivial, save, trivial, save, ...), so that a drift of the machine's
     speed over the measurement weighs on both alike. The tutors are logged in and have their
     form loaded beforehand (not timed). After a save window, the next window waits for the
-    background settling of the rollups that the saves marked (afest/settler.py), so that the
+    background settling of the rollups that the saves marked (afest/dashboards/jobs.py), so that the
     saves' work does not run into the trivial page's window; the settling that follows a save
     window's last saves is thus counted in neither (measured on PostgreSQL: 0.3 to 0.4% of
     the server CPU of an 8-second save window; the settling during the window is counted).
@@ -479,7 +494,7 @@ def saturated_throughput(
 
 
 def wait_settled(url: str, timeout: float = 30) -> None:
-    """Until no protocol is marked for settling (the settler's transaction has committed)."""
+    """Until no protocol is marked for settling (the queue's settle has committed)."""
     from sqlmodel import Session
 
     from afest.core.database import make_engine

@@ -8,12 +8,17 @@ threads only help while a request waits outside the interpreter:
   interpreter while it hashes). More only add switching: on 2 cores, with bench/load.py's 20
   tutors saving back to back, 8 threads saved 35% fewer sequences a second than 2, and 1
   thread about 15% fewer.
-- SQLite: one thread a process. Writes take turns (afest/db.py); a second thread would hold the
+- SQLite: one thread a process. Writes take turns (afest/core/database.py); a second thread would hold the
   interpreter while the first holds the write lock, so every save waits on both. Measured the
   same way, 1 thread saved about a third more sequences a second than 2.
 
 Any setting can be overridden on the command line (`--bind`, `--workers`, ...) or by
 AFEST_WORKERS and AFEST_THREADS.
+
+Each worker warms WeasyPrint as it starts, before it takes its first request (under a second
+of CPU and about 30 MB), so that the first proof pack it serves is as fast
+as the next ones; it logs "proof pack renderer ready". Background jobs run in one consumer
+process beside gunicorn (`flask --app afest afest worker`), never in a web worker.
 """
 
 import os
@@ -33,3 +38,10 @@ threads = int(os.environ.get("AFEST_THREADS", threads_for(database_url())))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
+
+
+def post_fork(server, worker):
+    from afest.proof import proofpack
+
+    seconds = proofpack.warm_up()
+    worker.log.info("proof pack renderer ready in %.2f s (worker %s)", seconds, worker.pid)

@@ -24,7 +24,12 @@ from sqlmodel import Session, select
 from afest import create_app
 from afest.accounts import operations as accounts
 from afest.core.database import database
+from afest.core.jobs import huey
 from afest.models import Organisation, OrgKind, Referential, Role, User
+
+# Jobs run in place, at once, in the caller's app context (huey's immediate mode): a test sees
+# what a job does as soon as it is asked for, with no consumer to start.
+huey.immediate = True
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "afest-demo-2026"

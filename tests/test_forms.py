@@ -10,7 +10,8 @@ import pytest
 from flask import g, session
 from wtforms import IntegerField
 
-from afest.core.forms import MAX_ID, Form, LoginForm, record_id
+from afest.accounts.forms import LoginForm
+from afest.core.forms import MAX_ID, Form, record_id
 
 
 class _Count(Form):

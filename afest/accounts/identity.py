@@ -20,8 +20,9 @@ class Assignment:
 
 @dataclass(frozen=True)
 class UserView:
-    """What a request knows of the signed-in user, read with their session: not an entity. A
-    view that changes the account loads it (`get_session().get(User, current_user.id)`)."""
+    """What a request knows of the signed-in user, read with their session: not an entity,
+    and none of its secrets. A view that changes the account, or checks a secret, loads the
+    user (`get_session().get(User, current_user.id)`)."""
 
     id: int
     public_id: str
@@ -29,8 +30,6 @@ class UserView:
     full_name: str
     locale: str | None
     is_active: bool
-    password_hash: str
-    pin_hash: str | None
 
     @classmethod
     def of(cls, user: User) -> UserView:

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 from flask import Flask, current_app, request
 from sqlalchemy import update
+from sqlmodel import select
 
 from afest.accounts import operations as accounts
 from afest.accounts.identity import Actor, Anonymous
 from afest.core.database import database, get_session
 from afest.core.extensions import login_manager
-from afest.models import UserSession, utcnow
+from afest.models import User, UserSession, utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -25,19 +26,8 @@ def session_limits() -> accounts.SessionLimits:
 
 def load_actor(token: str) -> Actor | None:
     """flask-login's user loader: a valid, unrevoked session of an active user, or nobody.
-
-    On SQLite it reads in a short session of its own, so that resolving who is asking never
-    opens the request's write transaction (the database-wide write lock would then be held
-    for the whole request). On PostgreSQL it reads in the request's session: a session of its
-    own would cost three more round trips (pool check, BEGIN, ROLLBACK) on every request.
-    """
-    db = database()
-    limits = session_limits()
-    if db.engine.dialect.name == "sqlite":
-        with db.session() as reader:
-            found = accounts.resolve_session(reader, token=token, limits=limits)
-    else:
-        found = accounts.resolve_session(get_session(), token=token, limits=limits)
+    Its last use is noted at most once a minute, in a short write of its own."""
+    found = accounts.resolve_session(get_session(), token=token, limits=session_limits())
     if found is None:
         return None
     user, user_session, assignments = found
@@ -55,12 +45,13 @@ def load_actor(token: str) -> Actor | None:
 
 def own_password_ok(field: str = "password") -> bool:
     """Whether the password posted in `field` is the signed-in user's own (a signature's
-    confirmation). Views call it before their write transaction opens: the check is slow on
-    purpose, and on SQLite that transaction holds the database-wide write lock."""
+    confirmation). Views call it before their write: the check is slow on purpose, and on
+    SQLite the write holds the database-wide write lock."""
     from flask_login import current_user
 
     secret = request.form.get(field, "")
-    return bool(secret) and accounts.verify_secret(current_user.user.password_hash, secret)
+    stored = get_session().exec(select(User.password_hash).where(User.id == current_user.id))
+    return bool(secret) and accounts.verify_secret(stored.one(), secret)
 
 
 def configure_login(app: Flask) -> None:

@@ -267,3 +267,8 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
 
 def roles_of(session: Session, *, user_id: int) -> list[RoleAssignment]:
     return list(session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user_id)))
+
+
+def set_locale(session: Session, *, user_id: int, locale: str) -> None:
+    """Remember the interface language a user chose (a preference: not audited)."""
+    session.exec(update(User).where(User.id == user_id).values(locale=locale))

@@ -1,1 +1,36 @@
-"""Blueprints: routes only. A view loads, authorizes, validates, calls a service, responds."""
+"""Blueprints: routes only, one module per domain. A view loads and authorizes, validates,
+calls one operation inside `writing()`, then redirects or renders. No blueprint imports
+another; create_app registers them all (ALL)."""
+
+from afest.blueprints import (
+    admin,
+    auth,
+    dashboards,
+    evaluations,
+    learner,
+    main,
+    proofpack,
+    protocols,
+    referentials,
+    sequences,
+    tablet,
+    vae,
+)
+
+ALL = tuple(
+    module.bp
+    for module in (
+        auth,
+        main,
+        protocols,
+        admin,
+        tablet,
+        sequences,
+        referentials,
+        evaluations,
+        proofpack,
+        learner,
+        vae,
+        dashboards,
+    )
+)

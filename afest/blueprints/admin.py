@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from afest import policy
 from afest.accounts import operations as accounts
-from afest.core.database import get_session
+from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError
 from afest.core.forms import EmptyForm, SearchForm
 from afest.core.http import render
@@ -64,7 +64,8 @@ def set_active(public_id: str):
         abort(400)
     active = request.form.get("active") == "1"
     try:
-        accounts.set_active(get_session(), actor_id=current_user.id, user=user, active=active)
+        with writing() as session:
+            accounts.set_active(session, actor_id=current_user.id, user=user, active=active)
     except ServiceError as exc:
         flash(str(exc.message), "error")
     else:

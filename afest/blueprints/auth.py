@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from afest.accounts import operations as accounts
+from afest.accounts.forms import LoginForm, PasswordChangeForm
 from afest.accounts.identity import Actor, UserView
 from afest.accounts.login import client_user_agent
-from afest.core.database import database, get_session
-from afest.core.errors import ServiceError
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.extensions import limiter
-from afest.core.forms import EmptyForm, LoginForm, PasswordChangeForm
+from afest.core.forms import EmptyForm
 from afest.core.http import is_safe_next, render
 from afest.core.settings import LOCALES
 from afest.models import User
@@ -35,13 +36,15 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        # The password check is slow on purpose: it runs before the write transaction opens.
-        with database().session() as reader:
-            user = accounts.authenticate(reader, email=form.email.data, password=form.password.data)
+        # slow on purpose (argon2): checked before the write, which holds SQLite's lock
+        user = accounts.authenticate(
+            get_session(), email=form.email.data, password=form.password.data
+        )
         if user is None:
             error = BAD_CREDENTIALS
         else:
-            token = accounts.start_session(get_session(), user=user, user_agent=client_user_agent())
+            with writing() as db:
+                token = accounts.start_session(db, user=user, user_agent=client_user_agent())
             session.clear()
             login_user(Actor(user=UserView.of(user), token=token))
             target = request.args.get("next")
@@ -59,7 +62,8 @@ def login():
 def logout():
     """End this session on the server, then forget the cookie."""
     if EmptyForm().validate_on_submit():
-        accounts.end_session(get_session(), token=current_user.token)
+        with writing() as db:
+            accounts.end_session(db, token=current_user.token)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -72,14 +76,15 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(
-                get_session(),
-                user=get_session().get(User, current_user.id),
-                current=form.current_password.data,
-                new=form.new_password.data,
-            )
+            with writing() as db:
+                accounts.change_password(
+                    db,
+                    user=db.get(User, current_user.id),
+                    current=form.current_password.data,
+                    new=form.new_password.data,
+                )
         except ServiceError as exc:
-            getattr(form, exc.field or "current_password").errors.append(exc.message)
+            form_error(form, exc, default="current_password")
         else:
             logout_user()
             session.clear()
@@ -94,6 +99,7 @@ def set_language(code: str):
         abort(400)
     session["lang"] = code
     if current_user.is_authenticated:
-        get_session().get(User, current_user.id).locale = code
+        with writing() as db:
+            accounts.set_locale(db, user_id=current_user.id, locale=code)
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.home"))

@@ -9,25 +9,26 @@ from sqlmodel import select
 from wtforms import Form, SelectField, StringField
 
 from afest import policy
-from afest.core.database import database, get_session
+from afest.core.database import get_session
 from afest.core.http import render
 from afest.dashboards import export as dashboard_export
+from afest.dashboards import jobs as dashboards_jobs
 from afest.dashboards import queries as dashboards
-from afest.dashboards import rollups
 from afest.models import Protocol, Referential, Role, User
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import operations as vae
 
 bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
 FORMATS = "<any(csv, xlsx):fmt>"
+SETTLE_WAIT_SECONDS = 5
 
 
 @bp.before_request
-def _settle_rollups():
-    """Protocols marked by recent saves are folded into the rollups before any figure is read
-    (in a transaction of its own, committed before this request's first read)."""
+def _settled_rollups():
+    """Protocols marked by recent saves are folded into the rollups before any figure is read:
+    the queue settles them and this request waits for it (this request writes nothing)."""
     if current_user.is_authenticated:
-        rollups.settle(database())
+        dashboards_jobs.wait_until_settled(get_session(), SETTLE_WAIT_SECONDS)
 
 
 @bp.context_processor

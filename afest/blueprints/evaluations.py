@@ -14,14 +14,15 @@ from sqlmodel import select
 from afest import policy
 from afest.accounts.login import own_password_ok
 from afest.assessments import evaluations
-from afest.core.database import get_session
-from afest.core.errors import ServiceError
+from afest.assessments.forms import EvaluationForm
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.http import SIGNER_LABELS, render
 from afest.models import CompetenceAssessment, EvaluationKind, Level, SignedKind, SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.proof import proofpack, signatures
 from afest.protocols import screens as pf
-from afest.protocols.forms import EvaluationForm, SignForm
+from afest.protocols.forms import SignForm
 
 bp = Blueprint("evaluations", __name__)
 
@@ -34,7 +35,7 @@ def _client_id(value: str | None) -> str:
     return secrets.token_hex(16)
 
 
-def _form_page(protocol, form, *, levels=None, error=None, status=200):
+def _form_page(protocol, form, *, status=200):
     scope, scale = pf.scope_and_scale(get_session(), protocol)
     return render(
         "evaluations/new.html",
@@ -42,9 +43,9 @@ def _form_page(protocol, form, *, levels=None, error=None, status=200):
         form=form,
         scope=scope,
         scale=scale,
-        chosen=levels or {},
+        chosen=form.levels,
         client_id=_client_id(request.form.get("client_id")),
-        error=error,
+        error=" ".join(map(str, form.form_errors)),
         status=status,
     )
 
@@ -63,27 +64,23 @@ def create(public_id: str):
     """Record the evaluation (idempotent on the form's client id)."""
     protocol = load_protocol_or_404(public_id, require=policy.can_evaluate)
     form = EvaluationForm()
-    levels = None
     if form.validate_on_submit():
         try:
-            levels = pf.levels_from(request.form)
-            evaluation = evaluations.create_evaluation(
-                get_session(),
-                actor_id=current_user.id,
-                protocol=protocol,
-                client_id=_client_id(request.form.get("client_id")),
-                kind=EvaluationKind(form.kind.data),
-                evaluated_on=form.evaluated_on.data,
-                summary=form.summary.data or "",
-                levels=levels,
-            )
-        except (ServiceError, pf.FormError) as exc:
-            field = getattr(form, getattr(exc, "field", None) or "", None)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-                return _form_page(protocol, form, levels=levels, status=422)
-            return _form_page(protocol, form, levels=levels, error=exc.message, status=422)
-        return redirect(url_for("evaluations.show", public_id=evaluation.public_id))
+            with writing() as session:
+                evaluation = evaluations.create_evaluation(
+                    session,
+                    actor_id=current_user.id,
+                    protocol=protocol,
+                    client_id=_client_id(request.form.get("client_id")),
+                    kind=EvaluationKind(form.kind.data),
+                    evaluated_on=form.evaluated_on.data,
+                    summary=form.summary.data or "",
+                    levels=form.levels,
+                )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            return redirect(url_for("evaluations.show", public_id=evaluation.public_id))
     return _form_page(protocol, form, status=422)
 
 
@@ -139,16 +136,17 @@ def sign(public_id: str):
             form.password.errors.append(_("Mot de passe incorrect."))
         else:
             try:
-                evaluations.sign_evaluation(
-                    get_session(),
-                    actor_id=current_user.id,
-                    protocol=protocol,
-                    evaluation=evaluation,
-                    role=SignerRole(form.role.data),
-                    method="password",
-                )
+                with writing() as session:
+                    evaluations.sign_evaluation(
+                        session,
+                        actor_id=current_user.id,
+                        protocol=protocol,
+                        evaluation=evaluation,
+                        role=SignerRole(form.role.data),
+                        method="password",
+                    )
             except ServiceError as exc:
-                form.role.errors.append(exc.message)
+                form_error(form, exc, default="role")
             else:
                 flash(_("Évaluation signée."), "success")
                 return redirect(url_for("evaluations.show", public_id=public_id))

@@ -10,8 +10,9 @@ from flask_login import current_user, login_required
 
 from afest import policy
 from afest.accounts.login import own_password_ok
-from afest.core.database import get_session
-from afest.core.errors import ServiceError
+from afest.assessments.forms import PositioningForm
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.http import render
 from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
 from afest.policy.loaders import load_protocol_or_404
@@ -107,9 +108,10 @@ def create():
     pf.fill_choices(form, current_user, form.referential.data)
     if form.validate_on_submit():
         try:
-            protocol = protocols.create_protocol(
-                get_session(), actor_id=current_user.id, **pf.create_args(form, current_user)
-            )
+            with writing() as session:
+                protocol = protocols.create_protocol(
+                    session, actor_id=current_user.id, **pf.create_args(form, current_user)
+                )
         except ServiceError as exc:
             pf.field_error(form, exc)
         else:
@@ -136,11 +138,10 @@ def update(public_id: str):
     pf.fill_choices(form, current_user, form.referential.data)
     if form.validate_on_submit():
         try:
-            args = pf.create_args(form, current_user)
-            del args["learner"], args["structure"]
-            protocols.update_draft(
-                get_session(), actor_id=current_user.id, protocol=protocol, **args
-            )
+            with writing() as session:
+                args = pf.create_args(form, current_user)
+                del args["learner"], args["structure"]
+                protocols.update_draft(session, actor_id=current_user.id, protocol=protocol, **args)
         except ServiceError as exc:
             pf.field_error(form, exc)
         else:
@@ -163,11 +164,12 @@ def add_plan(public_id: str):
             form.minutes.data,
         )
         try:
-            protocols.add_planned_sequences(
-                get_session(), actor_id=current_user.id, protocol=protocol, items=[item]
-            )
+            with writing() as session:
+                protocols.add_planned_sequences(
+                    session, actor_id=current_user.id, protocol=protocol, items=[item]
+                )
         except ServiceError as exc:
-            form.planned_on.errors.append(exc.message)
+            form_error(form, exc, default="planned_on")
         else:
             return redirect(url_for("protocols.edit", public_id=public_id, _anchor="planning"))
     return pf.render_edit(protocol, pf.form_of(get_session(), protocol), plan_form=form, status=422)
@@ -178,16 +180,26 @@ def add_plan(public_id: str):
 def positioning(public_id: str):
     """Record the initial positioning: the level held on each targeted competence."""
     protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
-    try:
-        levels = pf.levels_from(request.form)
-        protocols.set_initial_positioning(
-            get_session(), actor_id=current_user.id, protocol=protocol, levels=levels
-        )
-    except (ServiceError, pf.FormError) as exc:
-        form = pf.form_of(get_session(), protocol)
-        return pf.render_edit(protocol, form, positioning_error=exc.message, status=422)
-    flash(_("Positionnement initial enregistré."), "success")
-    return redirect(url_for("protocols.edit", public_id=public_id, _anchor="positionnement"))
+    form = PositioningForm()
+    if form.validate_on_submit():
+        try:
+            with writing() as session:
+                protocols.set_initial_positioning(
+                    session, actor_id=current_user.id, protocol=protocol, levels=form.levels
+                )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            flash(_("Positionnement initial enregistré."), "success")
+            return redirect(
+                url_for("protocols.edit", public_id=public_id, _anchor="positionnement")
+            )
+    return pf.render_edit(
+        protocol,
+        pf.form_of(get_session(), protocol),
+        positioning_error=" ".join(map(str, form.form_errors)),
+        status=422,
+    )
 
 
 @bp.post("/<public_id>/soumettre")
@@ -201,7 +213,8 @@ def _transition(public_id: str, require, change):
     """A change of status with nothing to type: done, or its refusal flashed on the page."""
     protocol = load_protocol_or_404(public_id, require=require)
     try:
-        change(get_session(), actor_id=current_user.id, protocol=protocol)
+        with writing() as session:
+            change(session, actor_id=current_user.id, protocol=protocol)
     except ServiceError as exc:
         flash(exc.message, "error")
         return _show(protocol, status=422)
@@ -222,15 +235,16 @@ def sign(public_id: str):
             form.password.errors.append(_("Mot de passe incorrect."))
         else:
             try:
-                protocols.sign_protocol(
-                    get_session(),
-                    actor_id=current_user.id,
-                    protocol=protocol,
-                    role=form.role.data,
-                    method="password",
-                )
+                with writing() as session:
+                    protocols.sign_protocol(
+                        session,
+                        actor_id=current_user.id,
+                        protocol=protocol,
+                        role=form.role.data,
+                        method="password",
+                    )
             except ServiceError as exc:
-                form.role.errors.append(exc.message)
+                form_error(form, exc, default="role")
             else:
                 flash(_("Protocole signé."), "success")
                 return redirect(url_for("protocols.show", public_id=public_id))
@@ -252,11 +266,12 @@ def stop(public_id: str):
     form = StopForm()
     if form.validate_on_submit():
         try:
-            protocols.stop_protocol(
-                get_session(), actor_id=current_user.id, protocol=protocol, reason=form.reason.data
-            )
+            with writing() as session:
+                protocols.stop_protocol(
+                    session, actor_id=current_user.id, protocol=protocol, reason=form.reason.data
+                )
         except ServiceError as exc:
-            form.reason.errors.append(exc.message)
+            form_error(form, exc, default="reason")
         else:
             return redirect(url_for("protocols.show", public_id=public_id))
     return _show(protocol, stop_form=form, status=422)

@@ -10,14 +10,20 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
 from afest import policy
-from afest.core.database import get_session
-from afest.core.errors import ServiceError
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.http import render
 from afest.models import CompetenceBlock, Organisation, Referential, Role
 from afest.policy.loaders import load_referential_or_404
-from afest.protocols.forms import BlockForm, CompetenceForm, ImportForm, LevelsForm, ReferentialForm
 from afest.referentials import editor as referential_editor
 from afest.referentials import operations as referentials
+from afest.referentials.forms import (
+    BlockForm,
+    CompetenceForm,
+    ImportForm,
+    LevelsForm,
+    ReferentialForm,
+)
 
 bp = Blueprint("referentials", __name__, url_prefix="/referentiels")
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -87,19 +93,20 @@ def import_file():
         except UnicodeDecodeError:
             form.file.errors.append(_("Le fichier doit être encodé en UTF-8."))
         except ServiceError as exc:
-            form.file.errors.append(exc.message)
+            form_error(form, exc, default="file")
         else:
             try:
-                if form.kind.data == "csv":
-                    refs = referentials.import_blocks_csv(
-                        get_session(), actor_id=current_user.id, text=text
-                    )
-                else:
-                    refs = [
-                        referentials.import_json_text(
-                            get_session(), actor_id=current_user.id, text=text
+                with writing() as session:
+                    if form.kind.data == "csv":
+                        refs = referentials.import_blocks_csv(
+                            session, actor_id=current_user.id, text=text
                         )
-                    ]
+                    else:
+                        refs = [
+                            referentials.import_json_text(
+                                session, actor_id=current_user.id, text=text
+                            )
+                        ]
             except referentials.ImportRejected as exc:
                 problems = exc.problems
             else:
@@ -127,15 +134,16 @@ def create():
     form.structure.choices = _structures()
     if form.validate_on_submit():
         try:
-            ref = referential_editor.create_structure_referential(
-                get_session(),
-                actor_id=current_user.id,
-                structure_id=form.structure.data,
-                code=form.code.data,
-                title=form.title.data,
-            )
+            with writing() as session:
+                ref = referential_editor.create_structure_referential(
+                    session,
+                    actor_id=current_user.id,
+                    structure_id=form.structure.data,
+                    code=form.code.data,
+                    title=form.title.data,
+                )
         except ServiceError as exc:
-            getattr(form, exc.field or "code").errors.append(exc.message)
+            form_error(form, exc, default="code")
         else:
             return redirect(url_for("referentials.show", public_id=ref.public_id))
     return render("referentials/new.html", form=form, status=422)
@@ -176,15 +184,16 @@ def add_block(public_id: str):
     form = BlockForm()
     if form.validate_on_submit():
         try:
-            referential_editor.add_block(
-                get_session(),
-                actor_id=current_user.id,
-                referential=ref,
-                code=form.code.data,
-                title=form.title.data,
-            )
+            with writing() as session:
+                referential_editor.add_block(
+                    session,
+                    actor_id=current_user.id,
+                    referential=ref,
+                    code=form.code.data,
+                    title=form.title.data,
+                )
         except ServiceError as exc:
-            getattr(form, exc.field or "code").errors.append(exc.message)
+            form_error(form, exc, default="code")
         else:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, block_form=form)
@@ -200,15 +209,16 @@ def add_competence(public_id: str):
     form.block.choices = [(b.id, b.code) for b in blocks.values()]
     if form.validate_on_submit():
         try:
-            referential_editor.add_competence(
-                get_session(),
-                actor_id=current_user.id,
-                block=blocks[form.block.data],
-                code=form.code.data,
-                title=form.title.data,
-            )
+            with writing() as session:
+                referential_editor.add_competence(
+                    session,
+                    actor_id=current_user.id,
+                    block=blocks[form.block.data],
+                    code=form.code.data,
+                    title=form.title.data,
+                )
         except ServiceError as exc:
-            getattr(form, exc.field or "code").errors.append(exc.message)
+            form_error(form, exc, default="code")
         else:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, competence_form=form)
@@ -222,14 +232,15 @@ def set_levels(public_id: str):
     form = LevelsForm()
     if form.validate_on_submit():
         try:
-            referential_editor.set_levels(
-                get_session(),
-                actor_id=current_user.id,
-                referential=ref,
-                levels=referential_editor.parse_levels(form.levels.data),
-            )
+            with writing() as session:
+                referential_editor.set_levels(
+                    session,
+                    actor_id=current_user.id,
+                    referential=ref,
+                    levels=referential_editor.parse_levels(form.levels.data),
+                )
         except ServiceError as exc:
-            form.levels.errors.append(exc.message)
+            form_error(form, exc, default="levels")
         else:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, levels_form=form)

@@ -7,16 +7,16 @@ is stored now and compares it with the hash each signer signed.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.blueprints.tablet import tz
-from afest.core.database import database, get_session
-from afest.core.errors import ServiceError
+from afest.core import clock
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.http import render
-from afest.models import SequenceKind, SignedKind
+from afest.models import SequenceKind, SignedKind, User
 from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
 from afest.sequences import operations as sequences
@@ -24,10 +24,8 @@ from afest.sequences import queries as sequence_view
 from afest.sequences import tablet as tablet_view
 from afest.sequences.forms import (
     CountersignForm,
-    ReflectionAmendForm,
-    SituationAmendForm,
     TutorSignForm,
-    new_client_id,
+    amendment_form,
 )
 
 bp = Blueprint("sequences", __name__, url_prefix="/sequences")
@@ -58,27 +56,19 @@ def show(public_id: str):
 @login_required
 def sign(public_id: str):
     """The designated tutor signs, typing their PIN or password again (shared tablet)."""
-    form = TutorSignForm(prefix="sign")
-    method = None
-    if form.validate_on_submit():
-        # The PIN check is slow on purpose: done before the write transaction opens (on
-        # SQLite that transaction holds the database-wide write lock).
-        try:
-            method = sequences.confirm_secret(current_user.user, form.secret.data, allow_pin=True)
-        except ServiceError as exc:
-            form.secret.errors.append(exc.message)
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
-    if method is not None:
+    form = TutorSignForm(prefix="sign")
+    if form.validate_on_submit():
+        tutor = get_session().get(User, current_user.id)
         try:
-            sequences.sign_as_tutor(
-                get_session(),
-                tutor=current_user.user,
-                protocol=protocol,
-                sequence=sequence,
-                method=method,
-            )
+            # slow on purpose (argon2): checked before the write, which holds SQLite's lock
+            method = sequences.confirm_secret(tutor, form.secret.data, allow_pin=True)
+            with writing() as session:
+                sequences.sign_as_tutor(
+                    session, tutor=tutor, protocol=protocol, sequence=sequence, method=method
+                )
         except ServiceError as exc:
-            form.secret.errors.append(exc.message)
+            form_error(form, exc, default="secret")
         else:
             flash(_l("Séquence signée."), "success")
             return redirect(url_for(".show", public_id=public_id))
@@ -89,35 +79,29 @@ def sign(public_id: str):
 @login_required
 def countersign(public_id: str):
     """The learner countersigns with their password: on their account or on the tablet."""
-    form = CountersignForm(prefix="cs")
-    confirmed = False
-    if form.validate_on_submit():
-        # The learner's password is checked before the write transaction opens, in a short
-        # read of its own (on SQLite that transaction holds the database-wide write lock).
-        try:
-            with database().session() as reader:
-                confirmed = sequences.learner_confirms(reader, public_id, form.secret.data)
-        except ServiceError as exc:
-            form.secret.errors.append(exc.message)
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
-    if confirmed:
+    form = CountersignForm(prefix="cs")
+    if form.validate_on_submit():
         try:
-            sequences.countersign(
-                get_session(),
-                actor_id=current_user.id,
-                learner=protocol.learner,
-                protocol=protocol,
-                sequence=sequence,
-                confirmed=True,
-            )
+            # slow on purpose (argon2): checked before the write, which holds SQLite's lock
+            sequences.confirm_secret(protocol.learner, form.secret.data, allow_pin=False)
+            with writing() as session:
+                sequences.countersign(
+                    session,
+                    actor_id=current_user.id,
+                    learner=protocol.learner,
+                    protocol=protocol,
+                    sequence=sequence,
+                    confirmed=True,
+                )
         except ServiceError as exc:
-            form.secret.errors.append(exc.message)
+            form_error(form, exc, default="secret")
         else:
             flash(_l("Séquence contresignée."), "success")
             return redirect(url_for(".show", public_id=public_id))
-    if request.method == "GET":
-        return _show(sequence, protocol, countersign_form=form)
-    return _show(sequence, protocol, countersign_form=form, status=422)
+    return _show(
+        sequence, protocol, countersign_form=form, status=422 if form.is_submitted() else 200
+    )
 
 
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])
@@ -125,38 +109,31 @@ def countersign(public_id: str):
 def amend(public_id: str):
     """Correct a sequence: a new version with the reason; the original is kept as it was."""
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
-    db = get_session()
-    is_situation = sequence.kind == SequenceKind.SITUATION
-    form = (SituationAmendForm if is_situation else ReflectionAmendForm)()
-    levels = {}
-    if not form.is_submitted():
-        data = sequences.data_of(db, sequence, client_id=new_client_id())
-        form.process(data=_form_values(data, tz()))
-        levels = data.levels
-    elif not is_situation:
-        try:
-            levels = form.levels_from(request.form)
-        except ValueError:
-            form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
+    form = amendment_form(get_session(), sequence, zone=clock.zone())
     if form.validate_on_submit() and not form.form_errors:
         try:
-            data = form.to_data(tz()) if is_situation else form.to_data(tz(), levels)
-            amendment = sequences.amend_sequence(
-                db,
-                actor_id=current_user.id,
-                protocol=protocol,
-                original=sequence,
-                data=data,
-                reason=form.reason.data,
-                tz=tz(),
-            )
+            with writing() as session:
+                amendment = sequences.amend_sequence(
+                    session,
+                    actor_id=current_user.id,
+                    protocol=protocol,
+                    original=sequence,
+                    data=form.to_data(clock.zone()),
+                    reason=form.reason.data,
+                    tz=clock.zone(),
+                )
         except ServiceError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            form_error(form, exc)
         else:
             flash(_l("Correction enregistrée : la version d'origine est conservée."), "success")
             return redirect(url_for(".show", public_id=amendment.public_id))
+    return _render_amend(sequence, protocol, form)
+
+
+def _render_amend(sequence, protocol, form):
+    db = get_session()
     situations, open_ids = tablet_view.situations(db, protocol.id)
+    reflection = sequence.kind == SequenceKind.REFLECTION
     return render(
         "sequences/amend.html",
         sequence=sequence,
@@ -166,25 +143,12 @@ def amend(public_id: str):
         situations=situations,
         open_ids=open_ids,
         scale=tablet_view.level_scale(db, protocol.referential_id),
-        chosen=levels,
+        chosen=form.levels if reflection else {},
         worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data)
-        if not is_situation
+        if reflection
         else set(),
         status=422 if form.is_submitted() else 200,
     )
-
-
-def _form_values(data, zone) -> dict:
-    values = {name: getattr(data, name) for name in sequences.TEXT_FIELDS}
-    values.update(
-        client_id=data.client_id,
-        occurred_at=data.occurred_at.astimezone(zone).replace(tzinfo=None),
-        duration_minutes=data.duration_minutes,
-        autonomy=data.autonomy.value if data.autonomy else None,
-        competence_ids=data.competence_ids,
-        situation_ids=data.situation_ids,
-    )
-    return values
 
 
 @bp.get("/<public_id>/verification")

@@ -7,20 +7,19 @@ after a dropped connection all land on the same row.
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.core.database import get_session
-from afest.core.errors import ServiceError
+from afest.assessments.forms import posted_levels
+from afest.core import clock
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.forms import record_id
 from afest.core.http import render
 from afest.models import Role, SequenceKind, utcnow
-from afest.policy.loaders import load_protocol_or_404, load_protocol_to_log
+from afest.policy.loaders import load_protocol_or_404
 from afest.sequences import operations as sequences
 from afest.sequences import tablet as tablet_view
 from afest.sequences.forms import ReflectionForm, SituationForm
@@ -31,21 +30,13 @@ SITUATION_MINUTES = 60
 REFLECTION_MINUTES = 30
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def today() -> date:
-    return utcnow().astimezone(tz()).date()
-
-
 @bp.get("/")
 @login_required
 def index():
     """Mes apprenant·es: next planned sequence, last sequence and what is owed, per learner."""
     if not current_user.has(Role.TUTOR):
         abort(403)
-    lines = tablet_view.tutor_learners(get_session(), current_user.id, today=today())
+    lines = tablet_view.tutor_learners(get_session(), current_user.id, today=clock.today())
     return render("tablet/index.html", partial="tablet/_learners.html", lines=lines)
 
 
@@ -66,30 +57,24 @@ def learner(public_id: str):
     )
 
 
-def _save(form, valid: bool, public_id: str, kind: SequenceKind, data_of):
+def _save(form, public_id: str, kind: SequenceKind):
     """Log a form that passed its own checks, or answer None; a rule violation puts its
-    message beside its field. The form is checked before the protocol is read: those checks
-    need no database, and on SQLite everything after that first read holds the write lock.
-    The protocol is read with what the save checks (designations, targeted competences) in
-    one statement."""
-    if not valid:
-        return None
-    protocol, scope = load_protocol_to_log(public_id)
+    message beside its field."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
     try:
-        saved = sequences.save_entry(
-            get_session(),
-            actor_id=current_user.id,
-            protocol=protocol,
-            kind=kind,
-            data=data_of(),
-            tz=tz(),
-            scope=scope,
-        )
+        with writing() as session:
+            sequence, _created = sequences.log_sequence(
+                session,
+                actor_id=current_user.id,
+                protocol=protocol,
+                kind=kind,
+                data=form.to_data(clock.zone()),
+                tz=clock.zone(),
+            )
     except ServiceError as exc:
-        target = getattr(form, exc.field, None) if exc.field else None
-        (target.errors if target is not None else form.form_errors).append(exc.message)
+        form_error(form, exc)
         return None
-    return redirect(url_for("sequences.show", public_id=saved.public_id, saved=1))
+    return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
 
 
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
@@ -97,12 +82,9 @@ def _save(form, valid: bool, public_id: str, kind: SequenceKind, data_of):
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
     form = SituationForm()
-    form.prepare(tz(), now=utcnow(), default_minutes=SITUATION_MINUTES)
-    if form.is_submitted():
-        valid = form.validate_on_submit()
-        done = _save(form, valid, public_id, SequenceKind.SITUATION, lambda: form.to_data(tz()))
-        if done is not None:
-            return done
+    form.prepare(clock.zone(), now=utcnow(), default_minutes=SITUATION_MINUTES)
+    if form.validate_on_submit() and (done := _save(form, public_id, SequenceKind.SITUATION)):
+        return done
     # the form, blank or back with its messages, shows the learner, structure and référentiel
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
     blocks = tablet_view.scope_by_block(get_session(), protocol.id)
@@ -120,24 +102,9 @@ def situation(public_id: str):
 def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
     form = ReflectionForm()
-    form.prepare(tz(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
-    levels: dict[int, int] = {}
-    if form.is_submitted():
-        valid = form.validate_on_submit()
-        try:
-            levels = form.levels_from(request.form)
-        except ValueError:
-            valid = False
-            form.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
-        done = _save(
-            form,
-            valid,
-            public_id,
-            SequenceKind.REFLECTION,
-            lambda: form.to_data(tz(), levels),
-        )
-        if done is not None:
-            return done
+    form.prepare(clock.zone(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
+    if form.validate_on_submit() and (done := _save(form, public_id, SequenceKind.REFLECTION)):
+        return done
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
     db = get_session()
     situations, open_ids = tablet_view.situations(db, protocol.id)  # only to render the form
@@ -151,7 +118,7 @@ def reflection(public_id: str):
         open_ids=open_ids,
         blocks=tablet_view.scope_by_block(db, protocol.id),
         scale=tablet_view.level_scale(db, protocol.referential_id),
-        chosen=levels,
+        chosen=form.levels,
         worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data),
         status=422 if form.is_submitted() else 200,
     )
@@ -168,8 +135,8 @@ def reflection_levels(public_id: str):
         with suppress(ValueError):  # garbage names no situation
             chosen_ids.append(record_id(value))
     try:
-        chosen = ReflectionForm.levels_from(request.args)
-    except ValueError:
+        chosen = posted_levels(request.args)
+    except ValueError:  # garbage chooses nothing
         chosen = {}
     return render(
         "tablet/_levels.html",

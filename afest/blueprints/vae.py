@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
-from afest.core.database import get_session
-from afest.core.errors import ServiceError
+from afest.core.database import get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.http import render
 from afest.models import Organisation, Referential, Role, SelfAssessment, User, VaePathway
 from afest.policy.loaders import load_pathway_or_404
@@ -94,22 +94,22 @@ def record(public_id: str):
     form = milestone_form(vae.next_states(pathway), vae.blocks_of(db, pathway.referential_id))
     if form.validate_on_submit():
         try:
-            vae.record_milestone(
-                db,
-                actor_id=current_user.id,
-                pathway=pathway,
-                state=form.state.data,
-                occurred_on=form.occurred_on.data,
-                note=form.note.data or "",
-                reason=form.reason.data or "",
-                jury_date=form.jury_date.data,
-                jury_place=form.jury_place.data or "",
-                jury_result=form.jury_result.data or None,
-                block_outcomes=form.outcomes(),
-            )
+            with writing() as session:
+                vae.record_milestone(
+                    session,
+                    actor_id=current_user.id,
+                    pathway=pathway,
+                    state=form.state.data,
+                    occurred_on=form.occurred_on.data,
+                    note=form.note.data or "",
+                    reason=form.reason.data or "",
+                    jury_date=form.jury_date.data,
+                    jury_place=form.jury_place.data or "",
+                    jury_result=form.jury_result.data or None,
+                    block_outcomes=form.outcomes(),
+                )
         except ServiceError as exc:
-            target = {"block_outcomes": "jury_result", "reason": "reason"}.get(exc.field, exc.field)
-            getattr(form, target or "state", form.state).errors.append(exc.message)
+            form_error(form, exc, default="state", aliases={"block_outcomes": "jury_result"})
         else:
             flash(_l("Étape enregistrée."), "success")
             return redirect(url_for(".show", public_id=public_id))
@@ -161,11 +161,12 @@ def save_feasibility(public_id: str):
             if f.name.startswith("c_")
         }
         try:
-            vae.save_feasibility(
-                get_session(), actor_id=current_user.id, pathway=pathway, answers=answers
-            )
+            with writing() as session:
+                vae.save_feasibility(
+                    session, actor_id=current_user.id, pathway=pathway, answers=answers
+                )
         except ServiceError as exc:
-            form.form_errors.append(exc.message)
+            form_error(form, exc)
         else:
             flash(_l("Auto-évaluation enregistrée."), "success")
             return redirect(url_for(".feasibility", public_id=public_id))

@@ -10,15 +10,17 @@ PostgreSQL is used as it is.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -27,12 +29,7 @@ try:
 except ImportError:  # not a POSIX system: the processes fall back on SQLite's busy timeout
     fcntl = None
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXTENSION_KEY = "afest.core.database"
-
-
-def _sha256_hex(text: str | None) -> str | None:
-    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -57,8 +54,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
-        # the audit chain's hash, computed where the entry is inserted (afest.core.audit)
-        dbapi_connection.create_function("afest_sha256", 1, _sha256_hex, deterministic=True)
 
     writers = WriterQueue(parsed.database if parsed.database != ":memory:" else None)
 
@@ -182,8 +177,71 @@ def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
+class RequestSession(Session):
+    """The session of a request: it reads, and writes only inside `writing()`. A write
+    outside it would run in the reads' transaction (on SQLite, without the writer's turn), so
+    it is refused, whatever the engine."""
+
+
+WRITING = "afest.writing"  # in session.info while writing() runs
+
+
+def _refuse_outside_writing(session: Session) -> None:
+    if not session.info.get(WRITING):
+        raise RuntimeError("a request writes only inside afest.core.database.writing()")
+
+
+@event.listens_for(RequestSession, "before_flush")
+def _flush_writes(session, _context, _instances):
+    if session.new or session.dirty or session.deleted:
+        _refuse_outside_writing(session)
+
+
+@event.listens_for(RequestSession, "do_orm_execute")
+def _statement_writes(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        _refuse_outside_writing(state.session)
+
+
 def get_session() -> Session:
-    """The session of the current request, opened on first use."""
+    """The session of the current request, opened on first use: reads only (see writing)."""
     if "db_session" not in g:
-        g.db_session = database().session(write=request.method in WRITE_METHODS)
+        g.db_session = RequestSession(
+            bind=database().bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
     return g.db_session
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """The request's write scope, around one operation: the reads' transaction ends, a write
+    transaction begins (on SQLite BEGIN IMMEDIATE, the writer's turn, held only inside), and
+    it commits when the block ends, or rolls back on any error, leaving nothing half-saved.
+
+        protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+        with writing() as session:
+            sequences.log_sequence(session, actor_id=current_user.id, protocol=protocol, ...)
+    """
+    session = get_session()
+    if session.in_transaction():
+        session.commit()  # only reads: nothing to keep, and the loaded objects stay loaded
+    session.connection(execution_options={"afest_write": True})
+    session.info[WRITING] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(WRITING, None)
+
+
+def insert_on_conflict(where: Session | Connection, table):
+    """The engine's own INSERT for `table` (a table or a model), which knows ON CONFLICT DO
+    NOTHING / DO UPDATE: PostgreSQL and SQLite spell it alike, but SQLAlchemy has one
+    construct per dialect. `where`: the session or connection it will run on."""
+    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
+    if dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -1,4 +1,9 @@
-"""The error an operation raises when a domain rule refuses it."""
+"""The error an operation raises when a domain rule refuses it, and how a form shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class ServiceError(Exception):
@@ -8,3 +13,18 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def form_error(
+    form: Any, exc: ServiceError, *, default: str | None = None, aliases: Mapping[str, str] = {}
+) -> None:
+    """Show a refused operation's message on its form: beside the field the rule names
+    (`aliases` maps a rule's field name onto the form's), else beside `default`, else at the
+    top of the form. The one way every view answers a ServiceError."""
+    name = aliases.get(exc.field, exc.field) if exc.field else default
+    if name not in form and default is not None:
+        name = default
+    if name in form:
+        form[name].errors = [*form[name].errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)

@@ -1,13 +1,13 @@
-"""WTForms shared by the blueprints; labels and messages in French through lazy_gettext."""
+"""What every form of afest shares: the base form, the filters and fields used across domains;
+labels and messages in French through lazy_gettext."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
-
-from afest.accounts.operations import MIN_PASSWORD_LENGTH
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class Form(FlaskForm):
@@ -37,54 +37,6 @@ def strip(value: str | None) -> str | None:
     return "".join(ch for ch in value if ch.isprintable()).strip()
 
 
-class LoginForm(Form):
-    email = EmailField(
-        _l("Adresse e-mail"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Indiquez votre adresse e-mail.")),
-            Length(max=254, message=_l("Adresse trop longue.")),
-            Email(_l("Ce n'est pas une adresse e-mail valide."), check_deliverability=False),
-        ],
-        render_kw={"autocomplete": "username", "autocapitalize": "none"},
-    )
-    password = PasswordField(
-        _l("Mot de passe"),
-        validators=[
-            DataRequired(_l("Indiquez votre mot de passe.")),
-            Length(max=200, message=_l("Mot de passe trop long.")),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class PasswordChangeForm(Form):
-    current_password = PasswordField(
-        _l("Mot de passe actuel"),
-        validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new_password = PasswordField(
-        _l("Nouveau mot de passe"),
-        validators=[
-            DataRequired(_l("Choisissez un nouveau mot de passe.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l(
-                    "Entre %(min)d et %(max)d caractères.", min=MIN_PASSWORD_LENGTH, max=200
-                ),
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[EqualTo("new_password", _l("Les deux mots de passe diffèrent."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
 class EmptyForm(Form):
     """A form with only its CSRF token, for one-button actions."""
 
@@ -94,3 +46,18 @@ class SearchForm(Form):
         csrf = False
 
     q = StringField(_l("Rechercher"), validators=[Length(max=100)])
+
+
+def clean_text(value: str | None) -> str | None:
+    """Multi-line text keeps its line breaks and tabs; other control characters (NUL first,
+    which PostgreSQL refuses) never belong in it."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of check boxes (44 px each on a tablet)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -157,29 +157,3 @@ def configure_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
-
-
-def register_blueprints(app: Flask) -> None:
-    from afest.blueprints import (
-        admin,
-        auth,
-        evaluations,
-        main,
-        proofpack,
-        protocols,
-        referentials,
-        sequences,
-        tablet,
-    )
-
-    for module in (auth, main, protocols, admin, tablet, sequences):
-        app.register_blueprint(module.bp)
-    for module in (referentials, evaluations, proofpack):
-        app.register_blueprint(module.bp)
-    from afest.blueprints import learner, vae
-
-    for module in (learner, vae):
-        app.register_blueprint(module.bp)
-    from afest.blueprints import dashboards
-
-    app.register_blueprint(dashboards.bp)

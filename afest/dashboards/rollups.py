@@ -21,10 +21,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from afest.core.database import insert_on_conflict
 from afest.dashboards.rollup_facts import block_facts, pathway_facts, protocol_facts
 from afest.models import Protocol
 from afest.models.rollup import (
@@ -221,8 +220,7 @@ def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: st
     ]
     if not rows:
         return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table)
+    stmt = insert_on_conflict(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={m: table.c[m] + stmt.excluded[m] for m in measures}
     )
@@ -235,10 +233,6 @@ def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: st
     )
 
 
-def _lock(query, conn):
-    return query.with_for_update() if conn.dialect.name == "postgresql" else query
-
-
 def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
     """Recompute these protocols' facts and move the cells by the difference."""
     ids = sorted({i for i in protocol_ids if i is not None})
@@ -247,7 +241,7 @@ def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
     session.flush()
     conn = session.connection()
     rp, rb = rollup_protocol, rollup_protocol_block
-    old = conn.execute(_lock(select(rp).where(rp.c.protocol_id.in_(ids)), conn)).all()
+    old = conn.execute(select(rp).where(rp.c.protocol_id.in_(ids)).with_for_update()).all()
     old_blocks: dict[int, list] = defaultdict(list)
     for row in conn.execute(select(rb).where(rb.c.protocol_id.in_(ids))):
         old_blocks[row.protocol_id].append(row)
@@ -274,7 +268,7 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
     session.flush()
     conn = session.connection()
     rv = rollup_pathway
-    old = conn.execute(_lock(select(rv).where(rv.c.pathway_id.in_(ids)), conn)).all()
+    old = conn.execute(select(rv).where(rv.c.pathway_id.in_(ids)).with_for_update()).all()
     new = conn.execute(pathway_facts(True), {"ids": ids}).all()
     conn.execute(rv.delete().where(rv.c.pathway_id.in_(ids)))
     if new:
@@ -293,13 +287,6 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
 
 
 MARKED = "afest.rollups_marked"  # in session.info: this transaction marked a protocol
-# Built once per engine (every write marks): insert the mark, or bump the one already there.
-_MARK = {
-    name: insert(rollup_pending).on_conflict_do_update(
-        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
-    )
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
 
 
 def mark(session: Session, protocol_ids: Iterable[int]) -> None:
@@ -311,25 +298,11 @@ def mark(session: Session, protocol_ids: Iterable[int]) -> None:
     ids = sorted({i for i in protocol_ids if i is not None})
     if not ids:
         return
-    conn = session.connection()
-    conn.execute(_MARK[conn.dialect.name], [{"protocol_id": i} for i in ids])
-    marked(session)
-
-
-def mark_of_new_row(new_row_id) -> sa.Insert:
-    """The mark of the protocol (parameter `protocol_id`) of a row inserted by the same
-    statement (`new_row_id`: the id column of that INSERT's CTE), made only if the row was.
-    PostgreSQL only; the caller then says `marked(session)`."""
-    return (
-        pg_insert(rollup_pending)
-        .from_select(
-            ["protocol_id"],
-            select(sa.bindparam("protocol_id", type_=sa.Integer)).select_from(new_row_id.table),
-        )
-        .on_conflict_do_update(
-            index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
-        )
+    upsert = insert_on_conflict(session, rollup_pending).on_conflict_do_update(
+        index_elements=["protocol_id"], set_={"marks": rollup_pending.c.marks + 1}
     )
+    session.execute(upsert, [{"protocol_id": i} for i in ids])
+    marked(session)
 
 
 def marked(session: Session) -> None:
@@ -351,9 +324,12 @@ def drain(session: Session, limit: int = 500) -> int:
     finds them gone; a writer marking one of them waits for this transaction).
     """
     conn = session.connection()
-    query = select(rollup_pending.c.protocol_id).order_by(rollup_pending.c.protocol_id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = (
+        select(rollup_pending.c.protocol_id)
+        .order_by(rollup_pending.c.protocol_id)
+        .limit(limit)
+        .with_for_update()  # SQLite has no FOR UPDATE (one writer at a time): not rendered
+    )
     ids = list(conn.scalars(query))
     if ids:
         refresh_protocols(session, ids)
@@ -369,15 +345,16 @@ def drain_all(session: Session, limit: int = 500) -> int:
     return total
 
 
-def settle(db, limit: int = 500) -> int:
-    """Bring the rollups up to date before reading them, in transactions of their own.
+def settle(db, limit: int = 500, *, known_pending: bool = False) -> int:
+    """Bring the rollups up to date, in transactions of their own; return how many protocols.
 
     `db` is afest.core.database.Database. Nothing marked (the usual case): one read of an empty
-    table.
+    table, skipped when the caller has just seen marks (`known_pending`).
     """
-    with db.session() as session:
-        if not is_pending(session):
-            return 0
+    if not known_pending:
+        with db.session() as session:
+            if not is_pending(session):
+                return 0
     total = 0
     while True:
         with db.session(write=True) as session:

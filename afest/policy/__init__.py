@@ -145,13 +145,11 @@ def can_edit_protocol(actor: ActorLike, protocol: Protocol) -> bool:
 
 def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
     """A designated tutor logs sequences on a protocol in progress."""
-    return can_log_sequence_as(actor, protocol, designated=_designated(actor, protocol))
-
-
-def can_log_sequence_as(actor: ActorLike, protocol: Protocol, *, designated: bool) -> bool:
-    """can_log_sequence, where whether the actor is a current designated tutor of the protocol
-    was read with it (afest.policy.loaders.load_protocol_to_log), not from its tutors."""
-    return actor.has(Role.TUTOR) and designated and protocol.status == ProtocolStatus.IN_PROGRESS
+    return (
+        actor.has(Role.TUTOR)
+        and _designated(actor, protocol)
+        and protocol.status == ProtocolStatus.IN_PROGRESS
+    )
 
 
 def can_use_tablet(actor: ActorLike, protocol: Protocol) -> bool:

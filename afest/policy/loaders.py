@@ -10,19 +10,16 @@ from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Row, String, bindparam, cast, exists, func, literal_column
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
 from afest import policy
-from afest.core import audit
 from afest.core.database import get_session
 from afest.models import (
     Cohort,
     Evaluation,
     Organisation,
     Protocol,
-    ProtocolCompetence,
     ProtocolTutor,
     Referential,
     Sequence,
@@ -65,67 +62,6 @@ def load_protocol_or_404(
     if not require(current_user, protocol):
         abort(403)
     return protocol
-
-
-# Built once (the tablet's save runs it): what the save checks and writes of the protocol, the
-# ids of the competences it targets and whether the actor is one of its designated tutors;
-# the row locked FOR NO KEY UPDATE on PostgreSQL. Plain columns, not an entity: the save needs
-# nothing else of the protocol, and a form sent back with its messages loads it in full.
-_PROTOCOL = Protocol.__table__
-_TO_LOG = (
-    select(
-        _PROTOCOL.c.id,
-        _PROTOCOL.c.public_id,
-        _PROTOCOL.c.status,
-        _PROTOCOL.c.planned_start,
-        _PROTOCOL.c.structure_id,
-        _PROTOCOL.c.referential_id,
-        # the separator as SQL text: given as a string, it would be a bind parameter that
-        # SQLAlchemy renders into the statement again at each execution
-        select(
-            func.aggregate_strings(
-                cast(ProtocolCompetence.competence_id, String), literal_column("','")
-            )
-        )
-        .where(ProtocolCompetence.protocol_id == _PROTOCOL.c.id)
-        .scalar_subquery()
-        .label("scope"),
-        exists()
-        .where(
-            ProtocolTutor.protocol_id == _PROTOCOL.c.id,
-            ProtocolTutor.tutor_id == bindparam("actor_id"),
-            ProtocolTutor.ended_at.is_(None),
-        )
-        .label("designated"),
-    )
-    .where(_PROTOCOL.c.public_id == bindparam("public_id"))
-    .with_for_update(of=_PROTOCOL, key_share=True)
-)
-
-
-def load_protocol_to_log(public_id: str) -> tuple[Row, set[int]]:
-    """A tablet save's protocol (a row of the columns the save uses: id, public_id, status,
-    planned_start, structure_id, referential_id) and the ids of the competences it targets,
-    read with whether the actor is a designated tutor in one statement; 404 or 403 as
-    load_protocol_or_404 answers them.
-
-    On PostgreSQL the row is locked (FOR NO KEY UPDATE) until the transaction ends: that lock
-    guards the protocol's audit chain (afest.core.audit), so the entry the save appends
-    needs no other; rows that refer to the protocol can still be inserted meanwhile. The
-    statement has no visibility clause: a designated tutor, the only one who may log, sees the
-    protocol anyway. Anyone else is answered by load_protocol_or_404.
-    """
-    session = get_session()
-    row = (
-        session.connection()
-        .execute(_TO_LOG, {"public_id": public_id, "actor_id": current_user.id})
-        .one_or_none()
-    )
-    if row is None or not policy.can_log_sequence_as(current_user, row, designated=row.designated):
-        load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
-        abort(403)  # not reached: the load above answers 404 or 403
-    audit.chain_held(session, row.id)
-    return row, {int(c) for c in row.scope.split(",")} if row.scope else set()
 
 
 def load_evaluation_or_404(

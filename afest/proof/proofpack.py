@@ -282,8 +282,9 @@ td { border: 1px solid #999; } .hash { font: 6.5pt "DejaVu Sans Mono", monospace
 def warm_up() -> float:
     """Import WeasyPrint and lay out one small page in the pack's fonts; return the seconds.
 
-    A web worker calls it once at start (afest/wsgi.py, in the background): the first proof
-    pack of a process would otherwise pay the import, the font lookup and the first layout.
+    Each web worker calls it once it has loaded the app (config/gunicorn.conf.py): the first
+    proof pack of a process would otherwise pay the import, the font lookup and the first
+    layout.
     """
     start = time.perf_counter()
     from weasyprint import HTML

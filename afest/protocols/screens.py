@@ -3,9 +3,6 @@ arguments, the levels posted for a positioning or an evaluation, the edit page."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from flask_babel import gettext as _
 from sqlmodel import select
 
 from afest import policy
@@ -32,10 +29,9 @@ from afest.protocols.forms import PlanForm, ProtocolForm
 from afest.protocols.queries import latest_levels
 
 
-class FormError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+def __init__(self, message: str):
+    super().__init__(message)
+    self.message = message
 
 
 def _people(actor, role: Role) -> list[tuple[int, str]]:
@@ -178,21 +174,6 @@ def render_edit(
         positioning_error=positioning_error,
         status=status,
     )
-
-
-def levels_from(form: Mapping[str, str]) -> dict[int, int]:
-    """`level-<competence id>` = level id, for each competence given a level."""
-    levels = {}
-    for key, value in form.items():
-        if not key.startswith("level-") or not value:
-            continue
-        try:
-            levels[int(key[6:])] = int(value)
-        except ValueError:
-            raise FormError(_("Niveau invalide.")) from None
-    if not levels:
-        raise FormError(_("Indiquez au moins un niveau."))
-    return levels
 
 
 def protocol_signatures(protocol: Protocol):

@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -19,14 +20,14 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
-    SelectMultipleField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from afest.core.forms import Form, record_id
-from afest.models import Autonomy
+from afest.assessments.forms import LevelsMixin
+from afest.core.forms import CheckboxesField, Form, record_id
+from afest.models import Autonomy, Sequence, SequenceKind
+from afest.sequences import operations as sequences
 from afest.sequences.operations import TEXT_LIMIT, SequenceData
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -34,11 +35,6 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 def new_client_id() -> str:
     return uuid.uuid4().hex
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _text(label, *, rows: int = 3):
@@ -101,7 +97,7 @@ class SituationForm(SequenceForm):
         default=Autonomy.ACCOMPANIED.value,
         validators=[InputRequired(_l("Indiquez si la situation est accompagnée ou non."))],
     )
-    competence_ids = MultiCheckboxField(
+    competence_ids = CheckboxesField(
         _l("Compétences visées"), coerce=record_id, validate_choice=False
     )
     intent = _text(_l("Intention pédagogique annoncée"))
@@ -116,8 +112,8 @@ class SituationForm(SequenceForm):
         return data
 
 
-class ReflectionForm(SequenceForm):
-    situation_ids = MultiCheckboxField(
+class ReflectionForm(LevelsMixin, SequenceForm):
+    situation_ids = CheckboxesField(
         _l("Situations analysées"), coerce=record_id, validate_choice=False
     )
     expected = _text(_l("Ce qui était attendu"))
@@ -127,25 +123,10 @@ class ReflectionForm(SequenceForm):
     learner_words = _text(_l("Les mots de l'apprenant·e"))
     next_step = _text(_l("La prochaine étape"))
 
-    # Levels are one radio group per competence, named level-<competence id>; they are read
-    # by `levels_from` because the set of competences depends on the protocol.
-    level_prefix = "level-"
-
-    @classmethod
-    def levels_from(cls, formdata) -> dict[int, int]:
-        """{competence id: level id} for every competence given a level; garbage is refused."""
-        levels: dict[int, int] = {}
-        for key in formdata:
-            if not key.startswith(cls.level_prefix) or not formdata.get(key):
-                continue
-            competence, level = key[len(cls.level_prefix) :], formdata.get(key)
-            levels[record_id(competence)] = record_id(level)  # ValueError on garbage
-        return levels
-
-    def to_data(self, tz: ZoneInfo, levels: dict[int, int] | None = None) -> SequenceData:
+    def to_data(self, tz: ZoneInfo) -> SequenceData:
         data = super().to_data(tz)
         data.situation_ids = list(self.situation_ids.data or [])
-        data.levels = dict(levels or {})
+        data.levels = dict(self.levels)
         for name in ("expected", "achieved", "learnt", "gaps", "learner_words", "next_step"):
             setattr(data, name, getattr(self, name).data or "")
         return data
@@ -184,3 +165,25 @@ class CountersignForm(Form):
         validators=[DataRequired(_l("Tapez le mot de passe de l'apprenant·e."))],
         render_kw={"autocomplete": "off"},
     )
+
+
+def amendment_form(session: Session, sequence: Sequence, *, zone: ZoneInfo) -> SequenceForm:
+    """The correction form of a sequence, of its kind; shown first filled with the sequence
+    as it stands, under a new client id."""
+    reflection = sequence.kind == SequenceKind.REFLECTION
+    form = (ReflectionAmendForm if reflection else SituationAmendForm)()
+    if not form.is_submitted():
+        data = sequences.data_of(session, sequence, client_id=new_client_id())
+        values = {name: getattr(data, name) for name in sequences.TEXT_FIELDS}
+        values.update(
+            client_id=data.client_id,
+            occurred_at=data.occurred_at.astimezone(zone).replace(tzinfo=None),
+            duration_minutes=data.duration_minutes,
+            autonomy=data.autonomy.value if data.autonomy else None,
+            competence_ids=data.competence_ids,
+            situation_ids=data.situation_ids,
+        )
+        form.process(data=values)
+        if reflection:
+            form.levels = data.levels
+    return form

@@ -5,25 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, exists, func, literal
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from afest.accounts.operations import verify_secret
 from afest.core import audit
+from afest.core.database import insert_on_conflict
 from afest.core.errors import ServiceError
 from afest.dashboards import rollups
 from afest.models import (
     AssessmentSource,
     Autonomy,
-    CompetenceAssessment,
     Protocol,
     ProtocolStatus,
     ReflectionSituation,
@@ -42,13 +38,6 @@ from afest.protocols.operations import add_levels, check_levels, targeted_compet
 MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
 TEXT_LIMIT = 10_000
-_SEQUENCE = Sequence.__table__
-# SQLite: one row per client id, then one INSERT a table.
-_INSERT_ONCE = (
-    sqlite_insert(_SEQUENCE)
-    .on_conflict_do_nothing(index_elements=["client_id"])
-    .returning(_SEQUENCE.c.id)
-)
 
 
 @dataclass
@@ -86,69 +75,6 @@ TEXT_FIELDS = (
 )
 
 
-def _save_in_one_statement():
-    """PostgreSQL: a new sequence and all that is written with it, in one statement.
-
-    The sequence is inserted once per client id (ON CONFLICT DO NOTHING); the other INSERTs
-    read its id from that CTE, so a client id saved before writes nothing at all. With it:
-    its competences, the situations a reflection analyses and the levels it gives (arrays,
-    unnested), its protocol's rollup mark, and its audit entry chained to its protocol's
-    (the caller holds the chain's lock). Returns the new id, or no row.
-    """
-    saved = (
-        pg_insert(_SEQUENCE)
-        .values({c.name: bindparam(c.name, type_=c.type) for c in _SEQUENCE.c if c.name != "id"})
-        .on_conflict_do_nothing(index_elements=["client_id"])
-        .returning(_SEQUENCE.c.id)
-        .cte("saved")
-    )
-
-    def each(name: str):
-        return func.unnest(bindparam(name, type_=ARRAY(Integer)))
-
-    competences = SequenceCompetence.__table__.insert().from_select(
-        ["sequence_id", "competence_id"],
-        select(saved.c.id, each("competence_ids")).select_from(saved),
-    )
-    situations = ReflectionSituation.__table__.insert().from_select(
-        ["reflection_id", "situation_id"],
-        select(saved.c.id, each("situation_ids")).select_from(saved),
-    )
-    assessment = CompetenceAssessment.__table__
-    levels = assessment.insert().from_select(  # as protocols.add_levels writes them
-        [
-            "protocol_id",
-            "competence_id",
-            "level_id",
-            "source",
-            "sequence_id",
-            "assessed_at",
-            "assessed_by_id",
-            "comment",
-        ],
-        select(
-            bindparam("protocol_id", type_=Integer),
-            each("level_competence_ids"),
-            each("level_ids"),
-            literal(AssessmentSource.SEQUENCE, type_=assessment.c.source.type),
-            saved.c.id,
-            bindparam("occurred_at", type_=_SEQUENCE.c.occurred_at.type),
-            bindparam("created_by_id", type_=Integer),
-            literal(""),
-        ).select_from(saved),
-    )
-    return select(saved.c.id).add_cte(
-        competences.cte("competences"),
-        situations.cte("situations"),
-        levels.cte("levels"),
-        rollups.mark_of_new_row(saved.c.id).cte("mark"),
-        audit.append_of_new_row(saved.c.id).cte("entry"),
-    )
-
-
-_SAVE_PG = _save_in_one_statement()
-
-
 def not_amended():
     """SQL condition: the sequence is the current version (no amendment points to it)."""
     newer = aliased(Sequence)
@@ -165,7 +91,6 @@ def _validate(
     kind: SequenceKind,
     data: SequenceData,
     tz: ZoneInfo,
-    scope: set[int] | None = None,
 ) -> None:
     if protocol.status != ProtocolStatus.IN_PROGRESS:
         raise ServiceError(
@@ -192,9 +117,7 @@ def _validate(
             raise ServiceError(
                 _l("Texte trop long (%(n)s caractères au plus).", n=TEXT_LIMIT), field=name
             )
-    if scope is None:
-        scope = targeted_competence_ids(session, protocol.id)
-    if not set(data.competence_ids) <= scope:
+    if not set(data.competence_ids) <= targeted_competence_ids(session, protocol.id):
         raise ServiceError(
             _l("Une compétence choisie n'est pas visée par le protocole."), field="competence_ids"
         )
@@ -249,35 +172,6 @@ def _saved_before(session: Session, protocol: Protocol, actor_id: int, client_id
     return already
 
 
-@dataclass(frozen=True)
-class Saved:
-    """A sequence saved by `save_entry`: its ids, and whether this call created it."""
-
-    id: int
-    public_id: str
-    created: bool
-
-
-def save_entry(
-    session: Session,
-    *,
-    actor_id: int,
-    protocol: Protocol,
-    kind: SequenceKind,
-    data: SequenceData,
-    tz: ZoneInfo,
-    scope: set[int] | None = None,
-) -> Saved:
-    """`log_sequence` without building the sequence's entity: the tablet's save answers with
-    a redirect to the sequence and needs no more than its ids."""
-    written = _write(
-        session, actor_id=actor_id, protocol=protocol, kind=kind, data=data, tz=tz, scope=scope
-    )
-    if isinstance(written, Sequence):
-        return Saved(written.id, written.public_id, created=False)
-    return Saved(written["id"], written["public_id"], created=True)
-
-
 def log_sequence(
     session: Session,
     *,
@@ -288,62 +182,26 @@ def log_sequence(
     tz: ZoneInfo,
     amends: Sequence | None = None,
     amendment_reason: str = "",
-    scope: set[int] | None = None,
 ) -> tuple[Sequence, bool]:
     """Save a sequence once: a repeated submission of the same client id returns the first.
 
-    `scope`: the ids of the competences the protocol targets, when the caller read them with
-    the protocol (else they are read here). Returns the sequence and whether it was created
-    now. The INSERT itself tells whether the client id was saved before (ON CONFLICT DO
-    NOTHING): no read ahead of it, and two copies of one entry sent at once make one row, not
-    an error.
+    Returns the sequence and whether it was created now. The protocol's row is locked first
+    (its audit chain's turn) and read again, so a save that waited for a concurrent "stop"
+    sees it. The INSERT itself tells whether the client id was saved before (ON CONFLICT DO
+    NOTHING): two copies of one entry sent at once make one row, not an error.
     """
-    written = _write(
-        session,
-        actor_id=actor_id,
-        protocol=protocol,
-        kind=kind,
-        data=data,
-        tz=tz,
-        amends=amends,
-        amendment_reason=amendment_reason,
-        scope=scope,
-    )
-    if isinstance(written, Sequence):
-        return written, False
-    sequence = Sequence(**written)  # handed to the session as a loaded row: no read
-    make_transient_to_detached(sequence)
-    session.add(sequence)
-    return sequence, True
-
-
-def _write(
-    session: Session,
-    *,
-    actor_id: int,
-    protocol: Protocol,
-    kind: SequenceKind,
-    data: SequenceData,
-    tz: ZoneInfo,
-    amends: Sequence | None = None,
-    amendment_reason: str = "",
-    scope: set[int] | None = None,
-) -> dict | Sequence:
-    """Validate and write a new sequence; return the values of its row, or the sequence its
-    client id saved before."""
     if not data.client_id or len(data.client_id) > 64:
         raise ServiceError(_l("Identifiant de saisie manquant : rechargez la page."))
+    protocol = audit.lock_protocol(session, protocol.id)
     try:
-        _validate(session, protocol, kind, data, tz, scope)
+        _validate(session, protocol, kind, data, tz)
     except ServiceError:
         # an entry saved before comes back as it was, whatever changed since
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise
-        return already
+        return already, False
 
-    # Written without the unit of work (this is the tablet's save): in one statement on
-    # PostgreSQL, one INSERT a table on SQLite.
     values = {
         "public_id": new_public_id(),
         "client_id": data.client_id,
@@ -358,84 +216,50 @@ def _write(
         "amendment_reason": amendment_reason,
         **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
     }
-    competence_ids = sorted(set(data.competence_ids) | set(data.levels))
-    situation_ids = sorted(set(data.situation_ids))
-    entry = {
-        "actor_id": actor_id,
-        "action": "sequence.amend" if amends else "sequence.create",
-        "subject_kind": "sequence",
-        "protocol_id": protocol.id,
-        "structure_id": protocol.structure_id,
-        "before": {"amends": amends.public_id} if amends else None,
-        "after": _content_of_new(values, data),
-    }
-    session.flush()
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        audit.lock_chain(session, protocol.id)
-        levels = sorted(data.levels.items())
-        new_id = conn.execute(
-            _SAVE_PG,
-            {
-                **values,
-                **audit.params_of_new_row(**entry),
-                "competence_ids": competence_ids,
-                "situation_ids": situation_ids,
-                "level_competence_ids": [c for c, _lv in levels],
-                "level_ids": [lv for _c, lv in levels],
-            },
-        ).scalar()
-        if new_id is not None:
-            rollups.marked(session)
-    else:
-        new_id = conn.execute(_INSERT_ONCE, values).scalar()
-    if new_id is None:  # this client id was saved before
+    once = (
+        insert_on_conflict(session, Sequence)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_id"])
+        .returning(Sequence)
+    )
+    sequence = session.scalars(once).first()
+    if sequence is None:  # this client id was saved before
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
-        return already
-    values["id"] = new_id
-    if conn.dialect.name == "postgresql":
-        return values
-    if competence_ids:
-        conn.execute(
-            SequenceCompetence.__table__.insert(),
-            [{"sequence_id": new_id, "competence_id": c} for c in competence_ids],
-        )
-    if situation_ids:
-        conn.execute(
-            ReflectionSituation.__table__.insert(),
-            [{"reflection_id": new_id, "situation_id": s} for s in situation_ids],
-        )
+        return already, False
+
+    session.add_all(
+        SequenceCompetence(sequence_id=sequence.id, competence_id=c)
+        for c in sorted(set(data.competence_ids) | set(data.levels))
+    )
+    session.add_all(
+        ReflectionSituation(reflection_id=sequence.id, situation_id=s)
+        for s in sorted(set(data.situation_ids))
+    )
+    session.flush()
     add_levels(
         session,
         protocol=protocol,
         levels=data.levels,
         source=AssessmentSource.SEQUENCE,
         actor_id=actor_id,
-        at=values["occurred_at"],
-        sequence_id=new_id,
+        at=sequence.occurred_at,
+        sequence_id=sequence.id,
     )
     rollups.on_sequence_logged(session, protocol.id)
-    audit.record(session, subject_id=new_id, **entry)
-    return values
-
-
-def _content_of_new(row: Mapping[str, Any], data: SequenceData) -> dict:
-    """signatures.sequence_content of a row just written, from the values written (no reads:
-    saving sits on the tablet's critical path). A test keeps the two identical."""
-    content = {name: row[name] for name in signatures.SEQUENCE_FIELDS}
-    content.update(
-        id=row["public_id"],
-        client_id=row["client_id"],
-        protocol_id=row["protocol_id"],
-        amends_id=row["amends_id"],
-        amendment_reason=row["amendment_reason"],
-        competences=sorted(set(data.competence_ids) | set(data.levels)),
-        situations=sorted(set(data.situation_ids)),
-        levels=sorted([c, lv] for c, lv in data.levels.items()),
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="sequence.amend" if amends else "sequence.create",
+        subject_kind="sequence",
+        subject_id=sequence.id,
+        protocol_id=protocol.id,
+        structure_id=protocol.structure_id,
+        before={"amends": amends.public_id} if amends else None,
+        after=signatures.sequence_content(session, sequence),
     )
-    return content
+    return sequence, True
 
 
 def is_signed(session: Session, sequence: Sequence) -> bool:

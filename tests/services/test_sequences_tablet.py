@@ -62,7 +62,7 @@ def test_same_client_id_saves_one_row(session, make_protocol):
     assert count(session, protocol) == 1
 
 
-def test_save_entry_answers_the_ids_of_the_row_it_wrote_or_found(session, make_protocol):
+def test_log_sequence_answers_the_row_it_wrote_or_found(session, make_protocol):
     protocol, people = make_protocol()
     kwargs = {
         "actor_id": people["tutor"].id,
@@ -71,11 +71,11 @@ def test_save_entry_answers_the_ids_of_the_row_it_wrote_or_found(session, make_p
         "data": situation_data(session, protocol, client_id="c-ids"),
         "tz": TZ,
     }
-    first = sequences.save_entry(session, **kwargs)
-    again = sequences.save_entry(session, **kwargs)
+    first, first_created = sequences.log_sequence(session, **kwargs)
+    again, again_created = sequences.log_sequence(session, **kwargs)
     row = session.exec(select(Sequence).where(Sequence.client_id == "c-ids")).one()
-    assert (first.id, first.public_id, first.created) == (row.id, row.public_id, True)
-    assert (again.id, again.public_id, again.created) == (row.id, row.public_id, False)
+    assert (first.id, first.public_id, first_created) == (row.id, row.public_id, True)
+    assert (again.id, again.public_id, again_created) == (row.id, row.public_id, False)
 
 
 def test_same_entry_sent_again_after_it_became_invalid_gets_the_saved_one(session, make_protocol):
@@ -300,10 +300,16 @@ def test_audit_content_of_a_new_sequence_is_its_signed_content(session, make_pro
     situation, _ = log(session, protocol, people)
     data, _comps, _level = reflection_on(session, protocol, situation, client_id="r-audit")
     reflection, _ = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
-    for sequence, entered in ((situation, situation_data(session, protocol)), (reflection, data)):
-        assert sequences._content_of_new(
-            sequence.model_dump(), entered
-        ) == signatures.sequence_content(session, sequence)
+    from afest.core import audit
+    from afest.models import AuditEntry
+
+    for sequence in (situation, reflection):
+        entry = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.subject_kind == "sequence", AuditEntry.subject_id == sequence.id
+            )
+        ).one()
+        assert entry.after == audit.plain(signatures.sequence_content(session, sequence))
 
 
 def test_a_save_writes_its_rows_and_one_chained_entry_and_a_resend_writes_nothing(

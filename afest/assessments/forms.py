@@ -1,0 +1,80 @@
+"""WTForms of the assessments: the levels posted per competence (a reflexive sequence, the
+initial positioning, an evaluation), the evaluation form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from afest.core.forms import Form, clean_text, record_id
+
+TEXT = 10_000
+
+LEVEL_PREFIX = "level-"
+
+
+def posted_levels(formdata: Mapping[str, str]) -> dict[int, int]:
+    """{competence id: level id} from the `level-<competence id>` = level id fields that were
+    given a value; anything that is not an id of ours raises ValueError. Whether the levels
+    belong to the protocol's scale and scope is the operation's rule (check_levels)."""
+    levels: dict[int, int] = {}
+    for key in formdata:
+        value = formdata.get(key)
+        if key.startswith(LEVEL_PREFIX) and value:
+            levels[record_id(key[len(LEVEL_PREFIX) :])] = record_id(value)
+    return levels
+
+
+class LevelsMixin:
+    """A form that posts a level per competence, as one radio group each named
+    level-<competence id>: the competences depend on the protocol, so the levels are read from
+    the posted data as a whole into `levels`. `levels_required`: at least one."""
+
+    levels_required = False
+
+    def process(self, formdata=None, *args, **kwargs) -> None:
+        super().process(formdata, *args, **kwargs)
+        formdata = self.meta.wrap_formdata(self, formdata)  # as the fields were given it
+        self.levels: dict[int, int] = {}
+        self._unknown_level = False
+        if formdata:
+            try:
+                self.levels = posted_levels(formdata)
+            except ValueError:
+                self._unknown_level = True
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self._unknown_level:
+            self.form_errors.append(_l("Niveau inconnu pour ce référentiel."))
+            return False
+        if self.levels_required and not self.levels:
+            self.form_errors.append(_l("Indiquez au moins un niveau."))
+            return False
+        return valid
+
+
+class PositioningForm(LevelsMixin, Form):
+    """The initial positioning of a draft: the level held on each targeted competence."""
+
+    levels_required = True
+
+
+class EvaluationForm(LevelsMixin, Form):
+    levels_required = True
+
+    kind = SelectField(
+        _l("Type d'évaluation"),
+        choices=[
+            SelectChoice("intermediate", _l("Intermédiaire")),
+            SelectChoice("final", _l("Finale (bilan)")),
+        ],
+    )
+    evaluated_on = DateField(
+        _l("Date de l'évaluation"), validators=[InputRequired(_l("Indiquez la date."))]
+    )
+    summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])

@@ -1,0 +1,71 @@
+"""WTForms of the référentiel screens: imports and the editor of a structure's own."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from afest.core.forms import Form, clean_text, strip
+
+
+class ImportForm(Form):
+    kind = SelectField(
+        _l("Format du fichier"),
+        choices=[
+            SelectChoice("json", _l("Référentiel afest (JSON)")),
+            SelectChoice("csv", _l("Table des blocs de France compétences (CSV)")),
+        ],
+    )
+    file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
+
+
+class ReferentialForm(Form):
+    structure = SelectField(_l("Structure"), coerce=int)
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un code.")), Length(max=40)],
+    )
+    title = StringField(
+        _l("Intitulé"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=300)],
+    )
+
+
+class BlockForm(Form):
+    code = StringField(
+        _l("Code du bloc"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un code.")), Length(max=40)],
+    )
+    title = StringField(
+        _l("Intitulé du bloc"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=2000)],
+    )
+
+
+class CompetenceForm(Form):
+    block = SelectField(_l("Bloc"), coerce=int)
+    code = StringField(
+        _l("Code de la compétence ou mission"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un code.")), Length(max=40)],
+    )
+    title = StringField(
+        _l("Intitulé"),
+        filters=[strip],
+        validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=2000)],
+    )
+
+
+class LevelsForm(Form):
+    levels = TextAreaField(
+        _l("Échelle de niveaux"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Indiquez les niveaux.")), Length(max=2000)],
+    )
