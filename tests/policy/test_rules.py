@@ -1,0 +1,158 @@
+"""The policy's permission rules, table-driven: for each rule, whom of the cast
+(tests/policy/cast.py) it allows, on which object, in which state. Whoever a table does not
+name is refused everything; every person of the cast is checked against every table."""
+
+from __future__ import annotations
+
+import pytest
+
+from afest import policy
+from afest.models import ProtocolStatus
+
+from .cast import (
+    ALL,
+    NEVER,
+    NOT_OVER,
+    ORG_IDS,
+    REFERENTIALS,
+    everyone,
+    plain_actor,
+    plain_protocol,
+    plain_referential,
+    plain_user,
+    rows,
+)
+
+DRAFT = ProtocolStatus.DRAFT
+AWAITING = ProtocolStatus.AWAITING_SIGNATURES
+IN_PROGRESS = ProtocolStatus.IN_PROGRESS
+
+# rule(actor, protocol): who → the protocol statuses in which it holds
+PROTOCOL_TABLES = {
+    "is_designated_tutor": {"designated-tutor": ALL},
+    "can_view_protocol": everyone(ALL),  # protocol_visible decides
+    "can_edit_protocol": {"manager": {DRAFT}},  # see DISAGREEMENTS
+    "can_log_sequence": {"designated-tutor": {IN_PROGRESS}},
+    "can_use_tablet": {"designated-tutor": ALL},
+    "can_sign_sequence": {"designated-tutor": {IN_PROGRESS}},
+    "can_countersign_sequence": {"learner": ALL, "designated-tutor": ALL},
+    "can_export_proof_pack": {"manager": ALL, "opco-funder": ALL},
+    "can_view_compliance": {"manager": ALL, "designated-tutor": ALL},
+    "can_edit_draft": {"manager": {DRAFT}},
+    "can_sign_protocol": {
+        "learner": {AWAITING},
+        "designated-tutor": {AWAITING},
+        "manager": {AWAITING},
+    },
+    "can_close_protocol": {"manager": NOT_OVER},
+    "can_evaluate": {"designated-tutor": {IN_PROGRESS}},
+    "can_sign_evaluation": {"designated-tutor": ALL, "learner": ALL},
+}
+
+# (rule, who, status) → why the rule's code disagrees with its docstring there. The table says
+# what the docstring means; test_protocol_rule leaves that status out, and
+# test_what_the_docstring_says expects it to fail until the code or the docstring changes.
+DISAGREEMENTS = {
+    ("can_edit_protocol", "manager", AWAITING): (
+        "can_edit_protocol lets the manager edit a protocol awaiting signatures, which may be "
+        "signed already: its docstring says 'only before it is signed', can_edit_draft's "
+        "'once submitted it is signed as it stands', and protocols/_actions.html shows the "
+        "edit link on a draft only"
+    ),
+}
+
+# rule(actor, structure_id): who → the structures for which it holds
+STRUCTURE_TABLES = {
+    "manages": {"manager": {"structure"}, "manager-other-structure": {"other structure"}},
+    "sees_learner_records": {
+        "manager": {"structure"},
+        "manager-other-structure": {"other structure"},
+    },
+}
+
+# rule(actor): who → True
+ACTOR_TABLES = {
+    "can_list_referentials": {"manager": True, "manager-other-structure": True, "admin": True},
+    "can_import_referentials": {"admin": True},
+    "can_manage_accounts": {"admin": True},
+    "can_view_opco_dashboard": {"opco-funder": True, "opco-other": True},
+}
+
+# rule(actor, référentiel): who → the référentiels (cast.REFERENTIALS) for which it holds
+REFERENTIAL_TABLES = {
+    "can_view_referential": everyone(set(REFERENTIALS)),  # referential_visible decides
+    "can_edit_referential": {
+        "admin": {"structure's own", "another structure's"},
+        "manager": {"structure's own"},
+        "manager-other-structure": {"another structure's"},
+    },
+}
+
+# rule(actor, user): who → the accounts for which it holds ("themselves": their own)
+USERS = ("themselves", "learner", "admin")
+USER_TABLES = {
+    "can_deactivate": {"admin": {"learner"}},
+    "can_view_learner_record": {
+        "learner": {"themselves", "learner"},
+        "other-learner": {"themselves"},
+    },
+}
+
+TABLES = {
+    **PROTOCOL_TABLES,
+    **STRUCTURE_TABLES,
+    **ACTOR_TABLES,
+    **REFERENTIAL_TABLES,
+    **USER_TABLES,
+}
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(PROTOCOL_TABLES))
+def test_protocol_rule(rule, who, expected):
+    actor = plain_actor(who)
+    statuses = {s for s in ProtocolStatus if (rule, who, s) not in DISAGREEMENTS}
+    holds = {s for s in statuses if getattr(policy, rule)(actor, plain_protocol(s))}
+    assert holds == set(expected) & statuses
+
+
+@pytest.mark.parametrize(
+    ("rule", "who", "status"),
+    [
+        pytest.param(*key, id="-".join(key), marks=pytest.mark.xfail(strict=True, reason=why))
+        for key, why in DISAGREEMENTS.items()
+    ],
+)
+def test_what_the_docstring_says(rule, who, status):
+    expected = status in PROTOCOL_TABLES[rule].get(who, NEVER)
+    assert getattr(policy, rule)(plain_actor(who), plain_protocol(status)) is expected
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(STRUCTURE_TABLES))
+def test_structure_rule(rule, who, expected):
+    actor = plain_actor(who)
+    holds = {
+        name
+        for name in ("structure", "other structure")
+        if getattr(policy, rule)(actor, ORG_IDS[name])
+    }
+    assert holds == set(expected)
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(ACTOR_TABLES))
+def test_actor_rule(rule, who, expected):
+    assert getattr(policy, rule)(plain_actor(who)) is bool(expected)
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(REFERENTIAL_TABLES))
+def test_referential_rule(rule, who, expected):
+    actor = plain_actor(who)
+    holds = {name for name in REFERENTIALS if getattr(policy, rule)(actor, plain_referential(name))}
+    assert holds == set(expected)
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(USER_TABLES))
+def test_user_rule(rule, who, expected):
+    actor = plain_actor(who)
+    accounts = {"themselves": who, "learner": "learner", "admin": "admin"}
+    holds = {name for name in USERS if getattr(policy, rule)(actor, plain_user(accounts[name]))}
+    assert holds == set(expected)
