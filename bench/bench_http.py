@@ -22,6 +22,9 @@ bench/load.py opens them, redirects not followed.
   alone, then the same reader while the 20 tutors save.
 Phases in that order, each bounded by its count and by --seconds; between them the rollups
 the saves marked are left to settle (the dashboards settle what is left before they read).
+Beside the wall times, `…_server_cpu` is the CPU the app's processes (gunicorn and the job
+consumer; not PostgreSQL's) used over the phase, per request: on a machine shared with other
+work it moves much less than the wall times do.
 
 Data: bench/generate.py's national dataset (scale 1.0: 2,000 structures, 50,000 learners,
 1,500,000 sequences; bench/out/national.sqlite and the PostgreSQL database afest_bench_full,
@@ -234,6 +237,17 @@ class Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(5)
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by every process of the server (gunicorn's master and
+        workers, the job consumer): less sensitive than wall time to a busy machine."""
+        groups, total = {p.pid for p in self.processes}, 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) in groups:  # pgrp
+                    total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 RUNNING: list[Server] = []
@@ -468,6 +482,7 @@ class Sample:
     times: list[float] = field(default_factory=list)  # seconds, successes only
     errors: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    server_cpu: float | None = None  # CPU seconds of the server over the phase
 
     def add(self, elapsed: float, error: str | None) -> None:
         if error is None:
@@ -543,6 +558,9 @@ def report(name: str, label: str, sample: Sample, what: str, target: float | Non
     print(f"{name}_count[{label}] = {n} {what} in {sample.seconds:.1f} s (load {load_average:.1f})")
     if n and sample.seconds:
         print(f"{name}_throughput[{label}] = {n / sample.seconds:.1f} {what}/s")
+    if n and sample.server_cpu is not None:
+        per = what.rstrip("s")
+        print(f"{name}_server_cpu[{label}] = {1000 * sample.server_cpu / n:.1f} ms per {per}")
     print(f"{name}_errors[{label}] = {errors} errors")
     for text, count in sample.errors.most_common(10):
         print(f"#   {count} x {text}")
@@ -590,15 +608,21 @@ def run(engine: str, scale: float, app_root: Path, args: argparse.Namespace) -> 
         load.wait_settled(url, timeout=120)
 
         label = f"{engine},{data}"
+        cpu = server.cpu()
         one, _r = tutors_saving(port, [alone], args.saves, args.seconds)
+        one.server_cpu = server.cpu() - cpu
         report("tablet_save", f"{label},1 tutor", one, "saves", TARGET_ALONE_MS)
         load.wait_settled(url, timeout=120)
 
+        cpu = server.cpu()
         board = dashboard_alone(port, reader, args.reads, args.seconds)
+        board.server_cpu = server.cpu() - cpu
         print(f"# the OPCO dashboard page: {size_bytes:,} bytes")
         report("opco_dashboard", f"{label},alone", board, "reads")
 
+        cpu = server.cpu()
         many, _r = tutors_saving(port, savers, args.tutor_saves, args.seconds)
+        many.server_cpu = server.cpu() - cpu
         report("tablet_save", f"{label},{TUTORS} tutors", many, "saves", TARGET_LOADED_MS)
         load.wait_settled(url, timeout=120)
 
