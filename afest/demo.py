@@ -45,6 +45,7 @@ from afest.models import (
 from afest.protocols import operations as protocols
 from afest.referentials import operations as referentials
 from afest.sequences import operations as sequences
+from afest.sequences import signing
 from afest.vae import operations as vae
 
 DEMO_PASSWORD = "afest-demo-2026"  # noqa: S105 (documented demo credential)
@@ -361,7 +362,7 @@ def _run_protocol(
                 competence_ids=[c.id for c in worked],
             ),
         )
-        sequences.sign_sequence(
+        signing.sign_sequence(
             s,
             actor_id=tutor.id,
             protocol=protocol,
@@ -369,7 +370,7 @@ def _run_protocol(
             role=SignerRole.TUTOR,
             method="pin",
         )
-        sequences.sign_sequence(
+        signing.sign_sequence(
             s,
             actor_id=learner.id,
             protocol=protocol,
@@ -407,7 +408,7 @@ def _run_protocol(
                 levels={c.id: levels[rank[c.id]].id for c in worked},
             ),
         )
-        sequences.sign_sequence(
+        signing.sign_sequence(
             s,
             actor_id=tutor.id,
             protocol=protocol,
@@ -416,7 +417,7 @@ def _run_protocol(
             method="pin",
         )
         if stage == "completed" or i < done_cycles - 1:  # the last one awaits the learner
-            sequences.sign_sequence(
+            signing.sign_sequence(
                 s,
                 actor_id=learner.id,
                 protocol=protocol,

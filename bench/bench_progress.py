@@ -34,6 +34,7 @@ from afest import create_app, demo  # noqa: E402
 from afest.core.database import database  # noqa: E402
 from afest.models import Autonomy, SequenceKind, SignerRole, User, utcnow  # noqa: E402
 from afest.sequences import operations as sequences  # noqa: E402
+from afest.sequences import signing  # noqa: E402
 
 TZ = ZoneInfo("Europe/Paris")
 PASSWORD = "afest-bench-2026"
@@ -89,7 +90,7 @@ def build_learner(session, n_sequences: int) -> User:
         )
         if kind == SequenceKind.SITUATION:
             situation = seq
-        sequences.sign_sequence(
+        signing.sign_sequence(
             session,
             actor_id=tutor.id,
             protocol=protocol,
@@ -98,7 +99,7 @@ def build_learner(session, n_sequences: int) -> User:
             method="pin",
         )
         if i < n_sequences - 1:
-            sequences.sign_sequence(
+            signing.sign_sequence(
                 session,
                 actor_id=learner.id,
                 protocol=protocol,

@@ -8,7 +8,8 @@ end), migrated and seeded with the demo, plus one protocol of 30 situations and 
 sequences, each signed by tutor and learner, two evaluations. Then the pack is built as the
 download views build it (collect + HTML + PDF with page codes; collect + XLSX), `--runs`
 times in a fresh child process (as a web worker: WeasyPrint warmed once first, as
-config/gunicorn.conf.py has each worker do as it starts, the warm-up timed apart), first/best/median/worst printed.
+config/gunicorn.conf.py has each worker do as it starts, the warm-up timed apart),
+first/best/median/worst printed.
 Memory: the Python heap peak during one PDF build (tracemalloc) and the child process's peak
 resident size.
 Targets: PDF ≤ 2 s, ≤ 200 MB.
@@ -51,6 +52,7 @@ from afest.models import (  # noqa: E402
 from afest.proof import proofpack  # noqa: E402
 from afest.protocols import compliance  # noqa: E402
 from afest.sequences import operations as sequences  # noqa: E402
+from afest.sequences import signing  # noqa: E402
 
 TZ = ZoneInfo("Europe/Paris")
 
@@ -92,7 +94,7 @@ def build_protocol(session, n_sequences: int) -> str:
             session, actor_id=tutor.id, protocol=protocol, kind=kind, tz=TZ, data=data
         )
         for role, who in ((SignerRole.TUTOR, tutor), (SignerRole.LEARNER, learner)):
-            sequences.sign_sequence(
+            signing.sign_sequence(
                 session, actor_id=who.id, protocol=protocol, sequence=seq, role=role, method="pin"
             )
         if kind == SequenceKind.SITUATION:

@@ -36,9 +36,9 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from afest import create_app  # noqa: E402
+from afest.assessments.levels import targeted_competence_ids  # noqa: E402
 from afest.core.database import database  # noqa: E402
 from afest.models import Protocol, Sequence, User, utcnow  # noqa: E402
-from afest.protocols.operations import targeted_competence_ids  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PG_URL = os.environ.get(

@@ -17,6 +17,7 @@ from afest.models import (
     SignerRole,
 )
 from afest.sequences import operations as sequences
+from afest.sequences import signing
 
 TZ = ZoneInfo("Europe/Paris")
 
@@ -43,7 +44,7 @@ def levels(session, protocol: Protocol) -> list[Level]:
 
 def sign(session, protocol, people, sequence, *, tutor=True, learner=True) -> None:
     if tutor:
-        sequences.sign_sequence(
+        signing.sign_sequence(
             session,
             actor_id=people["tutor"].id,
             protocol=protocol,
@@ -52,7 +53,7 @@ def sign(session, protocol, people, sequence, *, tutor=True, learner=True) -> No
             method="pin",
         )
     if learner:
-        sequences.sign_sequence(
+        signing.sign_sequence(
             session,
             actor_id=people["learner"].id,
             protocol=protocol,

@@ -8,6 +8,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
+from afest.assessments.levels import add_levels, check_levels
 from afest.core import audit
 from afest.core.errors import ServiceError
 from afest.dashboards import rollups
@@ -23,7 +24,6 @@ from afest.models import (
     utcnow,
 )
 from afest.proof import signatures
-from afest.protocols.operations import add_levels, check_levels
 
 
 def create_evaluation(

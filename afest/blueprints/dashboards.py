@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
-from wtforms import Form, SelectField, StringField
 
 from afest import policy
 from afest.core.database import get_session
@@ -14,6 +12,8 @@ from afest.core.http import render
 from afest.dashboards import export as dashboard_export
 from afest.dashboards import jobs as dashboards_jobs
 from afest.dashboards import queries as dashboards
+from afest.dashboards.board import FUNNEL, JURY_NAMES, STATUS_NAMES, Scope
+from afest.dashboards.forms import FilterForm
 from afest.models import Protocol, Referential, Role, User
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import operations as vae
@@ -34,9 +34,9 @@ def _settled_rollups():
 @bp.context_processor
 def _labels():
     return {
-        "STATUS_NAMES": dashboards.STATUS_NAMES,
-        "JURY_NAMES": dashboards.JURY_NAMES,
-        "FUNNEL": dashboards.FUNNEL,
+        "STATUS_NAMES": STATUS_NAMES,
+        "JURY_NAMES": JURY_NAMES,
+        "FUNNEL": FUNNEL,
         "VAE_LABELS": vae.STATE_LABELS,
         "row_cells": row_cells,
     }
@@ -63,38 +63,7 @@ def row_cells(row, learners: bool = True) -> list[str] | None:
     ]
 
 
-class FilterForm(Form):
-    """The filters and the period of a dashboard, read from the query string."""
-
-    dept = SelectField(_l("Département"), validate_choice=False)
-    ref = SelectField(_l("Référentiel"), validate_choice=False)
-    du = StringField(_l("Du (mois de début des protocoles)"), render_kw={"type": "month"})
-    au = StringField(_l("Au"), render_kw={"type": "month"})
-
-    def setup(self, departements: list[str], referentials: list[tuple[str, str]]) -> None:
-        self.dept.choices = [("", _l("Tous"))] + [(d, d) for d in departements]
-        self.ref.choices = [("", _l("Tous"))] + referentials
-
-    def filters(self, session) -> dashboards.Filters | None:
-        """The filters, or None with a message beside each bad field."""
-        if self.dept.data and self.dept.data not in {c[0] for c in self.dept.choices}:
-            self.dept.errors = [_l("Département inconnu : choisissez-en un dans la liste.")]
-        ref_id = dashboards.referential_id(session, self.ref.data) if self.ref.data else None
-        if self.ref.data and ref_id is None:
-            self.ref.errors = [_l("Référentiel inconnu : choisissez-en un dans la liste.")]
-        months = {}
-        for f in (self.du, self.au):
-            months[f.name] = dashboards.parse_month(f.data) if f.data else None
-            if f.data and months[f.name] is None:
-                f.errors = [_l("Mois invalide : indiquez-le sous la forme AAAA-MM.")]
-        if months["du"] and months["au"] and months["du"] > months["au"]:
-            self.au.errors = [_l("La fin de la période précède son début.")]
-        if any(f.errors for f in self):
-            return None
-        return dashboards.Filters(self.dept.data or None, ref_id, months["du"], months["au"])
-
-
-def _board(scope: dashboards.Scope, *, single_structure: bool = False):
+def _board(scope: Scope, *, single_structure: bool = False):
     """Parse the filters and build the dashboard: (form, board or None, status)."""
     session = get_session()
     form = FilterForm(request.args)
@@ -107,7 +76,7 @@ def _board(scope: dashboards.Scope, *, single_structure: bool = False):
     protect = None
     if not single_structure:
         protect = lambda sid: not policy.sees_learner_records(current_user, sid)  # noqa: E731
-    board = dashboards.build(
+    shown = dashboards.build(
         session,
         scope=scope,
         filters=filters,
@@ -115,7 +84,7 @@ def _board(scope: dashboards.Scope, *, single_structure: bool = False):
         protect=protect,
         page=request.args.get("page", 1, type=int),
     )
-    return form, board, 200
+    return form, shown, 200
 
 
 def _export(board, fmt: str, name: str) -> Response:
@@ -128,14 +97,14 @@ def _export(board, fmt: str, name: str) -> Response:
     return response
 
 
-def _opco_scope() -> dashboards.Scope:
+def _opco_scope() -> Scope:
     if not policy.can_view_opco_dashboard(current_user):
         abort(403)
-    return dashboards.Scope(funder_ids=current_user.orgs(Role.OPCO))
+    return Scope(funder_ids=current_user.orgs(Role.OPCO))
 
 
-def _structure_scope(structure) -> dashboards.Scope:
-    return dashboards.Scope(
+def _structure_scope(structure) -> Scope:
+    return Scope(
         funder_ids=current_user.orgs(Role.OPCO) if current_user.has(Role.OPCO) else frozenset(),
         cohort_ids=frozenset(get_session().scalars(policy.followed_cohort_ids(current_user)).all())
         if current_user.has(Role.CONSULTANT)
@@ -168,7 +137,7 @@ def opco_export(fmt: str):
 def cohort(public_id: str):
     """Cohort view: a cohort the consultant follows, across its structures."""
     item = load_cohort_or_404(public_id)
-    form, board, status = _board(dashboards.Scope(cohort_ids=frozenset({item.id})))
+    form, board, status = _board(Scope(cohort_ids=frozenset({item.id})))
     return render("dashboards/cohort.html", cohort=item, form=form, board=board, status=status)
 
 
@@ -177,7 +146,7 @@ def cohort(public_id: str):
 def cohort_export(public_id: str, fmt: str):
     """The cohort view as it is filtered, as CSV or XLSX."""
     item = load_cohort_or_404(public_id)
-    form, board, status = _board(dashboards.Scope(cohort_ids=frozenset({item.id})))
+    form, board, status = _board(Scope(cohort_ids=frozenset({item.id})))
     if board is None:
         return render("dashboards/cohort.html", cohort=item, form=form, board=None, status=status)
     return _export(board, fmt, f"cohorte-{item.code}")

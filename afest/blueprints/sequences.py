@@ -21,6 +21,7 @@ from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
 from afest.sequences import operations as sequences
 from afest.sequences import queries as sequence_view
+from afest.sequences import signing
 from afest.sequences import tablet as tablet_view
 from afest.sequences.forms import (
     CountersignForm,
@@ -62,9 +63,9 @@ def sign(public_id: str):
         tutor = get_session().get(User, current_user.id)
         try:
             # slow on purpose (argon2): checked before the write, which holds SQLite's lock
-            method = sequences.confirm_secret(tutor, form.secret.data, allow_pin=True)
+            method = signing.confirm_secret(tutor, form.secret.data, allow_pin=True)
             with writing() as session:
-                sequences.sign_as_tutor(
+                signing.sign_as_tutor(
                     session, tutor=tutor, protocol=protocol, sequence=sequence, method=method
                 )
         except ServiceError as exc:
@@ -84,9 +85,9 @@ def countersign(public_id: str):
     if form.validate_on_submit():
         try:
             # slow on purpose (argon2): checked before the write, which holds SQLite's lock
-            sequences.confirm_secret(protocol.learner, form.secret.data, allow_pin=False)
+            signing.confirm_secret(protocol.learner, form.secret.data, allow_pin=False)
             with writing() as session:
-                sequences.countersign(
+                signing.countersign(
                     session,
                     actor_id=current_user.id,
                     learner=protocol.learner,

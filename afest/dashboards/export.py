@@ -12,7 +12,7 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from afest.dashboards.queries import JURY_NAMES, STATUS_NAMES, Dashboard, Row, Table
+from afest.dashboards.board import JURY_NAMES, STATUS_NAMES, Dashboard, Row, Table
 from afest.models.rollup import STATUS_KEYS
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from afest.dashboards.queries import Dashboard, Filters, Row, Scope
+from afest.dashboards.board import Dashboard, Filters, Row, Scope
 from afest.models.rollup import rollup_protocol
 
 

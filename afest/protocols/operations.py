@@ -8,6 +8,8 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
+from afest.assessments.evaluations import has_signed_final
+from afest.assessments.levels import add_levels, check_levels
 from afest.core import audit
 from afest.core.errors import ServiceError
 from afest.dashboards import rollups
@@ -16,7 +18,6 @@ from afest.models import (
     Competence,
     CompetenceAssessment,
     CompetenceBlock,
-    Level,
     Organisation,
     PlannedSequence,
     Protocol,
@@ -243,65 +244,6 @@ def _require_status(protocol: Protocol, *allowed: ProtocolStatus) -> None:
         raise ServiceError(_l("Cette action n'est pas possible au statut actuel du protocole."))
 
 
-def targeted_competence_ids(session: Session, protocol_id: int) -> set[int]:
-    return set(
-        session.exec(
-            select(ProtocolCompetence.competence_id).where(
-                ProtocolCompetence.protocol_id == protocol_id
-            )
-        )
-    )
-
-
-def add_levels(
-    session: Session,
-    *,
-    protocol: Protocol,
-    levels: Mapping[int, int],
-    source: AssessmentSource,
-    actor_id: int,
-    at: datetime,
-    sequence_id: int | None = None,
-    evaluation_id: int | None = None,
-) -> None:
-    """Record a level per competence (positioning, reflexive sequence or evaluation), in one
-    INSERT."""
-    if not levels:
-        return
-    session.flush()  # what the caller changed before (a positioning redone) goes first
-    session.connection().execute(
-        CompetenceAssessment.__table__.insert(),
-        [
-            {
-                "protocol_id": protocol.id,
-                "competence_id": competence_id,
-                "level_id": level_id,
-                "source": source,
-                "sequence_id": sequence_id,
-                "evaluation_id": evaluation_id,
-                "assessed_at": at,
-                "assessed_by_id": actor_id,
-                "comment": "",
-            }
-            for competence_id, level_id in sorted(levels.items())
-        ],
-    )
-
-
-def check_levels(
-    session: Session, protocol: Protocol, levels: Mapping[int, int], *, field: str
-) -> None:
-    """Every competence is in the protocol's scope and every level in its référentiel's scale."""
-    scope = targeted_competence_ids(session, protocol.id)
-    if not set(levels) <= scope:
-        raise ServiceError(_l("Une compétence n'est pas visée par ce protocole."), field=field)
-    scale = set(
-        session.exec(select(Level.id).where(Level.referential_id == protocol.referential_id))
-    )
-    if not set(levels.values()) <= scale:
-        raise ServiceError(_l("Niveau inconnu pour ce référentiel."), field=field)
-
-
 def set_initial_positioning(
     session: Session, *, actor_id: int, protocol: Protocol, levels: Mapping[int, int]
 ) -> None:
@@ -377,7 +319,6 @@ def sign_protocol(
 
 def complete_protocol(session: Session, *, actor_id: int, protocol: Protocol) -> None:
     """Close a protocol whose final evaluation (bilan) is signed."""
-    from afest.assessments.evaluations import has_signed_final
 
     _require_status(protocol, ProtocolStatus.IN_PROGRESS)
     if not has_signed_final(session, protocol.id):

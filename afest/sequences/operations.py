@@ -12,7 +12,7 @@ from sqlalchemy import exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from afest.accounts.operations import verify_secret
+from afest.assessments.levels import add_levels, check_levels, targeted_competence_ids
 from afest.core import audit
 from afest.core.database import insert_on_conflict
 from afest.core.errors import ServiceError
@@ -26,14 +26,10 @@ from afest.models import (
     Sequence,
     SequenceCompetence,
     SequenceKind,
-    SignedKind,
-    SignerRole,
-    User,
     new_public_id,
     utcnow,
 )
 from afest.proof import signatures
-from afest.protocols.operations import add_levels, check_levels, targeted_competence_ids
 
 MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -262,10 +258,6 @@ def log_sequence(
     return sequence, True
 
 
-def is_signed(session: Session, sequence: Sequence) -> bool:
-    return bool(signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id))
-
-
 def amend_sequence(
     session: Session,
     *,
@@ -294,41 +286,6 @@ def amend_sequence(
     return amendment
 
 
-def sign_sequence(
-    session: Session,
-    *,
-    actor_id: int,
-    protocol: Protocol,
-    sequence: Sequence,
-    role: SignerRole,
-    method: str,
-) -> None:
-    """The designated tutor signs, then the learner countersigns."""
-    if role == SignerRole.TUTOR:
-        allowed = any(t.tutor_id == actor_id and t.ended_at is None for t in protocol.tutors)
-    elif role == SignerRole.LEARNER:
-        allowed = actor_id == protocol.learner_id
-        tutor_signed = any(
-            s.signer_role == SignerRole.TUTOR
-            for s in signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id)
-        )
-        if allowed and not tutor_signed:
-            raise ServiceError(_l("Le·la tuteur·rice signe en premier."))
-    else:
-        allowed = False
-    if not allowed:
-        raise ServiceError(_l("Vous ne pouvez pas signer cette séquence à ce titre."))
-    signatures.sign(
-        session,
-        actor_id=actor_id,
-        kind=SignedKind.SEQUENCE,
-        subject=sequence,
-        role=role,
-        method=method,
-        protocol=protocol,
-    )
-
-
 def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int, list[int]]:
     result: dict[int, list[int]] = {}
     for seq_id, comp_id in session.exec(
@@ -338,106 +295,6 @@ def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int
     ):
         result.setdefault(seq_id, []).append(comp_id)
     return result
-
-
-# --- signing with re-authentication on a shared tablet --------------------------------------
-
-METHOD_PIN = "pin"
-METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
-METHOD_TABLET = "password-tablet"  # the learner typed their password on the tutor's tablet
-
-
-def confirm_secret(user: User, secret: str, *, allow_pin: bool) -> str:
-    """Check `user`'s PIN (when allowed) or password; return the method used.
-
-    A shared tablet stays signed in as the tutor, so each signature asks again who is there.
-    """
-    secret = secret or ""
-    looks_like_pin = secret.isdigit() and len(secret) <= 12
-    if allow_pin and looks_like_pin and user.pin_hash and verify_secret(user.pin_hash, secret):
-        return METHOD_PIN
-    if secret and verify_secret(user.password_hash, secret):
-        return METHOD_PASSWORD
-    raise ServiceError(
-        _l("Code PIN ou mot de passe incorrect.") if allow_pin else _l("Mot de passe incorrect."),
-        field="secret",
-    )
-
-
-def sign_as_tutor(
-    session: Session,
-    *,
-    tutor: User,
-    protocol: Protocol,
-    sequence: Sequence,
-    secret: str | None = None,
-    method: str | None = None,
-) -> None:
-    """The designated tutor signs a current (not amended) sequence after typing PIN/password.
-
-    `method` is given instead of `secret` when the caller has already run confirm_secret —
-    the views do, before their write transaction opens, because the check is slow on purpose.
-    """
-    _require_current(session, sequence)
-    method = method or confirm_secret(tutor, secret or "", allow_pin=True)
-    sign_sequence(
-        session,
-        actor_id=tutor.id,
-        protocol=protocol,
-        sequence=sequence,
-        role=SignerRole.TUTOR,
-        method=method,
-    )
-
-
-def countersign(
-    session: Session,
-    *,
-    actor_id: int,
-    learner: User,
-    protocol: Protocol,
-    sequence: Sequence,
-    password: str | None = None,
-    confirmed: bool = False,
-) -> None:
-    """The learner countersigns: from their own account, or on the tutor's tablet right away.
-
-    Either way the learner's own password is asked, so nobody countersigns for them.
-    `confirmed` is given instead of `password` when the caller has already checked it with
-    confirm_secret (outside the write transaction, the check being slow on purpose).
-    """
-    _require_current(session, sequence)
-    if not confirmed:
-        confirm_secret(learner, password or "", allow_pin=False)
-    sign_sequence(
-        session,
-        actor_id=learner.id,
-        protocol=protocol,
-        sequence=sequence,
-        role=SignerRole.LEARNER,
-        method=METHOD_PASSWORD if actor_id == learner.id else METHOD_TABLET,
-    )
-
-
-def learner_confirms(session: Session, sequence_public_id: str, password: str) -> bool:
-    """Whether `password` is the password of the learner of this sequence; False when there
-    is no such sequence (the caller's scoped load answers 404 then). Raises ServiceError on a
-    wrong password."""
-    learner = session.exec(
-        select(User)
-        .join(Protocol, Protocol.learner_id == User.id)
-        .join(Sequence, Sequence.protocol_id == Protocol.id)
-        .where(Sequence.public_id == sequence_public_id)
-    ).first()
-    if learner is None:
-        return False
-    confirm_secret(learner, password, allow_pin=False)
-    return True
-
-
-def _require_current(session: Session, sequence: Sequence) -> None:
-    if session.exec(select(Sequence.id).where(Sequence.amends_id == sequence.id)).first():
-        raise ServiceError(_l("Cette version a été corrigée : signez la dernière version."))
 
 
 def data_of(session: Session, sequence: Sequence, *, client_id: str) -> SequenceData:

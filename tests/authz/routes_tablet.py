@@ -61,7 +61,7 @@ def _foreign_protocol(session, factories) -> str:
 
 def _foreign_sequence(session, factories) -> str:
     protocol, people = factories.make_protocol()
-    from afest.protocols.operations import targeted_competence_ids
+    from afest.assessments.levels import targeted_competence_ids
 
     sequence, _ = sequences.log_sequence(
         session,

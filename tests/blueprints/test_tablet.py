@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, func, text
 from sqlmodel import select
 
+from afest.assessments.levels import targeted_competence_ids
 from afest.models import (
     Level,
     Protocol,
@@ -21,7 +22,6 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.protocols.operations import targeted_competence_ids
 
 TZ = ZoneInfo("Europe/Paris")
 TUTOR = "tuteur@azur-aide.demo"
@@ -437,7 +437,7 @@ def test_signature_secrets_are_checked_before_the_write_transaction(
 
     from afest.accounts import operations as accounts
     from afest.core.database import WRITING
-    from afest.sequences import operations as sequences
+    from afest.sequences import signing
 
     real = accounts.verify_secret
     inside: list[bool] = []
@@ -447,7 +447,7 @@ def test_signature_secrets_are_checked_before_the_write_transaction(
         return real(stored_hash, secret)
 
     monkeypatch.setattr(accounts, "verify_secret", spy)
-    monkeypatch.setattr(sequences, "verify_secret", spy)
+    monkeypatch.setattr(signing, "verify_secret", spy)
     protocol = demo_protocol(session)
     tutor = login_as(TUTOR)
     location = post_situation(tutor, protocol, situation_form(session, protocol)).headers[

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from afest.dashboards import queries as dashboards
 from afest.dashboards import rollups
-from afest.dashboards.queries import Filters, Scope
+from afest.dashboards.board import Dashboard, Filters, Scope
 from afest.models import Autonomy, Cohort, Organisation, SequenceKind
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData
@@ -20,7 +20,7 @@ K = 3
 ALL = lambda _sid: True  # noqa: E731  (a viewer entitled to no structure's records)
 
 
-def build(session, **kwargs) -> dashboards.Dashboard:
+def build(session, **kwargs) -> Dashboard:
     """The dashboard as a request sees it: the marks of the writes before it settled first."""
     rollups.drain_all(session)
     return dashboards.build(session, **kwargs)

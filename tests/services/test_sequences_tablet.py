@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
+from afest.assessments.levels import targeted_competence_ids
 from afest.core.errors import ServiceError
 from afest.models import Autonomy, Level, Sequence, SequenceKind, SignedKind, SignerRole, utcnow
 from afest.proof import signatures
-from afest.protocols.operations import targeted_competence_ids
 from afest.sequences import operations as sequences
+from afest.sequences import signing
 from afest.sequences import tablet as tablet_view
 
 TZ = ZoneInfo("Europe/Paris")
@@ -116,15 +117,15 @@ def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, ma
     protocol, people = make_protocol()
     sequence, _ = log(session, protocol, people)
     with pytest.raises(ServiceError) as bad:
-        sequences.sign_as_tutor(
+        signing.sign_as_tutor(
             session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="0000"
         )
     assert bad.value.field == "secret"
-    sequences.sign_as_tutor(
+    signing.sign_as_tutor(
         session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
     )
     with pytest.raises(ServiceError):  # the learner's PIN is never enough: password only
-        sequences.countersign(
+        signing.countersign(
             session,
             actor_id=people["tutor"].id,
             learner=people["learner"],
@@ -132,7 +133,7 @@ def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, ma
             sequence=sequence,
             password="1357",
         )
-    sequences.countersign(
+    signing.countersign(
         session,
         actor_id=people["tutor"].id,
         learner=people["learner"],
@@ -151,13 +152,13 @@ def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, ma
 def test_the_learners_password_is_checked_against_the_learner_of_that_sequence(
     session, make_protocol
 ):
-    protocol, people = make_protocol()
-    sequence, _ = log(session, protocol, people)
-    assert sequences.learner_confirms(session, sequence.public_id, PASSWORD)
+    """The countersignature asks the learner's own password: the tutor's PIN does not pass."""
+    protocol, _people = make_protocol()
+    learner = protocol.learner
+    assert signing.confirm_secret(learner, PASSWORD, allow_pin=False) == signing.METHOD_PASSWORD
     with pytest.raises(ServiceError) as wrong:
-        sequences.learner_confirms(session, sequence.public_id, "1357")  # the tutor's PIN
+        signing.confirm_secret(learner, "1357", allow_pin=False)  # the tutor's PIN
     assert wrong.value.field == "secret"
-    assert not sequences.learner_confirms(session, "no-such-sequence", PASSWORD)
 
 
 def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
@@ -165,7 +166,7 @@ def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
 ):
     protocol, people = make_protocol()
     original, _ = log(session, protocol, people)
-    sequences.sign_as_tutor(
+    signing.sign_as_tutor(
         session, tutor=people["tutor"], protocol=protocol, sequence=original, secret="1357"
     )
     before = signatures.content_hash(session, SignedKind.SEQUENCE, original)
@@ -206,7 +207,7 @@ def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
     assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, original))
     # The superseded version can be neither signed again nor corrected twice.
     with pytest.raises(ServiceError):
-        sequences.countersign(
+        signing.countersign(
             session,
             actor_id=people["learner"].id,
             learner=people["learner"],
@@ -229,7 +230,7 @@ def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
 def test_tampering_with_a_signed_row_is_detected(session, make_protocol):
     protocol, people = make_protocol()
     sequence, _ = log(session, protocol, people)
-    sequences.sign_as_tutor(
+    signing.sign_as_tutor(
         session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
     )
     assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, sequence))
@@ -252,7 +253,7 @@ def test_learners_overview_counts_what_is_owed(session, make_protocol):
     assert line.last_sequence.id == situation.id
     assert line.next_planned is None  # the factory's protocol has no plan
 
-    sequences.sign_as_tutor(
+    signing.sign_as_tutor(
         session, tutor=people["tutor"], protocol=protocol, sequence=situation, secret="1357"
     )
     level = session.exec(

@@ -8,18 +8,20 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from afest.assessments.levels import targeted_competence_ids
 from afest.core.errors import ServiceError
 from afest.models import Autonomy, Protocol, SequenceKind, SignedKind, SignerRole
 from afest.proof import signatures
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
+from afest.sequences import signing
 from afest.sequences.operations import SequenceData
 
 PARIS = __import__("zoneinfo").ZoneInfo("Europe/Paris")
 
 
 def _situation(session, protocol, people, client_id="t-1"):
-    comp = sorted(protocols.targeted_competence_ids(session, protocol.id))[0]
+    comp = sorted(targeted_competence_ids(session, protocol.id))[0]
     seq, created = sequences.log_sequence(
         session,
         actor_id=people["tutor"].id,
@@ -41,7 +43,7 @@ def _situation(session, protocol, people, client_id="t-1"):
 def test_signed_sequence_tampered_in_the_database_is_detected(session, make_protocol):
     protocol, people = make_protocol()
     seq, _ = _situation(session, protocol, people)
-    sequences.sign_sequence(
+    signing.sign_sequence(
         session,
         actor_id=people["tutor"].id,
         protocol=protocol,
@@ -70,7 +72,7 @@ def test_same_instant_in_another_zone_hashes_the_same(session, make_protocol):
 def test_a_role_signs_once(session, make_protocol):
     protocol, people = make_protocol()
     seq, _ = _situation(session, protocol, people)
-    sequences.sign_sequence(
+    signing.sign_sequence(
         session,
         actor_id=people["tutor"].id,
         protocol=protocol,
@@ -79,7 +81,7 @@ def test_a_role_signs_once(session, make_protocol):
         method="pin",
     )
     with pytest.raises(ServiceError):
-        sequences.sign_sequence(
+        signing.sign_sequence(
             session,
             actor_id=people["tutor"].id,
             protocol=protocol,
@@ -93,7 +95,7 @@ def test_learner_countersigns_after_the_tutor_only(session, make_protocol):
     protocol, people = make_protocol()
     seq, _ = _situation(session, protocol, people)
     with pytest.raises(ServiceError, match="signe en premier"):
-        sequences.sign_sequence(
+        signing.sign_sequence(
             session,
             actor_id=people["learner"].id,
             protocol=protocol,

@@ -1,0 +1,40 @@
+"""The filters and the period of a dashboard, read from the query string."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, SelectField, StringField
+
+from afest.dashboards.board import Filters
+from afest.dashboards.queries import parse_month, referential_id
+
+
+class FilterForm(Form):
+    """The filters and the period of a dashboard, read from the query string."""
+
+    dept = SelectField(_l("Département"), validate_choice=False)
+    ref = SelectField(_l("Référentiel"), validate_choice=False)
+    du = StringField(_l("Du (mois de début des protocoles)"), render_kw={"type": "month"})
+    au = StringField(_l("Au"), render_kw={"type": "month"})
+
+    def setup(self, departements: list[str], referentials: list[tuple[str, str]]) -> None:
+        self.dept.choices = [("", _l("Tous"))] + [(d, d) for d in departements]
+        self.ref.choices = [("", _l("Tous"))] + referentials
+
+    def filters(self, session) -> Filters | None:
+        """The filters, or None with a message beside each bad field."""
+        if self.dept.data and self.dept.data not in {c[0] for c in self.dept.choices}:
+            self.dept.errors = [_l("Département inconnu : choisissez-en un dans la liste.")]
+        ref_id = referential_id(session, self.ref.data) if self.ref.data else None
+        if self.ref.data and ref_id is None:
+            self.ref.errors = [_l("Référentiel inconnu : choisissez-en un dans la liste.")]
+        months = {}
+        for f in (self.du, self.au):
+            months[f.name] = parse_month(f.data) if f.data else None
+            if f.data and months[f.name] is None:
+                f.errors = [_l("Mois invalide : indiquez-le sous la forme AAAA-MM.")]
+        if months["du"] and months["au"] and months["du"] > months["au"]:
+            self.au.errors = [_l("La fin de la période précède son début.")]
+        if any(f.errors for f in self):
+            return None
+        return Filters(self.dept.data or None, ref_id, months["du"], months["au"])
