@@ -170,7 +170,7 @@ ROUTES = {
     "referentials.new": Route("GET", each(403, admin=200, manager=200), foreign=None),
     "referentials.create": Route("POST", each(403, admin=422, manager=422), foreign=None),
     # Administrators see every référentiel, so "another tenant's" one is tested apart
-    # (tests/blueprints/test_referentials.py).
+    # (tests/referentials/test_pages.py).
     "referentials.show": Route(
         "GET", each(404, admin=200, manager=200), obj="referential", foreign=None
     ),

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from afest.models import metadata
 from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
-from tests.blueprints.test_routes_authz import _path_params, _url
+from tests.authz.test_routes import _path_params, _url
 from tests.load_forms import forms_of
 
 EXAMPLES = int(os.environ.get("AFEST_FUZZ_EXAMPLES", "200" if os.environ.get("CI") else "25"))

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from afest.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 METHODS = [("afest/**.py", "python"), ("afest/templates/**.html", "jinja2")]
 

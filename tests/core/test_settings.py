@@ -12,7 +12,7 @@ import pytest
 from afest import create_app
 from afest.core.settings import ConfigError, load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_load():
@@ -107,7 +107,7 @@ def test_gunicorn_settings_are_a_process_a_core_with_threads_by_engine(monkeypat
     import runpy
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "config" / "gunicorn.conf.py"
+    path = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
     for name in ("AFEST_WORKERS", "AFEST_THREADS", "AFEST_DATABASE_URL", "AFEST_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     conf = runpy.run_path(str(path))

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
-from tests.blueprints.test_routes_authz import _path_params, _url
+from tests.authz.test_routes import _path_params, _url
 from tests.load_forms import forms_of
 
 LINK = re.compile(r'<a\b[^>]*\bhref="(/[^"#]*)"', re.I)
