@@ -6,17 +6,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
-from sqlmodel import select
 
 from afest import policy
 from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
-from afest.core.http import render
-from afest.models import CompetenceBlock, Organisation, Referential, Role
+from afest.core.http import REFUSED, perform, render
+from afest.models import Referential
 from afest.policy.loaders import load_referential_or_404
 from afest.referentials import editor as referential_editor
 from afest.referentials import operations as referentials
+from afest.referentials import queries
 from afest.referentials.forms import (
     BlockForm,
     CompetenceForm,
@@ -26,7 +24,6 @@ from afest.referentials.forms import (
 )
 
 bp = Blueprint("referentials", __name__, url_prefix="/referentiels")
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _require(rule) -> None:
@@ -34,39 +31,13 @@ def _require(rule) -> None:
         abort(403)
 
 
-def _structures() -> list[tuple[int, str]]:
-    query = select(Organisation.id, Organisation.name).where(policy.structure_visible(current_user))
-    if not current_user.has(Role.ADMIN):
-        query = query.where(Organisation.id.in_(current_user.orgs(Role.MANAGER)))
-    return [(oid, name) for oid, name in get_session().exec(query.order_by(Organisation.name))]
-
-
-def _full(referential_id: int) -> Referential:
-    return (
-        get_session()
-        .exec(
-            select(Referential)
-            .where(Referential.id == referential_id)
-            .options(
-                selectinload(Referential.blocks).selectinload(CompetenceBlock.competences),
-                selectinload(Referential.levels),
-            )
-        )
-        .one()
-    )
-
-
 @bp.get("/")
 @login_required
 def index():
     """Référentiels the actor may use: national ones and their structure's own."""
     _require(policy.can_list_referentials)
-    items = get_session().exec(
-        select(Referential)
-        .where(policy.referential_visible(current_user))
-        .order_by(Referential.kind, Referential.code)
-    )
-    return render("referentials/index.html", referentials=list(items))
+    items = queries.visible(get_session(), current_user)
+    return render("referentials/index.html", referentials=items)
 
 
 @bp.get("/importer")
@@ -85,33 +56,16 @@ def import_file():
     form = ImportForm()
     problems: list = []
     if form.validate_on_submit():
-        raw = form.file.data.read(MAX_UPLOAD + 1)
         try:
-            if len(raw) > MAX_UPLOAD:
-                raise ServiceError(_("Le fichier dépasse 5 Mo."), field="file")
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            form.file.errors.append(_("Le fichier doit être encodé en UTF-8."))
-        except ServiceError as exc:
-            form_error(form, exc, default="file")
+            with writing() as session:
+                refs = referentials.import_file(
+                    session, actor_id=current_user.id, kind=form.kind.data, text=form.text
+                )
+        except referentials.ImportRejected as exc:
+            problems = exc.problems
         else:
-            try:
-                with writing() as session:
-                    if form.kind.data == "csv":
-                        refs = referentials.import_blocks_csv(
-                            session, actor_id=current_user.id, text=text
-                        )
-                    else:
-                        refs = [
-                            referentials.import_json_text(
-                                session, actor_id=current_user.id, text=text
-                            )
-                        ]
-            except referentials.ImportRejected as exc:
-                problems = exc.problems
-            else:
-                flash(_("%(n)s référentiel(s) importé(s).", n=len(refs)), "success")
-                return redirect(url_for("referentials.index"))
+            flash(_("%(n)s référentiel(s) importé(s).", n=len(refs)), "success")
+            return redirect(url_for("referentials.index"))
     return render("referentials/import.html", form=form, problems=problems, status=422)
 
 
@@ -121,7 +75,7 @@ def new():
     """Form for a structure's own référentiel."""
     _require(policy.can_list_referentials)
     form = ReferentialForm()
-    form.structure.choices = _structures()
+    form.structure.choices = queries.structures_for(get_session(), current_user)
     return render("referentials/new.html", form=form)
 
 
@@ -131,26 +85,23 @@ def create():
     """Create a structure's own référentiel with the default level scale."""
     _require(policy.can_list_referentials)
     form = ReferentialForm()
-    form.structure.choices = _structures()
+    form.structure.choices = queries.structures_for(get_session(), current_user)
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                ref = referential_editor.create_structure_referential(
-                    session,
-                    actor_id=current_user.id,
-                    structure_id=form.structure.data,
-                    code=form.code.data,
-                    title=form.title.data,
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="code")
-        else:
+        ref = perform(
+            form,
+            referential_editor.create_structure_referential,
+            default="code",
+            structure_id=form.structure.data,
+            code=form.code.data,
+            title=form.title.data,
+        )
+        if ref:
             return redirect(url_for("referentials.show", public_id=ref.public_id))
     return render("referentials/new.html", form=form, status=422)
 
 
 def _editor(ref: Referential, status: int = 200, **forms):
-    full = _full(ref.id)
+    full = queries.full(get_session(), ref.id)
     block_form = forms.get("block_form") or BlockForm(formdata=None)
     competence_form = forms.get("competence_form") or CompetenceForm(formdata=None)
     competence_form.block.choices = [(b.id, f"{b.code} — {b.title}") for b in full.blocks]
@@ -183,18 +134,15 @@ def add_block(public_id: str):
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
     form = BlockForm()
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                referential_editor.add_block(
-                    session,
-                    actor_id=current_user.id,
-                    referential=ref,
-                    code=form.code.data,
-                    title=form.title.data,
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="code")
-        else:
+        added = perform(
+            form,
+            referential_editor.add_block,
+            default="code",
+            referential=ref,
+            code=form.code.data,
+            title=form.title.data,
+        )
+        if added is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, block_form=form)
 
@@ -205,21 +153,18 @@ def add_competence(public_id: str):
     """Add a competence (mission) to one of the référentiel's blocks."""
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
     form = CompetenceForm()
-    blocks = {b.id: b for b in _full(ref.id).blocks}
+    blocks = {b.id: b for b in queries.full(get_session(), ref.id).blocks}
     form.block.choices = [(b.id, b.code) for b in blocks.values()]
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                referential_editor.add_competence(
-                    session,
-                    actor_id=current_user.id,
-                    block=blocks[form.block.data],
-                    code=form.code.data,
-                    title=form.title.data,
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="code")
-        else:
+        added = perform(
+            form,
+            referential_editor.add_competence,
+            default="code",
+            block=blocks[form.block.data],
+            code=form.code.data,
+            title=form.title.data,
+        )
+        if added is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, competence_form=form)
 
@@ -231,16 +176,8 @@ def set_levels(public_id: str):
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
     form = LevelsForm()
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                referential_editor.set_levels(
-                    session,
-                    actor_id=current_user.id,
-                    referential=ref,
-                    levels=referential_editor.parse_levels(form.levels.data),
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="levels")
-        else:
+        levels = referential_editor.parse_levels(form.levels.data)
+        done = perform(form, referential_editor.set_levels, referential=ref, levels=levels)
+        if done is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, levels_form=form)

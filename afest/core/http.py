@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from afest.core.database import writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.extensions import babel, csrf, htmx, limiter
 from afest.models import ProtocolStatus, Role, SignerRole
 
@@ -157,3 +160,31 @@ def configure_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
+
+
+class _Refused:
+    """What `perform` answers for an operation a rule refused."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "REFUSED"
+
+
+REFUSED = _Refused()
+
+
+def perform(
+    form: Any, operation: Callable[..., Any], /, *, default: str | None = None, **arguments: Any
+) -> Any:
+    """Run one operation for the signed-in actor inside the request's write scope,
+    `operation(session, actor_id=current_user.id, **arguments)`, and answer what it returned;
+    a refusal (ServiceError) is shown on `form`, beside its field or `default`, and answers
+    REFUSED, with nothing kept of it."""
+    try:
+        with writing() as session:
+            return operation(session, actor_id=current_user.id, **arguments)
+    except ServiceError as exc:
+        form_error(form, exc, default=default)
+        return REFUSED

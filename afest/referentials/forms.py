@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from afest.core.forms import Form, clean_text, strip
+
+MAX_UPLOAD = 5 * 1024 * 1024
 
 
 class ImportForm(Form):
@@ -20,6 +22,16 @@ class ImportForm(Form):
         ],
     )
     file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
+
+    def validate_file(self, field) -> None:
+        """The file's text, read once: 5 MB at most, UTF-8."""
+        raw = field.data.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise ValidationError(_l("Le fichier dépasse 5 Mo."))
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(_l("Le fichier doit être encodé en UTF-8.")) from None
 
 
 class ReferentialForm(Form):

@@ -347,3 +347,11 @@ def import_blocks_csv(
         }
         imported.append(import_json(session, actor_id=actor_id, data=document))
     return imported
+
+
+def import_file(session: Session, *, actor_id: int | None, kind: str, text: str) -> list:
+    """Import a file's text whole, `kind` "csv" (France compétences blocks) or "json" (one
+    référentiel); return the référentiels imported. ImportRejected lists every problem."""
+    if kind == "csv":
+        return import_blocks_csv(session, actor_id=actor_id, text=text)
+    return [import_json_text(session, actor_id=actor_id, text=text)]
