@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from afest.core.forms import Form, clean_text, record_id
+from afest.models import EvaluationKind
 
 TEXT = 10_000
 
@@ -78,3 +79,12 @@ class EvaluationForm(LevelsMixin, Form):
         _l("Date de l'évaluation"), validators=[InputRequired(_l("Indiquez la date."))]
     )
     summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])
+
+    def evaluation(self) -> dict:
+        """The arguments of evaluations.create_evaluation, as entered."""
+        return {
+            "kind": EvaluationKind(self.kind.data),
+            "evaluated_on": self.evaluated_on.data,
+            "summary": self.summary.data or "",
+            "levels": self.levels,
+        }

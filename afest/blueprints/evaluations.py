@@ -15,10 +15,9 @@ from afest import policy
 from afest.accounts.login import own_password_ok
 from afest.assessments import evaluations
 from afest.assessments.forms import EvaluationForm
-from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
-from afest.core.http import SIGNER_LABELS, render
-from afest.models import CompetenceAssessment, EvaluationKind, Level, SignedKind, SignerRole
+from afest.core.database import get_session
+from afest.core.http import REFUSED, SIGNER_LABELS, perform, render
+from afest.models import CompetenceAssessment, Level, SignedKind, SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.proof import proofpack, signatures
 from afest.protocols import screens as pf
@@ -65,21 +64,15 @@ def create(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_evaluate)
     form = EvaluationForm()
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                evaluation = evaluations.create_evaluation(
-                    session,
-                    actor_id=current_user.id,
-                    protocol=protocol,
-                    client_id=_client_id(request.form.get("client_id")),
-                    kind=EvaluationKind(form.kind.data),
-                    evaluated_on=form.evaluated_on.data,
-                    summary=form.summary.data or "",
-                    levels=form.levels,
-                )
-        except ServiceError as exc:
-            form_error(form, exc)
-        else:
+        client_id = _client_id(request.form.get("client_id"))
+        evaluation = perform(
+            form,
+            evaluations.create_evaluation,
+            protocol=protocol,
+            client_id=client_id,
+            **form.evaluation(),
+        )
+        if evaluation:
             return redirect(url_for("evaluations.show", public_id=evaluation.public_id))
     return _form_page(protocol, form, status=422)
 
@@ -134,22 +127,20 @@ def sign(public_id: str):
     if form.validate_on_submit():
         if not password_ok:
             form.password.errors.append(_("Mot de passe incorrect."))
-        else:
-            try:
-                with writing() as session:
-                    evaluations.sign_evaluation(
-                        session,
-                        actor_id=current_user.id,
-                        protocol=protocol,
-                        evaluation=evaluation,
-                        role=SignerRole(form.role.data),
-                        method="password",
-                    )
-            except ServiceError as exc:
-                form_error(form, exc, default="role")
-            else:
-                flash(_("Évaluation signée."), "success")
-                return redirect(url_for("evaluations.show", public_id=public_id))
+        elif (
+            perform(
+                form,
+                evaluations.sign_evaluation,
+                default="role",
+                protocol=protocol,
+                evaluation=evaluation,
+                role=SignerRole(form.role.data),
+                method="password",
+            )
+            is not REFUSED
+        ):
+            flash(_("Évaluation signée."), "success")
+            return redirect(url_for("evaluations.show", public_id=public_id))
     return _show(evaluation, protocol, sign_form=form, status=422)
 
 

@@ -12,8 +12,8 @@ from afest import policy
 from afest.accounts.login import own_password_ok
 from afest.assessments.forms import PositioningForm
 from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
-from afest.core.http import render
+from afest.core.errors import ServiceError
+from afest.core.http import REFUSED, perform, render
 from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
 from afest.policy.loaders import load_protocol_or_404
 from afest.protocols import compliance, overview
@@ -107,14 +107,8 @@ def create():
     form = ProtocolForm()
     pf.fill_choices(form, current_user, form.referential.data)
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                protocol = protocols.create_protocol(
-                    session, actor_id=current_user.id, **pf.create_args(form, current_user)
-                )
-        except ServiceError as exc:
-            pf.field_error(form, exc)
-        else:
+        args = pf.create_args(form, current_user)
+        if protocol := perform(form, protocols.create_protocol, default="title", **args):
             return redirect(url_for("protocols.show", public_id=protocol.public_id))
     return render("protocols/edit.html", form=form, protocol=None, status=422)
 
@@ -137,14 +131,10 @@ def update(public_id: str):
     form = ProtocolForm()
     pf.fill_choices(form, current_user, form.referential.data)
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                args = pf.create_args(form, current_user)
-                del args["learner"], args["structure"]
-                protocols.update_draft(session, actor_id=current_user.id, protocol=protocol, **args)
-        except ServiceError as exc:
-            pf.field_error(form, exc)
-        else:
+        args = pf.create_args(form, current_user)
+        del args["learner"], args["structure"]
+        done = perform(form, protocols.update_draft, default="title", protocol=protocol, **args)
+        if done is not REFUSED:
             flash(_("Protocole enregistré."), "success")
             return redirect(url_for("protocols.edit", public_id=public_id))
     return pf.render_edit(protocol, form, status=422)
@@ -157,20 +147,16 @@ def add_plan(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
     form = PlanForm()
     if form.validate_on_submit():
-        item = (
-            SequenceKind(form.kind.data),
-            form.planned_on.data,
-            form.title.data,
-            form.minutes.data,
+        item = (SequenceKind(form.kind.data), form.planned_on.data, form.title.data)
+        item = (*item, form.minutes.data)
+        done = perform(
+            form,
+            protocols.add_planned_sequences,
+            default="planned_on",
+            protocol=protocol,
+            items=[item],
         )
-        try:
-            with writing() as session:
-                protocols.add_planned_sequences(
-                    session, actor_id=current_user.id, protocol=protocol, items=[item]
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="planned_on")
-        else:
+        if done is not REFUSED:
             return redirect(url_for("protocols.edit", public_id=public_id, _anchor="planning"))
     return pf.render_edit(protocol, pf.form_of(get_session(), protocol), plan_form=form, status=422)
 
@@ -182,14 +168,9 @@ def positioning(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
     form = PositioningForm()
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                protocols.set_initial_positioning(
-                    session, actor_id=current_user.id, protocol=protocol, levels=form.levels
-                )
-        except ServiceError as exc:
-            form_error(form, exc)
-        else:
+        levels = form.levels
+        done = perform(form, protocols.set_initial_positioning, protocol=protocol, levels=levels)
+        if done is not REFUSED:
             flash(_("Positionnement initial enregistré."), "success")
             return redirect(
                 url_for("protocols.edit", public_id=public_id, _anchor="positionnement")
@@ -233,21 +214,19 @@ def sign(public_id: str):
     if form.validate_on_submit():
         if not password_ok:
             form.password.errors.append(_("Mot de passe incorrect."))
-        else:
-            try:
-                with writing() as session:
-                    protocols.sign_protocol(
-                        session,
-                        actor_id=current_user.id,
-                        protocol=protocol,
-                        role=form.role.data,
-                        method="password",
-                    )
-            except ServiceError as exc:
-                form_error(form, exc, default="role")
-            else:
-                flash(_("Protocole signé."), "success")
-                return redirect(url_for("protocols.show", public_id=public_id))
+        elif (
+            perform(
+                form,
+                protocols.sign_protocol,
+                default="role",
+                protocol=protocol,
+                role=form.role.data,
+                method="password",
+            )
+            is not REFUSED
+        ):
+            flash(_("Protocole signé."), "success")
+            return redirect(url_for("protocols.show", public_id=public_id))
     return _show(protocol, sign_form=form, status=422)
 
 
@@ -265,13 +244,10 @@ def stop(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_close_protocol)
     form = StopForm()
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                protocols.stop_protocol(
-                    session, actor_id=current_user.id, protocol=protocol, reason=form.reason.data
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="reason")
-        else:
+        reason = form.reason.data
+        stopped = perform(
+            form, protocols.stop_protocol, default="reason", protocol=protocol, reason=reason
+        )
+        if stopped is not REFUSED:
             return redirect(url_for("protocols.show", public_id=public_id))
     return _show(protocol, stop_form=form, status=422)

@@ -12,10 +12,9 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
-from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
-from afest.core.http import render
-from afest.models import Organisation, Referential, Role, SelfAssessment, User, VaePathway
+from afest.core.database import get_session
+from afest.core.http import REFUSED, perform, render
+from afest.models import Organisation, Referential, Role, User, VaePathway
 from afest.policy.loaders import load_pathway_or_404
 from afest.vae import dossier
 from afest.vae import operations as vae
@@ -93,24 +92,15 @@ def record(public_id: str):
     db = get_session()
     form = milestone_form(vae.next_states(pathway), vae.blocks_of(db, pathway.referential_id))
     if form.validate_on_submit():
-        try:
-            with writing() as session:
-                vae.record_milestone(
-                    session,
-                    actor_id=current_user.id,
-                    pathway=pathway,
-                    state=form.state.data,
-                    occurred_on=form.occurred_on.data,
-                    note=form.note.data or "",
-                    reason=form.reason.data or "",
-                    jury_date=form.jury_date.data,
-                    jury_place=form.jury_place.data or "",
-                    jury_result=form.jury_result.data or None,
-                    block_outcomes=form.outcomes(),
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="state", aliases={"block_outcomes": "jury_result"})
-        else:
+        done = perform(
+            form,
+            vae.record_milestone,
+            default="state",
+            aliases={"block_outcomes": "jury_result"},
+            pathway=pathway,
+            **form.milestone(),
+        )
+        if done is not REFUSED:
             flash(_l("Étape enregistrée."), "success")
             return redirect(url_for(".show", public_id=public_id))
     return _show(pathway, form=form, status=422)
@@ -155,19 +145,8 @@ def save_feasibility(public_id: str):
     groups = vae.competences_by_block(get_session(), pathway.referential_id)
     form = feasibility_form([c.id for _b, comps in groups for c in comps])
     if form.validate_on_submit():
-        answers = {
-            int(f.name.removeprefix("c_")): SelfAssessment(f.data) if f.data else None
-            for f in form
-            if f.name.startswith("c_")
-        }
-        try:
-            with writing() as session:
-                vae.save_feasibility(
-                    session, actor_id=current_user.id, pathway=pathway, answers=answers
-                )
-        except ServiceError as exc:
-            form_error(form, exc)
-        else:
+        answers = form.answers()
+        if perform(form, vae.save_feasibility, pathway=pathway, answers=answers) is not REFUSED:
             flash(_l("Auto-évaluation enregistrée."), "success")
             return redirect(url_for(".feasibility", public_id=public_id))
     return _feasibility(pathway, form=form, status=422)

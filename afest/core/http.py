@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -176,7 +176,13 @@ REFUSED = _Refused()
 
 
 def perform(
-    form: Any, operation: Callable[..., Any], /, *, default: str | None = None, **arguments: Any
+    form: Any,
+    operation: Callable[..., Any],
+    /,
+    *,
+    default: str | None = None,
+    aliases: Mapping[str, str] = {},  # noqa: B006 - read only
+    **arguments: Any,
 ) -> Any:
     """Run one operation for the signed-in actor inside the request's write scope,
     `operation(session, actor_id=current_user.id, **arguments)`, and answer what it returned;
@@ -186,5 +192,5 @@ def perform(
         with writing() as session:
             return operation(session, actor_id=current_user.id, **arguments)
     except ServiceError as exc:
-        form_error(form, exc, default=default)
+        form_error(form, exc, default=default, aliases=aliases)
         return REFUSED

@@ -7,7 +7,6 @@ from sqlmodel import select
 
 from afest import policy
 from afest.core.database import get_session
-from afest.core.errors import ServiceError
 from afest.core.http import SIGNER_LABELS, render
 from afest.models import (
     Competence,
@@ -104,12 +103,6 @@ def create_args(form: ProtocolForm, actor) -> dict:
         "competence_ids": form.competences.data or [],
         "tutor_ids": form.tutors.data or [],
     }
-
-
-def field_error(form, exc: ServiceError) -> None:
-    names = {"learner": "learner", "tutors": "tutors", "competences": "competences"}
-    field = getattr(form, names.get(exc.field or "", exc.field or ""), None) or form.title
-    field.errors = [*field.errors, exc.message]
 
 
 def form_of(db, protocol: Protocol) -> ProtocolForm:

@@ -56,6 +56,19 @@ class MilestoneForm(Form):
             if f.data
         }
 
+    def milestone(self) -> dict:
+        """The arguments of vae.record_milestone, as entered."""
+        return {
+            "state": self.state.data,
+            "occurred_on": self.occurred_on.data,
+            "note": self.note.data or "",
+            "reason": self.reason.data or "",
+            "jury_date": self.jury_date.data,
+            "jury_place": self.jury_place.data or "",
+            "jury_result": self.jury_result.data or None,
+            "block_outcomes": self.outcomes(),
+        }
+
 
 def milestone_form(
     states: Iterable[VaeState], blocks: Iterable[CompetenceBlock], **kwargs
@@ -84,7 +97,13 @@ def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:
     """One yes / partly / no choice per competence of the certification."""
 
     class FeasibilityForm(Form):
-        pass
+        def answers(self) -> dict[int, SelfAssessment | None]:
+            """{competence id: the answer, or None when left blank}."""
+            return {
+                int(f.name.removeprefix("c_")): SelfAssessment(f.data) if f.data else None
+                for f in self
+                if f.name.startswith("c_")
+            }
 
     choices = [SelectChoice(a.value, ANSWER_LABELS[a]) for a in SelfAssessment]
     for competence_id in competence_ids:
