@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -43,15 +45,19 @@ def load_actor(token: str) -> Actor | None:
     return Actor(user=user, token=token, assignments=assignments)
 
 
-def own_password_ok(field: str = "password") -> bool:
-    """Whether the password posted in `field` is the signed-in user's own (a signature's
-    confirmation). Views call it before their write: the check is slow on purpose, and on
-    SQLite the write holds the database-wide write lock."""
+def confirms_own_password(form: Any, field: str = "password") -> bool:
+    """Whether the password typed in `form`'s `field` is the signed-in user's own (a
+    signature's confirmation); if not, says so beside the field. Views call it before their
+    write: the check is slow on purpose, and on SQLite the write holds the database-wide
+    write lock."""
     from flask_login import current_user
 
-    secret = request.form.get(field, "")
+    secret = form[field].data or ""
     stored = get_session().exec(select(User.password_hash).where(User.id == current_user.id))
-    return bool(secret) and accounts.verify_secret(stored.one(), secret)
+    if secret and accounts.verify_secret(stored.one(), secret):
+        return True
+    form[field].errors = [*form[field].errors, _l("Mot de passe incorrect.")]
+    return False
 
 
 def configure_login(app: Flask) -> None:

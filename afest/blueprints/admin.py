@@ -5,17 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_
-from sqlalchemy.orm import selectinload
-from sqlmodel import select
 
 from afest import policy
 from afest.accounts import operations as accounts
+from afest.accounts import queries as account_queries
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError
 from afest.core.forms import EmptyForm, SearchForm
 from afest.core.http import render
-from afest.models import User
 from afest.policy.loaders import load_user_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,23 +28,13 @@ def accounts_list():
     form = SearchForm(request.args)
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    query = select(User)
-    if form.validate() and form.q.data:
-        needle = f"%{form.q.data.strip().lower()}%"
-        query = query.where(or_(func.lower(User.full_name).like(needle), User.email.like(needle)))
-    users = list(
-        get_session().exec(
-            query.options(selectinload(User.roles))
-            .order_by(User.full_name, User.id)
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
-        )
-    )
+    needle = form.q.data if form.validate() and form.q.data else ""
+    users, has_more = account_queries.search(get_session(), needle, page=page, size=PAGE_SIZE)
     return render(
         "admin/accounts.html",
         partial="admin/_accounts.html",
-        users=users[:PAGE_SIZE],
-        has_more=len(users) > PAGE_SIZE,
+        users=users,
+        has_more=has_more,
         page=page,
         form=form,
         action_form=EmptyForm(),

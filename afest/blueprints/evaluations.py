@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from afest import policy
-from afest.accounts.login import own_password_ok
+from afest.accounts.login import confirms_own_password
 from afest.assessments import evaluations
 from afest.assessments.forms import EvaluationForm
 from afest.core.database import get_session
@@ -120,25 +120,17 @@ def show(public_id: str):
 @login_required
 def sign(public_id: str):
     """The tutor signs, the learner countersigns, each confirming with their password."""
-    password_ok = own_password_ok()  # before the write transaction opens
     evaluation, protocol = load_evaluation_or_404(public_id, require=policy.can_sign_evaluation)
     form = SignForm()
     form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in SignerRole]
-    if form.validate_on_submit():
-        if not password_ok:
-            form.password.errors.append(_("Mot de passe incorrect."))
-        elif (
-            perform(
-                form,
-                evaluations.sign_evaluation,
-                default="role",
-                protocol=protocol,
-                evaluation=evaluation,
-                role=SignerRole(form.role.data),
-                method="password",
-            )
-            is not REFUSED
-        ):
+    if form.validate_on_submit() and confirms_own_password(form):
+        arguments = {
+            "protocol": protocol,
+            "evaluation": evaluation,
+            "role": SignerRole(form.role.data),
+            "method": "password",
+        }
+        if perform(form, evaluations.sign_evaluation, default="role", **arguments) is not REFUSED:
             flash(_("Évaluation signée."), "success")
             return redirect(url_for("evaluations.show", public_id=public_id))
     return _show(evaluation, protocol, sign_form=form, status=422)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.accounts.login import own_password_ok
+from afest.accounts.login import confirms_own_password
 from afest.assessments.forms import PositioningForm
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError
@@ -206,25 +206,13 @@ def _transition(public_id: str, require, change):
 @login_required
 def sign(public_id: str):
     """One party signs, confirming with their password; the third signature opens training."""
-    password_ok = own_password_ok()  # before the write transaction opens
     protocol = load_protocol_or_404(public_id, require=policy.can_sign_protocol)
     form = SignForm()
     signed = {str(s.signer_role) for s in pf.protocol_signatures(protocol)}
     form.role.choices = pf.sign_roles(current_user, protocol, signed)
-    if form.validate_on_submit():
-        if not password_ok:
-            form.password.errors.append(_("Mot de passe incorrect."))
-        elif (
-            perform(
-                form,
-                protocols.sign_protocol,
-                default="role",
-                protocol=protocol,
-                role=form.role.data,
-                method="password",
-            )
-            is not REFUSED
-        ):
+    if form.validate_on_submit() and confirms_own_password(form):
+        arguments = {"protocol": protocol, "role": form.role.data, "method": "password"}
+        if perform(form, protocols.sign_protocol, default="role", **arguments) is not REFUSED:
             flash(_("Protocole signé."), "success")
             return redirect(url_for("protocols.show", public_id=public_id))
     return _show(protocol, sign_form=form, status=422)

@@ -15,7 +15,7 @@ from afest import policy
 from afest.core import clock
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError, form_error
-from afest.core.http import render
+from afest.core.http import REFUSED, perform, render
 from afest.models import SequenceKind, SignedKind, User
 from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
@@ -82,27 +82,24 @@ def countersign(public_id: str):
     """The learner countersigns with their password: on their account or on the tablet."""
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
     form = CountersignForm(prefix="cs")
-    if form.validate_on_submit():
-        try:
-            # slow on purpose (argon2): checked before the write, which holds SQLite's lock
-            signing.confirm_secret(protocol.learner, form.secret.data, allow_pin=False)
-            with writing() as session:
-                signing.countersign(
-                    session,
-                    actor_id=current_user.id,
-                    learner=protocol.learner,
-                    protocol=protocol,
-                    sequence=sequence,
-                    confirmed=True,
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="secret")
-        else:
+    if form.validate_on_submit() and _learner_confirms(form, protocol.learner):
+        arguments = {"learner": protocol.learner, "protocol": protocol, "sequence": sequence}
+        if perform(form, signing.countersign, confirmed=True, **arguments) is not REFUSED:
             flash(_l("Séquence contresignée."), "success")
             return redirect(url_for(".show", public_id=public_id))
     return _show(
         sequence, protocol, countersign_form=form, status=422 if form.is_submitted() else 200
     )
+
+
+def _learner_confirms(form, learner) -> bool:
+    """The learner's own password, checked before the write (slow on purpose: argon2)."""
+    try:
+        signing.confirm_secret(learner, form.secret.data, allow_pin=False)
+    except ServiceError as exc:
+        form_error(form, exc, default="secret")
+        return False
+    return True
 
 
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])

@@ -106,8 +106,14 @@ def reflection(public_id: str):
     if form.validate_on_submit() and (done := _save(form, public_id, SequenceKind.REFLECTION)):
         return done
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
+    return _reflection_page(protocol, form)
+
+
+def _reflection_page(protocol, form):
+    """The reflection form, blank with the unanalysed situations chosen, or back with its
+    messages."""
     db = get_session()
-    situations, open_ids = tablet_view.situations(db, protocol.id)  # only to render the form
+    situations, open_ids = tablet_view.situations(db, protocol.id)
     if not form.is_submitted():
         form.situation_ids.data = sorted(open_ids)
     return render(
