@@ -16,7 +16,7 @@ from afest.dashboards.board import FUNNEL, JURY_NAMES, STATUS_NAMES, Scope
 from afest.dashboards.forms import FilterForm
 from afest.models import Protocol, Referential, Role, User
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
-from afest.vae import operations as vae
+from afest.vae import states as vae_states
 
 bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
 FORMATS = "<any(csv, xlsx):fmt>"
@@ -37,7 +37,7 @@ def _labels():
         "STATUS_NAMES": STATUS_NAMES,
         "JURY_NAMES": JURY_NAMES,
         "FUNNEL": FUNNEL,
-        "VAE_LABELS": vae.STATE_LABELS,
+        "VAE_LABELS": vae_states.STATE_LABELS,
         "row_cells": row_cells,
     }
 

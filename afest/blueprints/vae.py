@@ -18,15 +18,17 @@ from afest.models import Organisation, Referential, Role, User, VaePathway
 from afest.policy.loaders import load_pathway_or_404
 from afest.vae import dossier
 from afest.vae import operations as vae
+from afest.vae import queries as vae_queries
+from afest.vae import states as vae_states
 from afest.vae.forms import feasibility_form, milestone_form
 
 bp = Blueprint("vae", __name__, url_prefix="/vae")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LABELS = {
-    "STATE_LABELS": vae.STATE_LABELS,
-    "JURY_LABELS": vae.JURY_LABELS,
-    "OUTCOME_LABELS": vae.OUTCOME_LABELS,
-    "ANSWER_LABELS": vae.ANSWER_LABELS,
+    "STATE_LABELS": vae_states.STATE_LABELS,
+    "JURY_LABELS": vae_states.JURY_LABELS,
+    "OUTCOME_LABELS": vae_states.OUTCOME_LABELS,
+    "ANSWER_LABELS": vae_states.ANSWER_LABELS,
 }
 
 
@@ -42,17 +44,17 @@ def _people(pathway: VaePathway) -> dict:
 
 def _show(pathway: VaePathway, form=None, status: int = 200):
     db = get_session()
-    blocks = vae.blocks_of(db, pathway.referential_id)
+    blocks = vae_queries.blocks_of(db, pathway.referential_id)
     can_record = policy.can_record_vae_milestone(current_user, pathway)
-    if can_record and form is None and vae.next_states(pathway):
-        form = milestone_form(vae.next_states(pathway), blocks, formdata=None)
+    if can_record and form is None and vae_queries.next_states(pathway):
+        form = milestone_form(vae_queries.next_states(pathway), blocks, formdata=None)
     return render(
         "vae/show.html",
         pathway=pathway,
-        timeline=vae.timeline(db, pathway.id),
-        road=vae.road_ahead(pathway),
+        timeline=vae_queries.timeline(db, pathway.id),
+        road=vae_queries.road_ahead(pathway),
         blocks=blocks,
-        results=vae.block_results(db, pathway.id),
+        results=vae_queries.block_results(db, pathway.id),
         form=form if can_record else None,
         can_edit_feasibility=policy.can_edit_feasibility(current_user, pathway),
         status=status,
@@ -90,7 +92,9 @@ def record(public_id: str):
     """Record the next milestone; out-of-order steps are refused with the reason beside them."""
     pathway = load_pathway_or_404(public_id, require=policy.can_record_vae_milestone)
     db = get_session()
-    form = milestone_form(vae.next_states(pathway), vae.blocks_of(db, pathway.referential_id))
+    form = milestone_form(
+        vae_queries.next_states(pathway), vae_queries.blocks_of(db, pathway.referential_id)
+    )
     if form.validate_on_submit():
         done = perform(
             form,
@@ -108,12 +112,14 @@ def record(public_id: str):
 
 def _feasibility(pathway: VaePathway, form=None, status: int = 200, prefilled: bool = False):
     db = get_session()
-    groups = vae.competences_by_block(db, pathway.referential_id)
+    groups = vae_queries.competences_by_block(db, pathway.referential_id)
     ids = [c.id for _b, comps in groups for c in comps]
     if form is None:
-        answers = {k: a.answer.value for k, a in vae.feasibility_answers(db, pathway.id).items()}
+        answers = {
+            k: a.answer.value for k, a in vae_queries.feasibility_answers(db, pathway.id).items()
+        }
         if prefilled:
-            answers = {k: v.value for k, v in vae.prefill_from_afest(db, pathway).items()}
+            answers = {k: v.value for k, v in vae_queries.prefill_from_afest(db, pathway).items()}
         form = feasibility_form(ids, formdata=None, data={f"c_{k}": v for k, v in answers.items()})
     return render(
         "vae/feasibility.html",
@@ -121,7 +127,7 @@ def _feasibility(pathway: VaePathway, form=None, status: int = 200, prefilled: b
         groups=groups,
         form=form,
         editable=policy.can_edit_feasibility(current_user, pathway)
-        and pathway.state in vae.FEASIBILITY_OPEN,
+        and pathway.state in vae_states.FEASIBILITY_OPEN,
         prefilled=prefilled,
         status=status,
         **_people(pathway),
@@ -142,7 +148,7 @@ def feasibility(public_id: str):
 def save_feasibility(public_id: str):
     """Save the self-assessment (yes / partly / no per competence)."""
     pathway = load_pathway_or_404(public_id, require=policy.can_edit_feasibility)
-    groups = vae.competences_by_block(get_session(), pathway.referential_id)
+    groups = vae_queries.competences_by_block(get_session(), pathway.referential_id)
     form = feasibility_form([c.id for _b, comps in groups for c in comps])
     if form.validate_on_submit():
         answers = form.answers()
@@ -165,7 +171,7 @@ def _dossier(public_id: str) -> dossier.Dossier:
 def dossier_page(public_id: str):
     """The draft dossier de validation for one block, from signed sequences only."""
     draft = _dossier(public_id)
-    blocks = vae.blocks_of(get_session(), draft.pathway.referential_id)
+    blocks = vae_queries.blocks_of(get_session(), draft.pathway.referential_id)
     return render("vae/dossier.html", draft=draft, blocks=blocks, sections=dossier.sections)
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from afest.core.forms import Form, strip
 from afest.models import BlockOutcome, CompetenceBlock, JuryResult, SelfAssessment, VaeState
-from afest.vae.operations import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
+from afest.vae.states import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
 
 
 class MilestoneForm(Form):

@@ -1,10 +1,10 @@
-"""VAE pathways: milestones in France VAE order, kept as dated history."""
+"""VAE pathways: starting one, recording its milestones in France VAE order (kept as dated
+history), the feasibility self-assessment."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
@@ -19,97 +19,22 @@ from afest.models import (
     FeasibilityAnswer,
     JuryResult,
     SelfAssessment,
-    User,
     VaeBlockResult,
     VaeMilestone,
     VaePathway,
     VaeState,
     utcnow,
 )
-
-S = VaeState
-STATE_LABELS = {
-    S.PROJET: _l("Projet"),
-    S.VALIDATION: _l("Recevabilité du projet vérifiée"),
-    S.PRISE_EN_CHARGE: _l("Accompagnement commencé"),
-    S.PARCOURS_CONFIRME: _l("Parcours validé"),
-    S.FAISABILITE_ENVOYEE: _l("Dossier de faisabilité envoyé"),
-    S.FAISABILITE_INCOMPLETE: _l("Dossier de faisabilité incomplet"),
-    S.FAISABILITE_COMPLETE: _l("Dossier de faisabilité complet"),
-    S.FAISABILITE_RECEVABLE: _l("Dossier de faisabilité recevable"),
-    S.FAISABILITE_NON_RECEVABLE: _l("Dossier de faisabilité non recevable"),
-    S.VALIDATION_REDIGEE: _l("Dossier de validation rédigé"),
-    S.VALIDATION_ENVOYEE: _l("Dossier de validation envoyé"),
-    S.PREPARATION_ORAL: _l("Préparation de l'oral"),
-    S.JURY_PLANIFIE: _l("Jury prévu"),
-    S.JURY_RESULTAT: _l("Résultat du jury"),
-    S.CERTIFICATION: _l("Certification obtenue"),
-    S.ABANDON: _l("Parcours arrêté"),
-}
-JURY_LABELS = {
-    JuryResult.SUCCESS: _l("Validation totale"),
-    JuryResult.PARTIAL_SUCCESS: _l("Validation partielle"),
-    JuryResult.FAILURE: _l("Pas de validation"),
-}
-OUTCOME_LABELS = {
-    BlockOutcome.VALIDATED: _l("Bloc validé"),
-    BlockOutcome.NOT_VALIDATED: _l("Bloc non validé"),
-}
-ANSWER_LABELS = {
-    SelfAssessment.YES: _l("Oui"),
-    SelfAssessment.PARTLY: _l("En partie"),
-    SelfAssessment.NO: _l("Non"),
-}
-# The way forward a learner is shown, in pathway order (the ordinary road, no detours).
-ROAD = (
-    S.PROJET,
-    S.VALIDATION,
-    S.PRISE_EN_CHARGE,
-    S.PARCOURS_CONFIRME,
-    S.FAISABILITE_ENVOYEE,
-    S.FAISABILITE_COMPLETE,
-    S.FAISABILITE_RECEVABLE,
-    S.VALIDATION_REDIGEE,
-    S.VALIDATION_ENVOYEE,
-    S.PREPARATION_ORAL,
-    S.JURY_PLANIFIE,
-    S.JURY_RESULTAT,
-    S.CERTIFICATION,
+from afest.vae.queries import feasibility_answers, history
+from afest.vae.states import (
+    FEASIBILITY_OPEN,
+    FUTURE_TOLERANCE,
+    NEEDS_REASON,
+    NEXT,
+    REROUTE,
+    STATE_LABELS,
+    S,
 )
-# The self-assessment is written before the feasibility file is sent, or when it came back
-# incomplete or not receivable (then the pathway is agreed again).
-FEASIBILITY_OPEN = {
-    S.PROJET,
-    S.VALIDATION,
-    S.PRISE_EN_CHARGE,
-    S.PARCOURS_CONFIRME,
-    S.FAISABILITE_INCOMPLETE,
-}
-# A milestone may be dated a little ahead (time zones) but not in the future.
-FUTURE_TOLERANCE = timedelta(days=1)
-# Which milestone may follow which. A not-receivable feasibility ends the pathway or
-# reroutes it to a newly agreed pathway (with a reason).
-NEXT: dict[VaeState, tuple[VaeState, ...]] = {
-    S.PROJET: (S.VALIDATION, S.ABANDON),
-    S.VALIDATION: (S.PRISE_EN_CHARGE, S.ABANDON),
-    S.PRISE_EN_CHARGE: (S.PARCOURS_CONFIRME, S.ABANDON),
-    S.PARCOURS_CONFIRME: (S.FAISABILITE_ENVOYEE, S.ABANDON),
-    S.FAISABILITE_ENVOYEE: (S.FAISABILITE_INCOMPLETE, S.FAISABILITE_COMPLETE),
-    S.FAISABILITE_INCOMPLETE: (S.FAISABILITE_ENVOYEE, S.ABANDON),
-    S.FAISABILITE_COMPLETE: (S.FAISABILITE_RECEVABLE, S.FAISABILITE_NON_RECEVABLE),
-    S.FAISABILITE_RECEVABLE: (S.VALIDATION_REDIGEE, S.ABANDON),
-    S.FAISABILITE_NON_RECEVABLE: (S.PARCOURS_CONFIRME, S.ABANDON),
-    S.VALIDATION_REDIGEE: (S.VALIDATION_ENVOYEE, S.ABANDON),
-    S.VALIDATION_ENVOYEE: (S.PREPARATION_ORAL, S.JURY_PLANIFIE, S.ABANDON),
-    S.PREPARATION_ORAL: (S.JURY_PLANIFIE, S.ABANDON),
-    S.JURY_PLANIFIE: (S.JURY_RESULTAT,),
-    S.JURY_RESULTAT: (S.CERTIFICATION, S.JURY_PLANIFIE),
-    S.CERTIFICATION: (),
-    S.ABANDON: (),
-}
-NEEDS_REASON = {S.FAISABILITE_NON_RECEVABLE, S.ABANDON, S.FAISABILITE_INCOMPLETE}
-# A reroute after a not-receivable feasibility needs its reason too.
-REROUTE = (S.FAISABILITE_NON_RECEVABLE, S.PARCOURS_CONFIRME)
 
 
 def start_pathway(
@@ -157,16 +82,6 @@ def start_pathway(
         after={"state": S.PROJET, "on": started_on},
     )
     return pathway
-
-
-def history(session: Session, pathway_id: int) -> list[VaeMilestone]:
-    return list(
-        session.exec(
-            select(VaeMilestone)
-            .where(VaeMilestone.pathway_id == pathway_id)
-            .order_by(VaeMilestone.occurred_on, VaeMilestone.id)
-        )
-    )
 
 
 def record_milestone(
@@ -310,104 +225,6 @@ def _previously_validated(session: Session, pathway: VaePathway) -> set[int]:
             )
         )
     )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    milestone: VaeMilestone
-    recorded_by: str
-
-
-def timeline(session: Session, pathway_id: int) -> list[TimelineEntry]:
-    """The pathway's history, oldest first, with who recorded each step (one query)."""
-    return [
-        TimelineEntry(m, name)
-        for m, name in session.exec(
-            select(VaeMilestone, User.full_name)
-            .join(User, User.id == VaeMilestone.recorded_by_id)
-            .where(VaeMilestone.pathway_id == pathway_id)
-            .order_by(VaeMilestone.occurred_on, VaeMilestone.id)
-        )
-    ]
-
-
-def next_states(pathway: VaePathway) -> tuple[VaeState, ...]:
-    """The milestones that may be recorded now."""
-    return NEXT[pathway.state]
-
-
-def road_ahead(pathway: VaePathway) -> list[VaeState]:
-    """The ordinary steps still to come, for the learner's "what comes next"."""
-    if pathway.state in (S.ABANDON, S.CERTIFICATION):
-        return []
-    if pathway.state in ROAD:
-        return list(ROAD[ROAD.index(pathway.state) + 1 :])
-    # Detours: incomplete goes back to sending, not receivable back to agreeing the pathway.
-    back = (
-        S.FAISABILITE_ENVOYEE if pathway.state == S.FAISABILITE_INCOMPLETE else S.PARCOURS_CONFIRME
-    )
-    return list(ROAD[ROAD.index(back) :])
-
-
-def block_results(session: Session, pathway_id: int) -> dict[int, BlockOutcome]:
-    return dict(
-        session.exec(
-            select(VaeBlockResult.block_id, VaeBlockResult.outcome).where(
-                VaeBlockResult.pathway_id == pathway_id
-            )
-        ).all()
-    )
-
-
-def blocks_of(session: Session, referential_id: int) -> list[CompetenceBlock]:
-    return list(
-        session.exec(
-            select(CompetenceBlock)
-            .where(CompetenceBlock.referential_id == referential_id)
-            .order_by(CompetenceBlock.position, CompetenceBlock.id)
-        )
-    )
-
-
-def competences_by_block(
-    session: Session, referential_id: int
-) -> list[tuple[CompetenceBlock, list[Competence]]]:
-    """The référentiel's blocks with their competences, in two queries."""
-    blocks = blocks_of(session, referential_id)
-    by_block: dict[int, list[Competence]] = {b.id: [] for b in blocks}
-    for comp in session.exec(
-        select(Competence)
-        .where(Competence.block_id.in_(list(by_block)))
-        .order_by(Competence.block_id, Competence.position, Competence.id)
-    ):
-        by_block[comp.block_id].append(comp)
-    return [(b, by_block[b.id]) for b in blocks]
-
-
-def feasibility_answers(session: Session, pathway_id: int) -> dict[int, FeasibilityAnswer]:
-    return {
-        a.competence_id: a
-        for a in session.exec(
-            select(FeasibilityAnswer).where(FeasibilityAnswer.pathway_id == pathway_id)
-        )
-    }
-
-
-def prefill_from_afest(session: Session, pathway: VaePathway) -> dict[int, SelfAssessment]:
-    """A suggested self-assessment from the AFEST levels: acquired → yes, started → partly,
-    not acquired → no. Competences never assessed in an AFEST are left for the learner."""
-    from afest.assessments.progress import competence_levels
-
-    _initial, current = competence_levels(session, pathway.learner_id)
-    suggestion = {}
-    for competence_id, level in current.items():
-        if level.acquired:
-            suggestion[competence_id] = SelfAssessment.YES
-        elif level.rank > 0:
-            suggestion[competence_id] = SelfAssessment.PARTLY
-        else:
-            suggestion[competence_id] = SelfAssessment.NO
-    return suggestion
 
 
 def save_feasibility(

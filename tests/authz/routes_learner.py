@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from afest.models import Role, User, VaePathway
 from afest.vae import operations as vae
+from afest.vae import states as vae_states
 from tests.authz import ROLE_EMAILS, ObjectKind, Route, each
 
 NOBODY_BUT_THE_LEARNER = each(404, learner=200)
@@ -35,7 +36,7 @@ def _pathway_in_scope(session, who: str) -> str:
         consultant = _user(session, ROLE_EMAILS["consultant"])
         query = query.where(
             VaePathway.consultant_id == consultant.id,
-            VaePathway.state.in_(sorted(vae.FEASIBILITY_OPEN)),
+            VaePathway.state.in_(sorted(vae_states.FEASIBILITY_OPEN)),
         )
     return session.exec(query).first().public_id
 

@@ -31,6 +31,7 @@ from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData, not_amended
 from afest.vae import operations as vae
+from afest.vae import states as vae_states
 
 PARIS = ZoneInfo("Europe/Paris")
 OPS = ("situation", "reflection", "amend", "evaluation", "stop", "new_protocol", "vae")
@@ -198,7 +199,7 @@ class World:
                     started_on=date.today() - timedelta(days=40),
                 )
             else:
-                nxt = vae.NEXT[self.pathway.state]
+                nxt = vae_states.NEXT[self.pathway.state]
                 state = next((n for n in nxt if n != VaeState.ABANDON), None)
                 if state is None or state in (VaeState.JURY_PLANIFIE, VaeState.JURY_RESULTAT):
                     return False

@@ -10,7 +10,8 @@ from docx import Document
 from sqlmodel import select
 
 from afest.models import User, VaeMilestone, VaePathway, VaeState
-from afest.vae import operations as vae
+from afest.vae import queries as vae_queries
+from afest.vae import states as vae_states
 
 CONSULTANT = "consultant@aract-paca.demo"
 
@@ -26,7 +27,7 @@ def _accompanied(session, *states):
 
 def test_consultant_records_the_next_milestone(session, login_as):
     pathway = _accompanied(session, VaeState.VALIDATION)
-    before = len(vae.timeline(session, pathway.id))
+    before = len(vae_queries.timeline(session, pathway.id))
     client = login_as(CONSULTANT)
     page = client.get(f"/vae/{pathway.public_id}").get_data(as_text=True)
     assert "Noter une étape" in page
@@ -37,7 +38,7 @@ def test_consultant_records_the_next_milestone(session, login_as):
     assert response.status_code == 302
     session.expire_all()
     assert session.get(VaePathway, pathway.id).state == VaeState.PRISE_EN_CHARGE
-    assert len(vae.timeline(session, pathway.id)) == before + 1
+    assert len(vae_queries.timeline(session, pathway.id)) == before + 1
 
 
 def test_out_of_order_milestone_is_refused_beside_the_field(session, login_as):
@@ -55,7 +56,7 @@ def test_out_of_order_milestone_is_refused_beside_the_field(session, login_as):
     future = client.post(
         f"/vae/{pathway.public_id}/etapes",
         data={
-            "state": vae.next_states(pathway)[0].value,
+            "state": vae_queries.next_states(pathway)[0].value,
             "occurred_on": (date.today() + timedelta(days=30)).isoformat(),
         },
     )
@@ -91,7 +92,7 @@ def test_manager_of_the_structure_records(session, login_as):
 
 def test_learner_prefills_and_saves_the_self_assessment(session, login_as):
     pathway = session.exec(
-        select(VaePathway).where(VaePathway.state.in_(sorted(vae.FEASIBILITY_OPEN)))
+        select(VaePathway).where(VaePathway.state.in_(sorted(vae_states.FEASIBILITY_OPEN)))
     ).first()
     learner = session.get(User, pathway.learner_id)
     client = login_as(learner.email)
@@ -99,11 +100,11 @@ def test_learner_prefills_and_saves_the_self_assessment(session, login_as):
     assert prefilled.status_code == 200
     html = prefilled.get_data(as_text=True)
     assert "checked" in html  # answers proposed from the AFEST levels
-    suggestion = vae.prefill_from_afest(session, pathway)
+    suggestion = vae_queries.prefill_from_afest(session, pathway)
     data = {f"c_{k}": v.value for k, v in suggestion.items()}
     response = client.post(f"/vae/{pathway.public_id}/faisabilite", data=data)
     assert response.status_code == 302
-    stored = vae.feasibility_answers(session, pathway.id)
+    stored = vae_queries.feasibility_answers(session, pathway.id)
     assert {k: a.answer for k, a in stored.items()} == suggestion
     bad = client.post(f"/vae/{pathway.public_id}/faisabilite", data={next(iter(data)): "peut-etre"})
     assert bad.status_code == 422

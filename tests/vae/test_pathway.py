@@ -20,6 +20,8 @@ from afest.models import (
     VaeState,
 )
 from afest.vae import operations as vae
+from afest.vae import queries as vae_queries
+from afest.vae import states as vae_states
 from tests.learner_factories import history
 
 S = VaeState
@@ -61,7 +63,7 @@ def walk(session, pathway, states, *, start=None):
             pathway=pathway,
             state=state,
             occurred_on=day,
-            reason="motif" if state in vae.NEEDS_REASON else "",
+            reason="motif" if state in vae_states.NEEDS_REASON else "",
         )
     return day
 
@@ -172,7 +174,7 @@ def test_not_receivable_needs_a_reason_then_ends_or_reroutes(session, pathway):
         reason="Expérience insuffisante sur le bloc 3",
     )
     # Only two ways out: a new agreed pathway (with its reason) or the end.
-    assert set(vae.next_states(pathway)) == {S.PARCOURS_CONFIRME, S.ABANDON}
+    assert set(vae_queries.next_states(pathway)) == {S.PARCOURS_CONFIRME, S.ABANDON}
     with pytest.raises(ServiceError):
         vae.record_milestone(
             session,
@@ -195,7 +197,7 @@ def test_not_receivable_needs_a_reason_then_ends_or_reroutes(session, pathway):
         reason="Réorientation vers le DEAES",
     )
     assert pathway.state == S.PARCOURS_CONFIRME
-    assert vae.road_ahead(pathway)[0] == S.FAISABILITE_ENVOYEE
+    assert vae_queries.road_ahead(pathway)[0] == S.FAISABILITE_ENVOYEE
 
 
 def test_abandon_ends_the_pathway(session, pathway):
@@ -208,13 +210,13 @@ def test_abandon_ends_the_pathway(session, pathway):
         occurred_on=day,
         reason="Changement de poste",
     )
-    assert vae.next_states(pathway) == ()
-    assert vae.road_ahead(pathway) == []
+    assert vae_queries.next_states(pathway) == ()
+    assert vae_queries.road_ahead(pathway) == []
 
 
 def test_every_change_is_kept_in_the_history_and_the_audit_log(session, pathway):
     walk(session, pathway, ROAD_TO_SENT)
-    entries = vae.timeline(session, pathway.id)
+    entries = vae_queries.timeline(session, pathway.id)
     assert [e.milestone.state for e in entries] == [S.PROJET, *ROAD_TO_SENT]
     assert all(e.recorded_by for e in entries)
     assert [e.milestone.occurred_on for e in entries] == sorted(
@@ -250,7 +252,7 @@ def test_dates_never_go_backwards_nor_into_the_future(session, pathway):
 def test_feasibility_prefilled_from_afest_levels_then_saved_then_locked(session, pathway):
     protocol, people = pathway._protocol, pathway._people
     history(session, protocol, people, 4)  # two reflections set levels on two competences
-    suggestion = vae.prefill_from_afest(session, pathway)
+    suggestion = vae_queries.prefill_from_afest(session, pathway)
     assert suggestion  # competences assessed in the AFEST get an answer
     assert set(suggestion.values()) <= set(SelfAssessment)
     changed = vae.save_feasibility(
