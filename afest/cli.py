@@ -7,6 +7,7 @@ traceback, and writes in a single transaction: all or nothing.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import click
@@ -209,7 +210,11 @@ def worker_command(workers: int) -> None:
     """Run the background jobs (settling the dashboards, nightly checks) until stopped."""
     from afest.worker import huey
 
-    huey.create_consumer(workers=workers, periodic=True).run()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # An idle consumer of the SQLite queue looks for work ten times a second (huey's default
+    # backs off to once in 10 s): a dashboard that asked for a settle is waiting for it. Each
+    # look is one read of a small file. Redis wakes the consumer at once.
+    huey.create_consumer(workers=workers, periodic=True, initial_delay=0.05, max_delay=0.1).run()
 
 
 def register_cli(app: Flask) -> None:
