@@ -69,7 +69,7 @@ def _show(protocol: Protocol, *, status: int = 200, **forms):
         allowed={name: getattr(policy, name)(current_user, protocol) for name in FIX_RULES},
         checklist=compliance.check(db, protocol, settings=_settings()) if can_check else None,
         CHECK_LABELS=compliance.STATE_LABELS,
-        can_edit=policy.can_edit_protocol(current_user, protocol),
+        can_edit=policy.can_edit_draft(current_user, protocol),
         can_manage=policy.manages(current_user, protocol.structure_id),
         can_export=policy.can_export_proof_pack(current_user, protocol),
         can_evaluate=policy.can_evaluate(current_user, protocol),

@@ -135,14 +135,6 @@ def can_view_protocol(actor: ActorLike, protocol: Protocol) -> bool:
     return True
 
 
-def can_edit_protocol(actor: ActorLike, protocol: Protocol) -> bool:
-    """Only the structure's manager drafts a protocol, and only before it is signed."""
-    return manages(actor, protocol.structure_id) and protocol.status in (
-        ProtocolStatus.DRAFT,
-        ProtocolStatus.AWAITING_SIGNATURES,
-    )
-
-
 def can_log_sequence(actor: ActorLike, protocol: Protocol) -> bool:
     """A designated tutor logs sequences on a protocol in progress."""
     return (

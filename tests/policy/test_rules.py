@@ -31,7 +31,6 @@ IN_PROGRESS = ProtocolStatus.IN_PROGRESS
 PROTOCOL_TABLES = {
     "is_designated_tutor": {"designated-tutor": ALL},
     "can_view_protocol": everyone(ALL),  # protocol_visible decides
-    "can_edit_protocol": {"manager": {DRAFT}},  # see DISAGREEMENTS
     "can_log_sequence": {"designated-tutor": {IN_PROGRESS}},
     "can_use_tablet": {"designated-tutor": ALL},
     "can_sign_sequence": {"designated-tutor": {IN_PROGRESS}},
@@ -52,14 +51,7 @@ PROTOCOL_TABLES = {
 # (rule, who, status) → why the rule's code disagrees with its docstring there. The table says
 # what the docstring means; test_protocol_rule leaves that status out, and
 # test_what_the_docstring_says expects it to fail until the code or the docstring changes.
-DISAGREEMENTS = {
-    ("can_edit_protocol", "manager", AWAITING): (
-        "can_edit_protocol lets the manager edit a protocol awaiting signatures, which may be "
-        "signed already: its docstring says 'only before it is signed', can_edit_draft's "
-        "'once submitted it is signed as it stands', and protocols/_actions.html shows the "
-        "edit link on a draft only"
-    ),
-}
+DISAGREEMENTS: dict[tuple, str] = {}
 
 # rule(actor, structure_id): who → the structures for which it holds
 STRUCTURE_TABLES = {
