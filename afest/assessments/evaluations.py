@@ -14,8 +14,10 @@ from afest.core.errors import ServiceError
 from afest.dashboards import rollups
 from afest.models import (
     AssessmentSource,
+    CompetenceAssessment,
     Evaluation,
     EvaluationKind,
+    Level,
     Protocol,
     ProtocolStatus,
     Signature,
@@ -128,3 +130,13 @@ def has_signed_final(session: Session, protocol_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def levels_given(session: Session, evaluation_id: int) -> list:
+    """(competence id, level) of each level an evaluation gave, in the order given."""
+    return session.exec(
+        select(CompetenceAssessment.competence_id, Level)
+        .join(Level, Level.id == CompetenceAssessment.level_id)
+        .where(CompetenceAssessment.evaluation_id == evaluation_id)
+        .order_by(CompetenceAssessment.id)
+    ).all()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from afest import policy
 from afest.core.database import get_session
@@ -14,7 +13,7 @@ from afest.dashboards import jobs as dashboards_jobs
 from afest.dashboards import queries as dashboards
 from afest.dashboards.board import FUNNEL, JURY_NAMES, STATUS_NAMES, Scope
 from afest.dashboards.forms import FilterForm
-from afest.models import Protocol, Referential, Role, User
+from afest.models import Role
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import states as vae_states
 
@@ -176,19 +175,12 @@ def structure(public_id: str):
     """Drill-down: one structure's figures and its protocols in the viewer's scope."""
     item = load_structure_or_404(public_id)
     form, board, status = _board(_structure_scope(item), single_structure=True)
-    protocols = get_session().exec(
-        select(Protocol, User.full_name, Referential.code)
-        .join(User, User.id == Protocol.learner_id)
-        .join(Referential, Referential.id == Protocol.referential_id)
-        .where(Protocol.structure_id == item.id, policy.protocol_visible(current_user))
-        .order_by(Protocol.planned_start.desc(), Protocol.id.desc())
-        .limit(200)
-    )
+    protocols = dashboards.structure_protocols(get_session(), current_user, item.id)
     return render(
         "dashboards/structure.html",
         structure=item,
         form=form,
         board=board,
         status=status,
-        protocols=protocols.all(),
+        protocols=protocols,
     )

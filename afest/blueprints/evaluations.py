@@ -9,7 +9,6 @@ import secrets
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from afest import policy
 from afest.accounts.login import confirms_own_password
@@ -17,7 +16,7 @@ from afest.assessments import evaluations
 from afest.assessments.forms import EvaluationForm
 from afest.core.database import get_session
 from afest.core.http import REFUSED, SIGNER_LABELS, perform, render
-from afest.models import CompetenceAssessment, Level, SignedKind, SignerRole
+from afest.models import SignedKind, SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.proof import proofpack, signatures
 from afest.protocols import screens as pf
@@ -79,12 +78,7 @@ def create(public_id: str):
 
 def _show(evaluation, protocol, *, sign_form=None, status=200):
     db = get_session()
-    rows = db.exec(
-        select(CompetenceAssessment.competence_id, Level)
-        .join(Level, Level.id == CompetenceAssessment.level_id)
-        .where(CompetenceAssessment.evaluation_id == evaluation.id)
-        .order_by(CompetenceAssessment.id)
-    ).all()
+    rows = evaluations.levels_given(db, evaluation.id)
     scope, _scale = pf.scope_and_scale(db, protocol)
     labels = {c.competence_id: f"{c.competence_code} — {c.competence_title}" for c in scope}
     signed = signatures.signatures_of(db, SignedKind.EVALUATION, evaluation.id)

@@ -9,7 +9,6 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from afest import policy
 from afest.core.database import get_session
@@ -69,14 +68,8 @@ def index():
     """The pathways in the actor's scope: their own, accompanied, followed, of their structure."""
     if not current_user.has(Role.LEARNER, Role.CONSULTANT, Role.MANAGER):
         abort(403)
-    rows = get_session().exec(
-        select(VaePathway, User.full_name, Organisation.name)
-        .join(User, User.id == VaePathway.learner_id)
-        .join(Organisation, Organisation.id == VaePathway.structure_id)
-        .where(policy.vae_visible(current_user))
-        .order_by(Organisation.name, User.full_name)
-    )
-    return render("vae/index.html", rows=list(rows), **LABELS)
+    rows = vae_queries.visible_pathways(get_session(), current_user)
+    return render("vae/index.html", rows=rows, **LABELS)
 
 
 @bp.get("/<public_id>")

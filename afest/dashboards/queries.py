@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from afest import policy
 from afest.dashboards.board import (
     PAGE_SIZE,
     Dashboard,
@@ -32,7 +33,7 @@ from afest.dashboards.board import (
     Table,
 )
 from afest.dashboards.smallcells import hide_small_cells
-from afest.models import CompetenceBlock, Organisation, Referential
+from afest.models import CompetenceBlock, Organisation, Protocol, Referential, User
 from afest.models.rollup import (
     JURY_KEYS,
     PROTOCOL_MEASURES,
@@ -294,3 +295,18 @@ def parse_month(text: str) -> int | None:
     except (ValueError, TypeError):
         return None
     return year * 100 + month if 1900 <= year <= 2999 else None
+
+
+def structure_protocols(session: Session, actor, structure_id: int, limit: int = 200) -> list:
+    """(protocol, learner's name, référentiel's code) of a structure's latest protocols that
+    the actor may see, for the drill-down."""
+    return list(
+        session.exec(
+            select(Protocol, User.full_name, Referential.code)
+            .join(User, User.id == Protocol.learner_id)
+            .join(Referential, Referential.id == Protocol.referential_id)
+            .where(Protocol.structure_id == structure_id, policy.protocol_visible(actor))
+            .order_by(Protocol.planned_start.desc(), Protocol.id.desc())
+            .limit(limit)
+        )
+    )

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from afest import policy
 from afest.assessments.progress import competence_levels
 from afest.models import (
     BlockOutcome,
     Competence,
     CompetenceBlock,
     FeasibilityAnswer,
+    Organisation,
     SelfAssessment,
     User,
     VaeBlockResult,
@@ -127,3 +129,16 @@ def prefill_from_afest(session: Session, pathway: VaePathway) -> dict[int, SelfA
         else:
             suggestion[competence_id] = SelfAssessment.NO
     return suggestion
+
+
+def visible_pathways(session: Session, actor) -> list:
+    """(pathway, learner's name, structure's name) of every pathway the actor may see."""
+    return list(
+        session.exec(
+            select(VaePathway, User.full_name, Organisation.name)
+            .join(User, User.id == VaePathway.learner_id)
+            .join(Organisation, Organisation.id == VaePathway.structure_id)
+            .where(policy.vae_visible(actor))
+            .order_by(Organisation.name, User.full_name)
+        )
+    )
