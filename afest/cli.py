@@ -108,7 +108,8 @@ def set_active(email: str, state: str) -> None:
         ).first()
         if user is None:
             raise click.BadParameter(f"no account {email!r}", param_hint="EMAIL")
-        accounts.set_active(session, actor_id=0, user=user, active=state == "on")
+        # the operator at the console is nobody in the database: the audit entry names no actor
+        accounts.set_active(session, actor_id=None, user=user, active=state == "on")
         session.commit()
         click.echo(f"{user.email}: {'active' if user.is_active else 'deactivated'}.")
 

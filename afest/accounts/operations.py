@@ -221,7 +221,7 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> None:
     )
 
 
-def set_active(session: Session, *, actor_id: int, user: User, active: bool) -> None:
+def set_active(session: Session, *, actor_id: int | None, user: User, active: bool) -> None:
     """Deactivate (ending every session at once) or reactivate an account."""
     if user.id == actor_id and not active:
         raise ServiceError(_l("Vous ne pouvez pas désactiver votre propre compte."))

@@ -95,6 +95,35 @@ def test_create_user_and_bad_arguments(run, session):
     assert duplicate.exit_code == 2 and "existe déjà" in duplicate.output
 
 
+def test_set_active_ends_sessions_and_is_audited(run, session):
+    from afest.accounts import operations as accounts
+    from afest.models import AuditEntry, UserSession
+
+    user = session.exec(select(User).where(User.email == "tuteur@azur-aide.demo")).one()
+    accounts.start_session(session, user=user)
+    session.flush()
+
+    off = run("set-active", "Tuteur@azur-aide.demo", "off")
+    assert off.exit_code == 0, off.output
+    session.expire_all()
+    assert session.get(User, user.id).is_active is False
+    live = select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    assert session.exec(live).all() == []
+    entry = session.exec(
+        select(AuditEntry).where(
+            AuditEntry.action == "user.deactivate", AuditEntry.subject_id == user.id
+        )
+    ).one()
+    assert entry.actor_id is None
+
+    on = run("set-active", "tuteur@azur-aide.demo", "on")
+    assert on.exit_code == 0 and "active" in on.output
+    session.expire_all()
+    assert session.get(User, user.id).is_active is True
+
+
 def test_set_active_unknown_account(run):
     result = run("set-active", "nobody@example.org", "off")
     assert result.exit_code == 2 and "no account" in result.output
