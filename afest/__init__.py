@@ -37,9 +37,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from afest.cli import register_cli
     from afest.core import database, http
     from afest.dashboards import jobs as dashboards_jobs
+    from afest.mail import jobs as mail_jobs
 
     database.init_app(app)
     dashboards_jobs.init_app(app)
+    mail_jobs.init_app(app)
     http.configure_extensions(app)
     login.configure_login(app)
     http.configure_security_headers(app)

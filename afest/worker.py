@@ -6,6 +6,7 @@ flask --app afest afest worker        (or: huey_consumer afest.worker.huey)
 from afest.accounts import jobs as accounts_jobs
 from afest.core.jobs import huey
 from afest.dashboards import jobs as dashboards_jobs
+from afest.mail import jobs as mail_jobs
 from afest.proof import jobs as proof_jobs
 
-__all__ = ["accounts_jobs", "dashboards_jobs", "huey", "proof_jobs"]
+__all__ = ["accounts_jobs", "dashboards_jobs", "huey", "mail_jobs", "proof_jobs"]

@@ -102,6 +102,29 @@ def _timezone(name: str) -> str:
     return name
 
 
+def _base_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"must be an address such as https://afest.example.org, not {text!r}")
+    return text.rstrip("/")
+
+
+def _mail_sender(text: str) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    name, address = parseaddr(text)
+    try:
+        Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        address = ""
+    if "@" not in address:
+        raise ValueError(f"must be like 'afest <no-reply@example.org>', not {text!r}")
+    return text
+
+
 Count = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(gt=0)]
 Seconds = Annotated[
     float, BeforeValidator(_no_bool("float_type")), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
@@ -109,6 +132,12 @@ Seconds = Annotated[
 DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+MailSender = Annotated[str, AfterValidator(_mail_sender)]
+Port = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(gt=0, le=65535)]
+Timeout = Annotated[
+    float, BeforeValidator(_no_bool("float_type")), Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)
+]
 
 
 class _Environment(EnvSettingsSource):
@@ -186,6 +215,17 @@ class Settings(_Sourced):
     RETENTION_ACCOUNT_YEARS: Count
     DEFAULT_LOCALE: Literal[LOCALES]
     TIMEZONE: TimeZone
+    PUBLIC_BASE_URL: BaseUrl
+    SMTP_HOST: str
+    SMTP_PORT: Port
+    SMTP_TLS: Literal["starttls", "ssl", "none"]
+    SMTP_USER: str
+    SMTP_PASSWORD: str
+    SMTP_TIMEOUT: Timeout
+    MAIL_SENDER: MailSender
+    MAIL_MAX_ATTEMPTS: Count
+    RETENTION_MAIL_DAYS: Count
+
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None

@@ -19,6 +19,7 @@ from .enums import (
     SignerRole,
     VaeState,
 )
+from .mail import MailState, OutboxMessage
 from .org import Cohort, CohortConsultant, CohortStructure, Organisation
 from .protocol import PlannedSequence, Protocol, ProtocolCompetence, ProtocolTutor
 from .referential import Competence, CompetenceBlock, Criterion, Level, Referential
@@ -47,8 +48,10 @@ __all__ = [
     "FeasibilityAnswer",
     "JuryResult",
     "Level",
+    "MailState",
     "OrgKind",
     "Organisation",
+    "OutboxMessage",
     "PlannedSequence",
     "Protocol",
     "PurgeWindow",
