@@ -3,6 +3,8 @@ initial positioning, an evaluation), the evaluation form."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
@@ -65,7 +67,17 @@ class PositioningForm(LevelsMixin, Form):
     levels_required = True
 
 
+def issued_id(value: object) -> str:
+    """The id a form was issued with (a repeated submission records one row), else a new one."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", value):
+        return value
+    return secrets.token_hex(16)
+
+
 class EvaluationForm(LevelsMixin, Form):
+    """An evaluation, under the client id the form was issued with (`client_id`: the posted
+    one, or a new one for a blank form)."""
+
     levels_required = True
 
     kind = SelectField(
@@ -80,9 +92,16 @@ class EvaluationForm(LevelsMixin, Form):
     )
     summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])
 
+    def process(self, formdata=None, *args, **kwargs) -> None:
+        super().process(formdata, *args, **kwargs)
+        formdata = self.meta.wrap_formdata(self, formdata)
+        posted = formdata.getlist("client_id") if formdata else []
+        self.client_id = issued_id(next((v for v in posted if isinstance(v, str)), None))
+
     def evaluation(self) -> dict:
         """The arguments of evaluations.create_evaluation, as entered."""
         return {
+            "client_id": self.client_id,
             "kind": EvaluationKind(self.kind.data),
             "evaluated_on": self.evaluated_on.data,
             "summary": self.summary.data or "",

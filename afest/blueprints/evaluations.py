@@ -3,10 +3,7 @@ signed by the tutor and countersigned by the learner; the final bilan per block.
 
 from __future__ import annotations
 
-import re
-import secrets
-
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,7 +12,7 @@ from afest.accounts.login import confirms_own_password
 from afest.assessments import evaluations
 from afest.assessments.forms import EvaluationForm
 from afest.core.database import get_session
-from afest.core.http import REFUSED, SIGNER_LABELS, perform, render
+from afest.core.http import REFUSED, perform, render
 from afest.models import SignedKind, SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.proof import proofpack, signatures
@@ -23,14 +20,6 @@ from afest.protocols import screens as pf
 from afest.protocols.forms import SignForm
 
 bp = Blueprint("evaluations", __name__)
-
-
-def _client_id(value: str | None) -> str:
-    """The id the form was issued with (a repeated submission records one evaluation)."""
-    value = value or ""
-    if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", value):
-        return value
-    return secrets.token_hex(16)
 
 
 def _form_page(protocol, form, *, status=200):
@@ -42,7 +31,7 @@ def _form_page(protocol, form, *, status=200):
         scope=scope,
         scale=scale,
         chosen=form.levels,
-        client_id=_client_id(request.form.get("client_id")),
+        client_id=form.client_id,
         error=" ".join(map(str, form.form_errors)),
         status=status,
     )
@@ -63,15 +52,8 @@ def create(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_evaluate)
     form = EvaluationForm()
     if form.validate_on_submit():
-        client_id = _client_id(request.form.get("client_id"))
-        evaluation = perform(
-            form,
-            evaluations.create_evaluation,
-            protocol=protocol,
-            client_id=client_id,
-            **form.evaluation(),
-        )
-        if evaluation:
+        arguments = {"protocol": protocol, **form.evaluation()}
+        if evaluation := perform(form, evaluations.create_evaluation, **arguments):
             return redirect(url_for("evaluations.show", public_id=evaluation.public_id))
     return _form_page(protocol, form, status=422)
 
@@ -90,7 +72,7 @@ def _show(evaluation, protocol, *, sign_form=None, status=200):
         if current_user.id == protocol.learner_id and SignerRole.LEARNER not in done:
             roles.append(SignerRole.LEARNER)
     form = sign_form or SignForm(formdata=None)
-    form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in roles]
+    form.offer(roles)
     return render(
         "evaluations/show.html",
         evaluation=evaluation,
@@ -116,14 +98,9 @@ def sign(public_id: str):
     """The tutor signs, the learner countersigns, each confirming with their password."""
     evaluation, protocol = load_evaluation_or_404(public_id, require=policy.can_sign_evaluation)
     form = SignForm()
-    form.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in SignerRole]
+    form.offer(SignerRole)
     if form.validate_on_submit() and confirms_own_password(form):
-        arguments = {
-            "protocol": protocol,
-            "evaluation": evaluation,
-            "role": SignerRole(form.role.data),
-            "method": "password",
-        }
+        arguments = {"protocol": protocol, "evaluation": evaluation, **form.signature()}
         if perform(form, evaluations.sign_evaluation, default="role", **arguments) is not REFUSED:
             flash(_("Évaluation signée."), "success")
             return redirect(url_for("evaluations.show", public_id=public_id))

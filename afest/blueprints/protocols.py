@@ -14,7 +14,7 @@ from afest.assessments.forms import PositioningForm
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError
 from afest.core.http import REFUSED, perform, render
-from afest.models import Protocol, ProtocolStatus, Role, SequenceKind
+from afest.models import Protocol, Role
 from afest.policy.loaders import load_protocol_or_404
 from afest.protocols import compliance, overview
 from afest.protocols import operations as protocols
@@ -39,13 +39,8 @@ def index():
     """The manager's protocols, optionally filtered by status; those at risk are marked."""
     if not current_user.has(Role.MANAGER):
         abort(403)
-    status = request.args.get("statut") or None
-    if status is not None and status not in ProtocolStatus.__members__.values():
-        status = None
-    where = [Protocol.structure_id.in_(current_user.orgs(Role.MANAGER))]
-    if status:
-        where.append(Protocol.status == status)
-    items = overview.visible_protocols(get_session(), current_user, where=where)
+    status = overview.status_filter(request.args.get("statut"))
+    items = overview.managed_protocols(get_session(), current_user, status=status)
     checks = compliance.check_many(get_session(), items, settings=_settings())
     return render(
         "protocols/index.html",
@@ -147,18 +142,11 @@ def add_plan(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
     form = PlanForm()
     if form.validate_on_submit():
-        item = (SequenceKind(form.kind.data), form.planned_on.data, form.title.data)
-        item = (*item, form.minutes.data)
-        done = perform(
-            form,
-            protocols.add_planned_sequences,
-            default="planned_on",
-            protocol=protocol,
-            items=[item],
-        )
+        arguments = {"protocol": protocol, **form.plan()}
+        done = perform(form, protocols.add_planned_sequences, default="planned_on", **arguments)
         if done is not REFUSED:
             return redirect(url_for("protocols.edit", public_id=public_id, _anchor="planning"))
-    return pf.render_edit(protocol, pf.form_of(get_session(), protocol), plan_form=form, status=422)
+    return pf.render_edit(protocol, plan_form=form, status=422)
 
 
 @bp.post("/<public_id>/positionnement")
@@ -168,19 +156,13 @@ def positioning(public_id: str):
     protocol = load_protocol_or_404(public_id, require=policy.can_edit_draft)
     form = PositioningForm()
     if form.validate_on_submit():
-        levels = form.levels
-        done = perform(form, protocols.set_initial_positioning, protocol=protocol, levels=levels)
-        if done is not REFUSED:
+        arguments = {"protocol": protocol, "levels": form.levels}
+        if perform(form, protocols.set_initial_positioning, **arguments) is not REFUSED:
             flash(_("Positionnement initial enregistré."), "success")
             return redirect(
                 url_for("protocols.edit", public_id=public_id, _anchor="positionnement")
             )
-    return pf.render_edit(
-        protocol,
-        pf.form_of(get_session(), protocol),
-        positioning_error=" ".join(map(str, form.form_errors)),
-        status=422,
-    )
+    return pf.render_edit(protocol, positioning_form=form, status=422)
 
 
 @bp.post("/<public_id>/soumettre")

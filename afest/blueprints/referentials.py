@@ -12,9 +12,8 @@ from afest.core.database import get_session, writing
 from afest.core.http import REFUSED, perform, render
 from afest.models import Referential
 from afest.policy.loaders import load_referential_or_404
-from afest.referentials import editor as referential_editor
+from afest.referentials import editor, queries
 from afest.referentials import operations as referentials
-from afest.referentials import queries
 from afest.referentials.forms import (
     BlockForm,
     CompetenceForm,
@@ -58,9 +57,7 @@ def import_file():
     if form.validate_on_submit():
         try:
             with writing() as session:
-                refs = referentials.import_file(
-                    session, actor_id=current_user.id, kind=form.kind.data, text=form.text
-                )
+                refs = referentials.import_file(session, actor_id=current_user.id, **form.upload())
         except referentials.ImportRejected as exc:
             problems = exc.problems
         else:
@@ -88,12 +85,7 @@ def create():
     form.structure.choices = queries.structures_for(get_session(), current_user)
     if form.validate_on_submit():
         ref = perform(
-            form,
-            referential_editor.create_structure_referential,
-            default="code",
-            structure_id=form.structure.data,
-            code=form.code.data,
-            title=form.title.data,
+            form, editor.create_structure_referential, default="code", **form.new_referential()
         )
         if ref:
             return redirect(url_for("referentials.show", public_id=ref.public_id))
@@ -103,8 +95,9 @@ def create():
 def _editor(ref: Referential, status: int = 200, **forms):
     full = queries.full(get_session(), ref.id)
     block_form = forms.get("block_form") or BlockForm(formdata=None)
-    competence_form = forms.get("competence_form") or CompetenceForm(formdata=None)
-    competence_form.block.choices = [(b.id, f"{b.code} — {b.title}") for b in full.blocks]
+    competence_form = forms.get("competence_form") or CompetenceForm.of_blocks(
+        full.blocks, formdata=None
+    )
     levels_form = forms.get("levels_form") or LevelsForm(
         formdata=None,
         levels="\n".join(lv.label + (" *" if lv.acquired else "") for lv in full.levels),
@@ -134,14 +127,7 @@ def add_block(public_id: str):
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
     form = BlockForm()
     if form.validate_on_submit():
-        added = perform(
-            form,
-            referential_editor.add_block,
-            default="code",
-            referential=ref,
-            code=form.code.data,
-            title=form.title.data,
-        )
+        added = perform(form, editor.add_block, default="code", referential=ref, **form.new_block())
         if added is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, block_form=form)
@@ -152,18 +138,9 @@ def add_block(public_id: str):
 def add_competence(public_id: str):
     """Add a competence (mission) to one of the référentiel's blocks."""
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
-    form = CompetenceForm()
-    blocks = {b.id: b for b in queries.full(get_session(), ref.id).blocks}
-    form.block.choices = [(b.id, b.code) for b in blocks.values()]
+    form = CompetenceForm.of_blocks(queries.full(get_session(), ref.id).blocks)
     if form.validate_on_submit():
-        added = perform(
-            form,
-            referential_editor.add_competence,
-            default="code",
-            block=blocks[form.block.data],
-            code=form.code.data,
-            title=form.title.data,
-        )
+        added = perform(form, editor.add_competence, default="code", **form.new_competence())
         if added is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, competence_form=form)
@@ -176,8 +153,8 @@ def set_levels(public_id: str):
     ref = load_referential_or_404(public_id, require=policy.can_edit_referential)
     form = LevelsForm()
     if form.validate_on_submit():
-        levels = referential_editor.parse_levels(form.levels.data)
-        done = perform(form, referential_editor.set_levels, referential=ref, levels=levels)
+        levels = editor.parse_levels(form.levels.data)
+        done = perform(form, editor.set_levels, referential=ref, levels=levels)
         if done is not REFUSED:
             return redirect(url_for("referentials.show", public_id=public_id))
     return _editor(ref, 422, levels_form=form)

@@ -13,10 +13,9 @@ from flask_login import current_user, login_required
 
 from afest import policy
 from afest.core import clock
-from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
+from afest.core.database import get_session
 from afest.core.http import REFUSED, perform, render
-from afest.models import SequenceKind, SignedKind, User
+from afest.models import SequenceKind, SignedKind
 from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
 from afest.sequences import operations as sequences
@@ -59,18 +58,9 @@ def sign(public_id: str):
     """The designated tutor signs, typing their PIN or password again (shared tablet)."""
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
     form = TutorSignForm(prefix="sign")
-    if form.validate_on_submit():
-        tutor = get_session().get(User, current_user.id)
-        try:
-            # slow on purpose (argon2): checked before the write, which holds SQLite's lock
-            method = signing.confirm_secret(tutor, form.secret.data, allow_pin=True)
-            with writing() as session:
-                signing.sign_as_tutor(
-                    session, tutor=tutor, protocol=protocol, sequence=sequence, method=method
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="secret")
-        else:
+    if form.validate_on_submit() and (method := form.confirmed(get_session(), current_user.id)):
+        arguments = {"protocol": protocol, "sequence": sequence, "method": method}
+        if perform(form, signing.sign_as_tutor, default="secret", **arguments) is not REFUSED:
             flash(_l("Séquence signée."), "success")
             return redirect(url_for(".show", public_id=public_id))
     return _show(sequence, protocol, sign_form=form, status=422)
@@ -82,7 +72,7 @@ def countersign(public_id: str):
     """The learner countersigns with their password: on their account or on the tablet."""
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_countersign_sequence)
     form = CountersignForm(prefix="cs")
-    if form.validate_on_submit() and _learner_confirms(form, protocol.learner):
+    if form.validate_on_submit() and form.confirmed(get_session(), protocol.learner_id):
         arguments = {"learner": protocol.learner, "protocol": protocol, "sequence": sequence}
         if perform(form, signing.countersign, confirmed=True, **arguments) is not REFUSED:
             flash(_l("Séquence contresignée."), "success")
@@ -92,16 +82,6 @@ def countersign(public_id: str):
     )
 
 
-def _learner_confirms(form, learner) -> bool:
-    """The learner's own password, checked before the write (slow on purpose: argon2)."""
-    try:
-        signing.confirm_secret(learner, form.secret.data, allow_pin=False)
-    except ServiceError as exc:
-        form_error(form, exc, default="secret")
-        return False
-    return True
-
-
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])
 @login_required
 def amend(public_id: str):
@@ -109,20 +89,8 @@ def amend(public_id: str):
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)
     form = amendment_form(get_session(), sequence, zone=clock.zone())
     if form.validate_on_submit() and not form.form_errors:
-        try:
-            with writing() as session:
-                amendment = sequences.amend_sequence(
-                    session,
-                    actor_id=current_user.id,
-                    protocol=protocol,
-                    original=sequence,
-                    data=form.to_data(clock.zone()),
-                    reason=form.reason.data,
-                    tz=clock.zone(),
-                )
-        except ServiceError as exc:
-            form_error(form, exc)
-        else:
+        arguments = {"protocol": protocol, "original": sequence, **form.amendment(clock.zone())}
+        if amendment := perform(form, sequences.amend_sequence, **arguments):
             flash(_l("Correction enregistrée : la version d'origine est conservée."), "success")
             return redirect(url_for(".show", public_id=amendment.public_id))
     return _render_amend(sequence, protocol, form)
@@ -137,15 +105,15 @@ def _render_amend(sequence, protocol, form):
         sequence=sequence,
         protocol=protocol,
         form=form,
-        blocks=tablet_view.scope_by_block(db, protocol.id),
         situations=situations,
         open_ids=open_ids,
-        scale=tablet_view.level_scale(db, protocol.referential_id),
-        chosen=form.levels if reflection else {},
-        worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data)
-        if reflection
-        else set(),
         status=422 if form.is_submitted() else 200,
+        **tablet_view.level_groups(
+            db,
+            protocol,
+            chosen=form.levels if reflection else {},
+            situation_ids=form.situation_ids.data if reflection else None,
+        ),
     )
 
 

@@ -6,23 +6,19 @@ after a dropped connection all land on the same row.
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.assessments.forms import posted_levels
 from afest.core import clock
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError, form_error
-from afest.core.forms import record_id
 from afest.core.http import render
 from afest.models import Role, SequenceKind, utcnow
 from afest.policy.loaders import load_protocol_or_404
 from afest.sequences import operations as sequences
 from afest.sequences import tablet as tablet_view
-from afest.sequences.forms import ReflectionForm, SituationForm
+from afest.sequences.forms import ReflectionForm, SituationForm, reflection_choices
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablette")
 
@@ -87,12 +83,11 @@ def situation(public_id: str):
         return done
     # the form, blank or back with its messages, shows the learner, structure and référentiel
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
-    blocks = tablet_view.scope_by_block(get_session(), protocol.id)
     return render(
         "tablet/situation.html",
         protocol=protocol,
         form=form,
-        blocks=blocks,
+        blocks=tablet_view.scope_by_block(get_session(), protocol.id),
         status=422 if form.is_submitted() else 200,
     )
 
@@ -122,11 +117,10 @@ def _reflection_page(protocol, form):
         form=form,
         situations=situations,
         open_ids=open_ids,
-        blocks=tablet_view.scope_by_block(db, protocol.id),
-        scale=tablet_view.level_scale(db, protocol.referential_id),
-        chosen=form.levels,
-        worked=tablet_view.worked_competences(db, protocol.id, form.situation_ids.data),
         status=422 if form.is_submitted() else 200,
+        **tablet_view.level_groups(
+            db, protocol, chosen=form.levels, situation_ids=form.situation_ids.data
+        ),
     )
 
 
@@ -135,20 +129,11 @@ def _reflection_page(protocol, form):
 def reflection_levels(public_id: str):
     """htmx fragment: the level groups, the competences of the situations chosen first."""
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
-    db = get_session()
-    chosen_ids = []
-    for value in request.args.getlist("situation_ids"):
-        with suppress(ValueError):  # garbage names no situation
-            chosen_ids.append(record_id(value))
-    try:
-        chosen = posted_levels(request.args)
-    except ValueError:  # garbage chooses nothing
-        chosen = {}
+    situation_ids, chosen = reflection_choices(request.args)
     return render(
         "tablet/_levels.html",
-        blocks=tablet_view.scope_by_block(db, protocol.id),
-        scale=tablet_view.level_scale(db, protocol.referential_id),
-        chosen=chosen,
-        worked=tablet_view.worked_competences(db, protocol.id, chosen_ids),
         refresh_url=url_for(".reflection_levels", public_id=public_id),
+        **tablet_view.level_groups(
+            get_session(), protocol, chosen=chosen, situation_ids=situation_ids
+        ),
     )

@@ -19,7 +19,7 @@ from afest.vae import dossier
 from afest.vae import operations as vae
 from afest.vae import queries as vae_queries
 from afest.vae import states as vae_states
-from afest.vae.forms import feasibility_form, milestone_form
+from afest.vae.forms import feasibility_form, milestone_form, pathway_milestone_form
 
 bp = Blueprint("vae", __name__, url_prefix="/vae")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -84,18 +84,11 @@ def show(public_id: str):
 def record(public_id: str):
     """Record the next milestone; out-of-order steps are refused with the reason beside them."""
     pathway = load_pathway_or_404(public_id, require=policy.can_record_vae_milestone)
-    db = get_session()
-    form = milestone_form(
-        vae_queries.next_states(pathway), vae_queries.blocks_of(db, pathway.referential_id)
-    )
+    form = pathway_milestone_form(get_session(), pathway)
     if form.validate_on_submit():
+        arguments = {"pathway": pathway, **form.milestone()}
         done = perform(
-            form,
-            vae.record_milestone,
-            default="state",
-            aliases={"block_outcomes": "jury_result"},
-            pathway=pathway,
-            **form.milestone(),
+            form, vae.record_milestone, default="state", aliases=form.refusal_fields, **arguments
         )
         if done is not REFUSED:
             flash(_l("Étape enregistrée."), "success")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -15,6 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from afest.core.forms import CheckboxesField, Form, clean_text, strip
+from afest.core.http import SIGNER_LABELS
+from afest.models import SequenceKind, SignerRole
 
 TEXT = 10_000
 
@@ -75,6 +79,11 @@ class PlanForm(Form):
         validators=[InputRequired(), NumberRange(min=1, max=720, message=_l("De 1 à 720 min."))],
     )
 
+    def plan(self) -> dict:
+        """The arguments of protocols.add_planned_sequences, as entered: one planned sequence."""
+        kind = SequenceKind(self.kind.data)
+        return {"items": [(kind, self.planned_on.data, self.title.data, self.minutes.data)]}
+
 
 class SignForm(Form):
     role = SelectField(_l("Je signe en tant que"))
@@ -83,6 +92,14 @@ class SignForm(Form):
         validators=[DataRequired(_l("Indiquez votre mot de passe."))],
         render_kw={"autocomplete": "current-password"},
     )
+
+    def offer(self, roles: Iterable[SignerRole]) -> None:
+        """The roles the signer may choose from."""
+        self.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in roles]
+
+    def signature(self) -> dict:
+        """The role and method of a signature confirmed by typing one's password again."""
+        return {"role": SignerRole(self.role.data), "method": "password"}
 
 
 class StopForm(Form):

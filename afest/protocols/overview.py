@@ -17,6 +17,7 @@ from afest.models import (
     Protocol,
     ProtocolStatus,
     ProtocolTutor,
+    Role,
     User,
 )
 
@@ -36,6 +37,19 @@ def visible_protocols(session: Session, actor, *, where=(), limit: int = 200) ->
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+def status_filter(value: str | None) -> str | None:
+    """The status a list is filtered on, from the address; anything else filters nothing."""
+    return value if value in ProtocolStatus.__members__.values() else None
+
+
+def managed_protocols(session: Session, actor, *, status: str | None) -> list[Protocol]:
+    """The protocols of the structures the actor manages, of one status if given."""
+    where = [Protocol.structure_id.in_(actor.orgs(Role.MANAGER))]
+    if status:
+        where.append(Protocol.status == status)
+    return visible_protocols(session, actor, where=where)
 
 
 def learner_protocols(session: Session, actor) -> list[Protocol]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from afest import policy
+from afest.assessments.forms import PositioningForm
 from afest.core.database import get_session
 from afest.core.http import SIGNER_LABELS, render
 from afest.models import (
@@ -142,13 +143,20 @@ def scope_and_scale(db, protocol: Protocol):
 
 def render_edit(
     protocol: Protocol,
-    form: ProtocolForm,
+    form: ProtocolForm | None = None,
     *,
     plan_form: PlanForm | None = None,
-    positioning_error: str | None = None,
+    positioning_form: PositioningForm | None = None,
     status: int = 200,
 ):
+    """The draft's page: its form (by default filled with the draft as it stands), its plan,
+    its initial positioning; a plan or positioning posted in vain, back with its messages."""
     db = get_session()
+    if form is None:
+        form = form_of(db, protocol)
+    positioning_error = None
+    if positioning_form is not None:
+        positioning_error = " ".join(map(str, positioning_form.form_errors))
     scope, scale = scope_and_scale(db, protocol)
     plan = db.exec(
         select(PlannedSequence)

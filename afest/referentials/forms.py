@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
@@ -9,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from afest.core.forms import Form, clean_text, strip
+from afest.models import CompetenceBlock
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -33,6 +36,10 @@ class ImportForm(Form):
         except UnicodeDecodeError:
             raise ValidationError(_l("Le fichier doit être encodé en UTF-8.")) from None
 
+    def upload(self) -> dict:
+        """The arguments of referentials.import_file: the format chosen, the file's text."""
+        return {"kind": self.kind.data, "text": self.text}
+
 
 class ReferentialForm(Form):
     structure = SelectField(_l("Structure"), coerce=int)
@@ -47,6 +54,14 @@ class ReferentialForm(Form):
         validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=300)],
     )
 
+    def new_referential(self) -> dict:
+        """The arguments of editor.create_structure_referential, as entered."""
+        return {
+            "structure_id": self.structure.data,
+            "code": self.code.data,
+            "title": self.title.data,
+        }
+
 
 class BlockForm(Form):
     code = StringField(
@@ -60,8 +75,14 @@ class BlockForm(Form):
         validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=2000)],
     )
 
+    def new_block(self) -> dict:
+        """The arguments of editor.add_block, as entered."""
+        return {"code": self.code.data, "title": self.title.data}
+
 
 class CompetenceForm(Form):
+    """A new competence, in one of the blocks the form offers (see `of_blocks`)."""
+
     block = SelectField(_l("Bloc"), coerce=int)
     code = StringField(
         _l("Code de la compétence ou mission"),
@@ -73,6 +94,22 @@ class CompetenceForm(Form):
         filters=[strip],
         validators=[DataRequired(_l("Indiquez un intitulé.")), Length(max=2000)],
     )
+
+    @classmethod
+    def of_blocks(cls, blocks: Iterable[CompetenceBlock], **kwargs) -> CompetenceForm:
+        """The form offering a référentiel's blocks."""
+        form = cls(**kwargs)
+        form.blocks = {b.id: b for b in blocks}
+        form.block.choices = [(b.id, f"{b.code} — {b.title}") for b in form.blocks.values()]
+        return form
+
+    def new_competence(self) -> dict:
+        """The arguments of editor.add_competence, as entered."""
+        return {
+            "block": self.blocks[self.block.data],
+            "code": self.code.data,
+            "title": self.title.data,
+        }
 
 
 class LevelsForm(Form):

@@ -8,6 +8,8 @@ the view. Scope rules are checked by the service so that the message says what i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,10 +26,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from afest.assessments.forms import LevelsMixin
+from afest.assessments.forms import LevelsMixin, posted_levels
+from afest.core.errors import ServiceError, form_error
 from afest.core.forms import CheckboxesField, Form, record_id
-from afest.models import Autonomy, Sequence, SequenceKind
+from afest.models import Autonomy, Sequence, SequenceKind, User
 from afest.sequences import operations as sequences
+from afest.sequences import signing
 from afest.sequences.operations import TEXT_LIMIT, SequenceData
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -132,6 +136,19 @@ class ReflectionForm(LevelsMixin, SequenceForm):
         return data
 
 
+def reflection_choices(args: Mapping[str, str]) -> tuple[list[int], dict[int, int]]:
+    """The situations and the levels a reflection form has chosen so far, as its htmx refresh
+    sends them in the query string: garbage names no situation and chooses no level."""
+    situation_ids = []
+    for value in args.getlist("situation_ids"):
+        with suppress(ValueError):
+            situation_ids.append(record_id(value))
+    try:
+        return situation_ids, posted_levels(args)
+    except ValueError:
+        return situation_ids, {}
+
+
 class AmendmentMixin:
     reason = TextAreaField(
         _l("Motif de la correction"),
@@ -142,6 +159,10 @@ class AmendmentMixin:
         render_kw={"rows": 2},
     )
 
+    def amendment(self, tz: ZoneInfo) -> dict:
+        """The arguments of sequences.amend_sequence, as entered: the new version, why."""
+        return {"data": self.to_data(tz), "reason": self.reason.data, "tz": tz}
+
 
 class SituationAmendForm(SituationForm, AmendmentMixin):
     pass
@@ -151,7 +172,26 @@ class ReflectionAmendForm(ReflectionForm, AmendmentMixin):
     pass
 
 
-class TutorSignForm(Form):
+class SecretForm(Form):
+    """A signature confirmed on a shared tablet: the signer types their own secret again."""
+
+    allow_pin = False
+
+    def confirmed(self, session: Session, user_id: int) -> str | None:
+        """How the user confirmed (signing.METHOD_PIN or METHOD_PASSWORD), or None with the
+        reason beside the secret. Views ask before their write: the check is slow on purpose
+        (argon2), and on SQLite the write holds the database-wide lock."""
+        user = session.get(User, user_id)
+        try:
+            return signing.confirm_secret(user, self.secret.data, allow_pin=self.allow_pin)
+        except ServiceError as exc:
+            form_error(self, exc, default="secret")
+            return None
+
+
+class TutorSignForm(SecretForm):
+    allow_pin = True
+
     secret = PasswordField(
         _l("Votre code PIN ou mot de passe"),
         validators=[DataRequired(_l("Tapez votre code PIN ou votre mot de passe."))],
@@ -159,7 +199,7 @@ class TutorSignForm(Form):
     )
 
 
-class CountersignForm(Form):
+class CountersignForm(SecretForm):
     secret = PasswordField(
         _l("Mot de passe de l'apprenant·e"),
         validators=[DataRequired(_l("Tapez le mot de passe de l'apprenant·e."))],

@@ -37,22 +37,23 @@ def confirm_secret(user: User, secret: str, *, allow_pin: bool) -> str:
 def sign_as_tutor(
     session: Session,
     *,
-    tutor: User,
+    actor_id: int,
     protocol: Protocol,
     sequence: Sequence,
     secret: str | None = None,
     method: str | None = None,
 ) -> None:
-    """The designated tutor signs a current (not amended) sequence after typing PIN/password.
+    """The designated tutor (the actor) signs a current (not amended) sequence after typing
+    their PIN or password.
 
     `method` is given instead of `secret` when the caller has already run confirm_secret —
     the views do, before their write transaction opens, because the check is slow on purpose.
     """
     _require_current(session, sequence)
-    method = method or confirm_secret(tutor, secret or "", allow_pin=True)
+    method = method or confirm_secret(session.get(User, actor_id), secret or "", allow_pin=True)
     sign_sequence(
         session,
-        actor_id=tutor.id,
+        actor_id=actor_id,
         protocol=protocol,
         sequence=sequence,
         role=SignerRole.TUTOR,

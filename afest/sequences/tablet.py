@@ -5,6 +5,7 @@ Counts are computed in SQL (GROUP BY over the protocols shown), never by loading
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -227,3 +228,20 @@ def worked_competences(session: Session, protocol_id: int, situation_ids) -> set
             .where(Sequence.id.in_(ids), Sequence.protocol_id == protocol_id)
         )
     )
+
+
+def level_groups(
+    session: Session,
+    protocol: Protocol,
+    *,
+    chosen: Mapping[int, int],
+    situation_ids: Iterable[int] | None,
+) -> dict:
+    """What a reflection's level groups show: the protocol's competences by block, its level
+    scale, the levels chosen, the competences the chosen situations worked on (shown first)."""
+    return {
+        "blocks": scope_by_block(session, protocol.id),
+        "scale": level_scale(session, protocol.referential_id),
+        "chosen": chosen,
+        "worked": worked_competences(session, protocol.id, situation_ids),
+    }

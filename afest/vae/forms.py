@@ -5,16 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from afest.core.forms import Form, strip
-from afest.models import BlockOutcome, CompetenceBlock, JuryResult, SelfAssessment, VaeState
+from afest.models import (
+    BlockOutcome,
+    CompetenceBlock,
+    JuryResult,
+    SelfAssessment,
+    VaePathway,
+    VaeState,
+)
+from afest.vae import queries
 from afest.vae.states import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
 
 
 class MilestoneForm(Form):
+    # where a refusal is shown when the rule names no field of the form (perform's aliases):
+    # the blocks' outcomes go with the jury's result
+    refusal_fields = {"block_outcomes": "jury_result"}
+
     state = SelectField(
         _l("Nouvelle étape"), validators=[DataRequired(_l("Choisissez l'étape."))], choices=[]
     )
@@ -91,6 +104,13 @@ def milestone_form(
     form = BlocksMilestoneForm(**kwargs)
     form.state.choices = [SelectChoice(s.value, STATE_LABELS[s]) for s in states]
     return form
+
+
+def pathway_milestone_form(session: Session, pathway: VaePathway, **kwargs) -> MilestoneForm:
+    """The milestone form of a pathway as it stands: the milestones it may record now, an
+    outcome field per block of its certification."""
+    blocks = queries.blocks_of(session, pathway.referential_id)
+    return milestone_form(queries.next_states(pathway), blocks, **kwargs)
 
 
 def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:

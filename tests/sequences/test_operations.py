@@ -118,11 +118,15 @@ def test_tutor_signs_with_pin_and_learner_countersigns_with_password(session, ma
     sequence, _ = log(session, protocol, people)
     with pytest.raises(ServiceError) as bad:
         signing.sign_as_tutor(
-            session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="0000"
+            session,
+            actor_id=people["tutor"].id,
+            protocol=protocol,
+            sequence=sequence,
+            secret="0000",
         )
     assert bad.value.field == "secret"
     signing.sign_as_tutor(
-        session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
+        session, actor_id=people["tutor"].id, protocol=protocol, sequence=sequence, secret="1357"
     )
     with pytest.raises(ServiceError):  # the learner's PIN is never enough: password only
         signing.countersign(
@@ -167,7 +171,7 @@ def test_signed_sequence_cannot_be_edited_and_a_correction_keeps_the_original(
     protocol, people = make_protocol()
     original, _ = log(session, protocol, people)
     signing.sign_as_tutor(
-        session, tutor=people["tutor"], protocol=protocol, sequence=original, secret="1357"
+        session, actor_id=people["tutor"].id, protocol=protocol, sequence=original, secret="1357"
     )
     before = signatures.content_hash(session, SignedKind.SEQUENCE, original)
 
@@ -231,7 +235,7 @@ def test_tampering_with_a_signed_row_is_detected(session, make_protocol):
     protocol, people = make_protocol()
     sequence, _ = log(session, protocol, people)
     signing.sign_as_tutor(
-        session, tutor=people["tutor"], protocol=protocol, sequence=sequence, secret="1357"
+        session, actor_id=people["tutor"].id, protocol=protocol, sequence=sequence, secret="1357"
     )
     assert all(v.intact for v in signatures.verify(session, SignedKind.SEQUENCE, sequence))
     session.execute(
@@ -254,7 +258,7 @@ def test_learners_overview_counts_what_is_owed(session, make_protocol):
     assert line.next_planned is None  # the factory's protocol has no plan
 
     signing.sign_as_tutor(
-        session, tutor=people["tutor"], protocol=protocol, sequence=situation, secret="1357"
+        session, actor_id=people["tutor"].id, protocol=protocol, sequence=situation, secret="1357"
     )
     level = session.exec(
         select(Level).where(Level.referential_id == protocol.referential_id).order_by(Level.rank)
