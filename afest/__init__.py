@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from afest.core.settings import ConfigError, load_settings
 
@@ -47,6 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     http.configure_security_headers(app)
     http.configure_templates(app)
     http.configure_errors(app)
+    if settings["TRUSTED_PROXIES"]:
+        # the client's address, scheme and host as the trusted proxies saw them
+        n = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     for blueprint in blueprints.ALL:
         app.register_blueprint(blueprint)
     register_cli(app)

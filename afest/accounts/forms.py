@@ -1,4 +1,5 @@
-"""WTForms of the accounts: signing in, changing one's password."""
+"""WTForms of the accounts: signing in, passwords (changed, forgotten, chosen from a link),
+the tablet PIN."""
 
 from __future__ import annotations
 
@@ -55,4 +56,86 @@ class PasswordChangeForm(Form):
         _l("Confirmez le nouveau mot de passe"),
         validators=[EqualTo("new_password", _l("Les deux mots de passe diffèrent."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+    def passwords(self) -> dict[str, str]:
+        return {"current": self.current_password.data, "new": self.new_password.data}
+
+
+def _new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Choisissez un mot de passe.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l(
+                    "Entre %(min)d et %(max)d caractères.", min=MIN_PASSWORD_LENGTH, max=200
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField(
+        _l("Adresse e-mail"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Indiquez votre adresse e-mail.")),
+            Length(max=254, message=_l("Adresse trop longue.")),
+            Email(_l("Ce n'est pas une adresse e-mail valide."), check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+
+
+class ChooseSecretsForm(Form):
+    """Following an invitation or a reset link: the password, and an invited tutor's PIN
+    (the view removes the PIN fields for anybody else)."""
+
+    password = _new_password_field(_l("Mot de passe"))
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[EqualTo("password", _l("Les deux mots de passe diffèrent."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    pin = PasswordField(
+        _l("Code de tablette"),
+        validators=[DataRequired(_l("Choisissez votre code de tablette."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
+    )
+    pin_confirm = PasswordField(
+        _l("Confirmez le code"),
+        validators=[EqualTo("pin", _l("Les deux codes diffèrent."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
+    )
+
+    def without_pin(self) -> ChooseSecretsForm:
+        del self.pin
+        del self.pin_confirm
+        return self
+
+    def secrets(self) -> dict[str, str | None]:
+        """The operation's arguments: the password, and the PIN when it was asked for."""
+        return {"password": self.password.data, "pin": self.pin.data if "pin" in self else None}
+
+
+class PinChangeForm(Form):
+    password = PasswordField(
+        _l("Votre mot de passe"),
+        validators=[DataRequired(_l("Indiquez votre mot de passe."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    pin = PasswordField(
+        _l("Nouveau code de tablette"),
+        validators=[DataRequired(_l("Choisissez un code."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
+    )
+    pin_confirm = PasswordField(
+        _l("Confirmez le code"),
+        validators=[EqualTo("pin", _l("Les deux codes diffèrent."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
     )

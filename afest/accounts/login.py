@@ -1,18 +1,20 @@
-"""flask-login wiring: the cookie carries a session token resolved against the database."""
+"""flask-login wiring: the cookie carries a session token resolved against the database;
+signing in and out."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import update
 from sqlmodel import select
 
 from afest.accounts import operations as accounts
-from afest.accounts.identity import Actor, Anonymous
-from afest.core.database import database, get_session
+from afest.accounts.identity import Actor, Anonymous, UserView
+from afest.core.database import database, get_session, writing
 from afest.core.extensions import login_manager
 from afest.models import User, UserSession, utcnow
 
@@ -50,14 +52,30 @@ def confirms_own_password(form: Any, field: str = "password") -> bool:
     signature's confirmation); if not, says so beside the field. Views call it before their
     write: the check is slow on purpose, and on SQLite the write holds the database-wide
     write lock."""
-    from flask_login import current_user
-
     secret = form[field].data or ""
     stored = get_session().exec(select(User.password_hash).where(User.id == current_user.id))
     if secret and accounts.verify_secret(stored.one(), secret):
         return True
     form[field].errors = [*form[field].errors, _l("Mot de passe incorrect.")]
     return False
+
+
+def sign_in(user: User) -> None:
+    """Open a server-side session for `user` (its own short write) and put its token in a
+    fresh cookie session."""
+    with writing() as db:
+        token = accounts.start_session(db, user=user, user_agent=client_user_agent())
+    session.clear()
+    login_user(Actor(user=UserView.of(user), token=token))
+
+
+def sign_out(token: str | None) -> None:
+    """End this session on the server (when there is one), then forget the cookie."""
+    if token:
+        with writing() as db:
+            accounts.end_session(db, token=token)
+    logout_user()
+    session.clear()
 
 
 def configure_login(app: Flask) -> None:

@@ -242,8 +242,9 @@ def set_active(session: Session, *, actor_id: int | None, user: User, active: bo
     )
 
 
-def change_password(session: Session, *, user: User, current: str, new: str) -> None:
-    """Change a password after checking the current one; every session ends."""
+def change_password(session: Session, *, actor_id: int, current: str, new: str) -> User:
+    """Change one's password after checking the current one; every session ends."""
+    user = session.get(User, actor_id)
     if not verify_secret(user.password_hash, current):
         raise ServiceError(_l("Mot de passe actuel incorrect."), field="current_password")
     if len(new) < MIN_PASSWORD_LENGTH:
@@ -263,6 +264,7 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
         subject_kind="user",
         subject_id=user.id,
     )
+    return user
 
 
 def roles_of(session: Session, *, user_id: int) -> list[RoleAssignment]:

@@ -1,7 +1,8 @@
 """Retention (GDPR): what is past its period is deleted or anonymised by `flask afest purge`.
 
 Categories and periods come from the settings:
-- RETENTION_SESSION_DAYS: login sessions ended (revoked or idle) longer ago are deleted;
+- RETENTION_SESSION_DAYS: login sessions ended (revoked or idle) longer ago are deleted, and
+  so are the e-mailed links (invitations, resets) used or expired longer ago;
 - RETENTION_PROOF_YEARS: protocols completed or stopped, and VAE pathways certified or
   abandoned, longer ago are deleted with everything that proves them (sequences,
   evaluations, signatures, their audit entries). The proof must be kept 3 to 6 years;
@@ -26,6 +27,7 @@ from sqlmodel import Session, SQLModel, delete, select, update
 from afest.accounts import operations as accounts
 from afest.core import audit
 from afest.models import (
+    AccountToken,
     AuditEntry,
     Evaluation,
     FeasibilityAnswer,
@@ -60,6 +62,7 @@ PROTOCOL_OWNED = (
 @dataclass
 class PurgePlan:
     sessions: int = 0
+    links: int = 0
     protocol_ids: list[int] = field(default_factory=list)
     pathway_ids: list[int] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)
@@ -67,6 +70,7 @@ class PurgePlan:
     def summary(self) -> dict[str, int]:
         return {
             "sessions": self.sessions,
+            "links": self.links,
             "protocols": len(self.protocol_ids),
             "vae_pathways": len(self.pathway_ids),
             "accounts": len(self.account_ids),
@@ -85,12 +89,19 @@ def _ended_sessions(cutoff: datetime):
     return sa.or_(UserSession.revoked_at < cutoff, UserSession.last_seen_at < cutoff)
 
 
+def _ended_links(cutoff: datetime):
+    return sa.or_(AccountToken.used_at < cutoff, AccountToken.expires_at < cutoff)
+
+
 def plan(session: Session, *, settings, now: datetime) -> PurgePlan:
     """What a purge at `now` would remove, without removing anything."""
     session_cut, proof_cut, account_cut = _cutoffs(settings, now)
     result = PurgePlan()
     result.sessions = session.exec(
         select(sa.func.count()).select_from(UserSession).where(_ended_sessions(session_cut))
+    ).one()
+    result.links = session.exec(
+        select(sa.func.count()).select_from(AccountToken).where(_ended_links(session_cut))
     ).one()
     result.protocol_ids = list(
         session.exec(
@@ -203,6 +214,7 @@ def _anonymise(session: Session, ids: list[int]) -> None:
         return
     session.exec(delete(RoleAssignment).where(RoleAssignment.user_id.in_(ids)))
     session.exec(delete(UserSession).where(UserSession.user_id.in_(ids)))
+    session.exec(delete(AccountToken).where(AccountToken.user_id.in_(ids)))
     for user_id in ids:
         session.exec(
             update(User)
@@ -225,6 +237,7 @@ def purge(session: Session, *, settings, now: datetime) -> PurgePlan:
     session.add(window)
     session.flush()
     session.exec(delete(UserSession).where(_ended_sessions(session_cut)))
+    session.exec(delete(AccountToken).where(_ended_links(session_cut)))
     _delete_protocols(session, todo.protocol_ids)
     _delete_pathways(session, todo.pathway_ids)
     _anonymise(session, todo.account_ids)

@@ -1,72 +1,111 @@
-"""Login, logout, password change and the interface language."""
+"""Signing in and out, passwords (changed, forgotten, chosen from an e-mailed link), the
+tablet PIN and the interface language."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
+from afest import policy
+from afest.accounts import links, throttle
 from afest.accounts import operations as accounts
-from afest.accounts.forms import LoginForm, PasswordChangeForm
-from afest.accounts.identity import Actor, UserView
-from afest.accounts.login import client_user_agent
+from afest.accounts.forms import (
+    ChooseSecretsForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordChangeForm,
+    PinChangeForm,
+)
+from afest.accounts.login import sign_in, sign_out
 from afest.core.database import get_session, writing
 from afest.core.errors import ServiceError, form_error
-from afest.core.extensions import limiter
 from afest.core.forms import EmptyForm
-from afest.core.http import is_safe_next, render
+from afest.core.http import is_safe_next, perform, render
 from afest.core.settings import LOCALES
-from afest.models import User
 
 bp = Blueprint("auth", __name__)
 
 BAD_CREDENTIALS = _l("Adresse e-mail ou mot de passe incorrect.")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _status(form) -> int:
+    return 422 if form.errors else 200
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@throttle.login_limits
 def login():
     """Sign in with e-mail and password; the same answer for an unknown e-mail or a bad password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    error = None
     if form.validate_on_submit():
-        # slow on purpose (argon2): checked before the write, which holds SQLite's lock
+        # slow on purpose (argon2): checked before any write
         user = accounts.authenticate(
             get_session(), email=form.email.data, password=form.password.data
         )
-        if user is None:
-            error = BAD_CREDENTIALS
-        else:
-            with writing() as db:
-                token = accounts.start_session(db, user=user, user_agent=client_user_agent())
-            session.clear()
-            login_user(Actor(user=UserView.of(user), token=token))
+        if user is not None:
+            sign_in(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.home"))
-    return render(
-        "auth/login.html",
-        form=form,
-        error=error,
-        status=200 if not form.errors and not error else 422,
-    )
+        form.form_errors.append(BAD_CREDENTIALS)
+    return render("auth/login.html", form=form, status=_status(form))
 
 
 @bp.post("/deconnexion")
 @login_required
 def logout():
     """End this session on the server, then forget the cookie."""
-    if EmptyForm().validate_on_submit():
-        with writing() as db:
-            accounts.end_session(db, token=current_user.token)
-    logout_user()
-    session.clear()
+    sign_out(current_user.token if EmptyForm().validate_on_submit() else None)
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@throttle.link_limits
+def forgot_password():
+    """Ask for a reset link; the same answer whether the address has an account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        with writing() as db:
+            links.request_reset(db, email=form.email.data)
+        return render("auth/forgot_sent.html", email=form.email.data)
+    return render("auth/forgot.html", form=form, status=_status(form))
+
+
+def _follow(value: str, purpose: str, template: str):
+    """The page of a link: choose the password (and PIN), then be signed in."""
+    try:
+        link = links.resolve(get_session(), value=value, purpose=purpose)
+    except links.LinkRefused as refused:
+        return render("auth/link_refused.html", refused=refused, status=410)
+    if current_user.is_authenticated:  # the link opens another session: this one ends
+        sign_out(current_user.token)
+    form = ChooseSecretsForm() if link.wants_pin else ChooseSecretsForm().without_pin()
+    if form.validate_on_submit():
+        try:
+            with writing() as db:
+                user = links.use(db, value=value, purpose=purpose, **form.secrets())
+        except ServiceError as exc:
+            form_error(form, exc, default="password")
+        else:
+            sign_in(user)
+            flash(_("Votre mot de passe est enregistré : vous êtes connecté·e."), "success")
+            return redirect(url_for("main.home"))
+    return render(template, form=form, user=link.user, status=_status(form))
+
+
+@bp.route("/invitation/<value>", methods=["GET", "POST"])
+def accept_invitation(value: str):
+    """Follow an invitation: choose a password (and a tutor her tablet PIN)."""
+    return _follow(value, links.INVITATION, "auth/invitation.html")
+
+
+@bp.route("/mot-de-passe/nouveau/<value>", methods=["GET", "POST"])
+def reset_password(value: str):
+    """Follow a reset link: choose a new password; every other session ends."""
+    return _follow(value, links.RESET, "auth/reset.html")
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
@@ -74,22 +113,27 @@ def logout():
 def change_password():
     """Change one's password; every session of the account ends, this one included."""
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            with writing() as db:
-                accounts.change_password(
-                    db,
-                    user=db.get(User, current_user.id),
-                    current=form.current_password.data,
-                    new=form.new_password.data,
-                )
-        except ServiceError as exc:
-            form_error(form, exc, default="current_password")
-        else:
-            logout_user()
-            session.clear()
-            return redirect(url_for("auth.login", changed=1))
-    return render("auth/password.html", form=form, status=422 if form.errors else 200)
+    if form.validate_on_submit() and perform(
+        form, accounts.change_password, default="current_password", **form.passwords()
+    ):
+        sign_out(None)
+        return redirect(url_for("auth.login", changed=1))
+    return render("auth/password.html", form=form, status=_status(form))
+
+
+@bp.route("/compte/code-tablette", methods=["GET", "POST"])
+@login_required
+def change_pin():
+    """A tutor chooses a new tablet PIN, confirming with her password."""
+    if not policy.can_choose_pin(current_user):
+        abort(403)
+    form = PinChangeForm()
+    if form.validate_on_submit() and perform(
+        form, links.change_pin, password=form.password.data, pin=form.pin.data
+    ):
+        flash(_("Code de tablette changé."), "success")
+        return redirect(url_for("main.home"))
+    return render("auth/pin.html", form=form, status=_status(form))
 
 
 @bp.post("/langue/<code>")

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -154,6 +155,8 @@ def configure_errors(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if isinstance(exc, RateLimitExceeded) and exc.limit.error_message:
+            return render_error(429, exc.description)  # the limit says what was refused
         return render_error(exc.code if exc.code in ERROR_TEXTS else 500)
 
     @app.errorhandler(Exception)

@@ -126,6 +126,7 @@ def _mail_sender(text: str) -> str:
 
 
 Count = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(gt=0)]
+Proxies = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(ge=0, le=5)]
 Seconds = Annotated[
     float, BeforeValidator(_no_bool("float_type")), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
 ]
@@ -204,6 +205,11 @@ class Settings(_Sourced):
     DATABASE_URL: DatabaseUrl
     REDIS_URL: str
     LOGIN_RATE_LIMIT: RateLimit
+    LOGIN_RATE_LIMIT_CLIENT: RateLimit
+    LINK_RATE_LIMIT: RateLimit
+    TRUSTED_PROXIES: Proxies
+    INVITATION_DAYS: Count
+    RESET_MINUTES: Count
     SESSION_IDLE_MINUTES: Count
     SESSION_ABSOLUTE_HOURS: Count
     REFLECTION_MAX_DAYS: Count
@@ -225,7 +231,6 @@ class Settings(_Sourced):
     MAIL_SENDER: MailSender
     MAIL_MAX_ATTEMPTS: Count
     RETENTION_MAIL_DAYS: Count
-
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None
@@ -267,6 +272,8 @@ def _sentence(model: type[BaseSettings], exc: ValidationError) -> str:
         return f"{key} is not set."
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{key} must be a whole number, not {value!r}."
+    if key == "TRUSTED_PROXIES" and kind in ("greater_than_equal", "less_than_equal"):
+        return f"{key} must be between 0 and 5, not {value}."
     if kind == "greater_than":
         return f"{key} must be greater than {ctx['gt']}, not {value}."
     if kind in ("float_type", "float_parsing"):

@@ -1,6 +1,6 @@
 """All tables of afest; importing this package registers them on SQLModel.metadata."""
 
-from .account import RoleAssignment, User, UserSession
+from .account import AccountToken, RoleAssignment, User, UserSession
 from .assessment import CompetenceAssessment, Evaluation
 from .base import SQLModel, new_public_id, utcnow
 from .enums import (
@@ -32,6 +32,7 @@ from .vae import FeasibilityAnswer, VaeBlockResult, VaeMilestone, VaePathway
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccountToken",
     "AssessmentSource",
     "AuditEntry",
     "Autonomy",

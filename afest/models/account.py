@@ -55,3 +55,22 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = created_at_field()
     revoked_at: datetime | None = None
     user_agent: str = Field(default="", max_length=300)
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use link sent by e-mail: an invitation (choose a password, and a tablet PIN
+    for a tutor) or a password reset.
+
+    The link carries a random secret signed with the app's key (itsdangerous); only the
+    secret's SHA-256 is stored. Using it, or issuing a newer link of the same purpose, sets
+    `used_at`: a link works once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    purpose: str = Field(max_length=20)  # invitation | reset
+    created_at: datetime = created_at_field()
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")

@@ -232,8 +232,19 @@ def can_manage_accounts(actor: ActorLike) -> bool:
     return actor.has(Role.ADMIN)
 
 
+def can_choose_pin(actor: ActorLike) -> bool:
+    """A tutor signs on the shared tablet with a PIN of her own choosing."""
+    return actor.has(Role.TUTOR)
+
+
 def can_deactivate(actor: ActorLike, user: User) -> bool:
     return can_manage_accounts(actor) and user.id != actor.id
+
+
+def can_view_outbox(actor: ActorLike) -> bool:
+    """The e-mails afest sent or keeps (their bodies hold people's links): the admin reads
+    them, re-sends them, marks them sent, and sends herself a test message."""
+    return actor.has(Role.ADMIN)
 
 
 def can_view_vae(actor: ActorLike, pathway: VaePathway) -> bool:

@@ -17,6 +17,7 @@ from afest.models import Role, User, UserSession
 from tests.conftest import PASSWORD, login
 
 TUTOR = "tuteur@azur-aide.demo"
+MANAGER = "direction@azur-aide.demo"
 
 
 def test_login_leads_to_home(client):
@@ -200,28 +201,46 @@ def test_only_a_hash_of_the_session_token_is_stored(app, connection, session):
     assert client.get_cookie("afest_session").value.find(row.token_hash) == -1
 
 
-@pytest.fixture()
-def strict_app(app):
-    """The same database with CSRF and the login rate limit switched on."""
+def _strict(app, **settings):
     strict = create_app(
         {
             "DATABASE_URL": app.config["DATABASE_URL"],
             "ENV": "testing",
             "TESTING": True,
             "LOGIN_RATE_LIMIT": "3 per minute",
+            **settings,
         }
     )
     database(strict).bind = database(app).bind
-    yield strict
+    return strict
+
+
+@pytest.fixture()
+def strict_app(app):
+    """The same database with CSRF and the login rate limit switched on."""
+    yield _strict(app)
     # Flask-Limiter keeps its state on its (module-global) instance: give it back to `app`.
     limiter.init_app(app)
+
+
+@pytest.fixture()
+def throttled_app(app):
+    """Rate limits on, CSRF off, one trusted proxy in front (X-Forwarded-For is believed)."""
+    yield _strict(
+        app, WTF_CSRF_ENABLED=False, LOGIN_RATE_LIMIT_CLIENT="5 per minute", TRUSTED_PROXIES=1
+    )
+    limiter.init_app(app)
+
+
+def _csrf_token(client) -> str:
+    page = client.get("/connexion").get_data(as_text=True)
+    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
 
 
 def test_login_is_rate_limited(strict_app, connection):
     database(strict_app).bind = connection
     client = strict_app.test_client()
-    page = client.get("/connexion").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    token = _csrf_token(client)
     codes = [
         client.post(
             "/connexion", data={"email": TUTOR, "password": "mauvais-mdp", "csrf_token": token}
@@ -229,9 +248,60 @@ def test_login_is_rate_limited(strict_app, connection):
         for _ in range(4)
     ]
     assert codes == [422, 422, 422, 429]
-    assert "Trop de tentatives" in client.post("/connexion", data={"csrf_token": token}).get_data(
-        as_text=True
+    refused = client.post(
+        "/connexion", data={"email": TUTOR, "password": PASSWORD, "csrf_token": token}
     )
+    assert refused.status_code == 429
+    text = refused.get_data(as_text=True)
+    assert "Trop de tentatives pour ce compte ou depuis votre adresse" in text
+
+
+def _post(client, email, password, address):
+    return client.post(
+        "/connexion",
+        data={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
+    ).status_code
+
+
+def test_throttling_one_account_leaves_the_others_open(throttled_app, connection):
+    database(throttled_app).bind = connection
+    client = throttled_app.test_client()
+    office = "203.0.113.7"
+    assert [_post(client, TUTOR, "mauvais-mdp", office) for _ in range(4)] == [422] * 3 + [429]
+    # the same office, another account with its right password: in
+    assert _post(throttled_app.test_client(), MANAGER, PASSWORD, office) == 302
+    # a sign-in that succeeds is not counted against the office
+    for _ in range(3):
+        assert _post(throttled_app.test_client(), MANAGER, PASSWORD, office) == 302
+
+
+def test_throttling_counts_per_client_address_behind_the_proxy(throttled_app, connection):
+    database(throttled_app).bind = connection
+    client = throttled_app.test_client()
+    guesser, colleague = "198.51.100.9", "203.0.113.20"
+    guesses = [f"personne{i}@example.org" for i in range(6)]
+    codes = [_post(client, email, "mauvais-mdp", guesser) for email in guesses]
+    assert codes == [422] * 5 + [429]
+    # the proxy's own address is shared by everybody: only the forwarded one counts
+    assert _post(throttled_app.test_client(), MANAGER, PASSWORD, colleague) == 302
+
+
+def test_forgotten_password_is_rate_limited_per_address(throttled_app, connection):
+    database(throttled_app).bind = connection
+    client = throttled_app.test_client()
+    codes = [
+        client.post(
+            "/mot-de-passe-oublie",
+            data={"email": TUTOR},
+            headers={"X-Forwarded-For": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(6)
+    ]
+    assert codes == [200] * 5 + [429]
+    assert "Trop de demandes pour cette adresse" in client.post(
+        "/mot-de-passe-oublie", data={"email": TUTOR}
+    ).get_data(as_text=True)
 
 
 def test_state_changing_requests_need_the_csrf_token(strict_app, connection):

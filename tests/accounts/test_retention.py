@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from afest.cli import group
 from afest.models import (
+    AccountToken,
     AuditEntry,
     Protocol,
     ProtocolStatus,
@@ -89,6 +90,22 @@ def test_old_sessions_deleted_and_inactive_accounts_anonymised(app, session, mak
             last_seen_at=utcnow() - timedelta(days=90),
         )
     )
+    old_link = AccountToken(
+        token_hash="b" * 64,
+        user_id=user.id,
+        purpose="reset",
+        created_at=utcnow() - timedelta(days=60),
+        expires_at=utcnow() - timedelta(days=60),
+    )
+    recent = make_user([], email="recent@example.org")
+    fresh_link = AccountToken(
+        token_hash="c" * 64,
+        user_id=recent.id,
+        purpose="invitation",
+        created_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    session.add_all([old_link, fresh_link])
     session.execute(
         sa.update(User)
         .where(User.id == user.id)
@@ -102,6 +119,8 @@ def test_old_sessions_deleted_and_inactive_accounts_anonymised(app, session, mak
     assert anonymised.full_name == "Compte anonymisé"
     assert "parti" not in anonymised.email
     assert not session.exec(select(UserSession).where(UserSession.user_id == user.id)).first()
+    links_left = session.exec(select(AccountToken.token_hash)).all()
+    assert "b" * 64 not in links_left and "c" * 64 in links_left
     # A learner of a record still kept is not anonymised.
     learner = session.exec(select(User).join(Protocol, Protocol.learner_id == User.id)).first()
     assert learner.full_name != "Compte anonymisé"

@@ -48,6 +48,15 @@ ROUTES = {
     "auth.login": Route("GET", each(302, anon=200), foreign=None),
     "auth.logout": Route("POST", each(302), foreign=None),
     "auth.change_password": Route("GET", each(200), foreign=None),
+    "auth.change_pin": Route("GET", each(403, tutor=200), foreign=None),
+    "auth.forgot_password": Route("GET", each(200, anon=200), foreign=None),
+    # a link that is no link: the same clear page for everybody, nobody signed out
+    "auth.accept_invitation": Route(
+        "GET", each(410, anon=410), params={"value": "pas-un-lien"}, foreign=None
+    ),
+    "auth.reset_password": Route(
+        "GET", each(410, anon=410), params={"value": "pas-un-lien"}, foreign=None
+    ),
     "auth.set_language": Route("POST", each(302, anon=302), params={"code": "en"}, foreign=None),
     "main.home": Route("GET", each(200), foreign=None),
     "main.health": Route("GET", each(200, anon=200), foreign=None),

@@ -67,7 +67,13 @@ ACTOR_TABLES = {
     "can_list_referentials": {"manager": True, "manager-other-structure": True, "admin": True},
     "can_import_referentials": {"admin": True},
     "can_manage_accounts": {"admin": True},
+    "can_choose_pin": {
+        "designated-tutor": True,
+        "tutor-not-designated": True,
+        "tutor-designation-ended": True,
+    },
     "can_view_opco_dashboard": {"opco-funder": True, "opco-other": True},
+    "can_view_outbox": {"admin": True},
 }
 
 # rule(actor, référentiel): who → the référentiels (cast.REFERENTIALS) for which it holds
