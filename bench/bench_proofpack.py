@@ -49,7 +49,7 @@ from afest.models import (  # noqa: E402
     SignerRole,
     utcnow,
 )
-from afest.proof import proofpack  # noqa: E402
+from afest.proof import proofpack, spreadsheets  # noqa: E402
 from afest.protocols import compliance  # noqa: E402
 from afest.sequences import operations as sequences  # noqa: E402
 from afest.sequences import signing  # noqa: E402
@@ -154,7 +154,7 @@ def build_pdf(app, session, public_id: str) -> tuple[bytes, int]:
 
 def build_xlsx(app, session, public_id: str) -> bytes:
     protocol = load(session, public_id)
-    return proofpack.xlsx_bytes(proofpack.collect(session, protocol))
+    return spreadsheets.xlsx_bytes(proofpack.collect(session, protocol))
 
 
 def measure(url: str, public_id: str, runs: int) -> None:

@@ -67,6 +67,7 @@ def signed_protocol(
 
     from afest.accounts import operations as accounts
     from afest.models import Level, Organisation, Referential, Role, SignerRole, User, utcnow
+    from afest.protocols import drafting
     from afest.protocols import operations as protocols
 
     structure = session.exec(select(Organisation).where(Organisation.name.like("%Azur%"))).first()
@@ -87,7 +88,7 @@ def signed_protocol(
         select(Level).where(Level.referential_id == ref.id).order_by(Level.rank)
     ).all()
     start = utcnow().date() - timedelta(days=days)
-    protocol = protocols.create_protocol(
+    protocol = drafting.create_protocol(
         session,
         actor_id=manager.id,
         learner=learner,
@@ -102,7 +103,7 @@ def signed_protocol(
         planned_minutes=planned_minutes,
         designated_at=utcnow() - timedelta(days=days + 10),
     )
-    protocols.set_initial_positioning(
+    drafting.set_initial_positioning(
         session, actor_id=manager.id, protocol=protocol, levels=dict.fromkeys(comps, levels[0].id)
     )
     protocols.submit_for_signature(session, actor_id=manager.id, protocol=protocol)

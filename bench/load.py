@@ -79,6 +79,7 @@ def prepare(url: str) -> None:
         SignerRole,
         User,
     )
+    from afest.protocols import drafting
     from afest.protocols import operations as protocols
 
     engine = make_engine(url)
@@ -133,7 +134,7 @@ def prepare(url: str) -> None:
                 roles=[(Role.LEARNER, structure.id)],
             )
             start = date.today() - timedelta(days=10)
-            protocol = protocols.create_protocol(
+            protocol = drafting.create_protocol(
                 s,
                 actor_id=manager.id,
                 learner=learner,

@@ -251,6 +251,7 @@ def make_user(app, session):
 def make_protocol(session, make_structure, make_user):
     """A protocol in progress in a structure of its own (a foreign tenant for the demo users)."""
     from afest.models import SignerRole
+    from afest.protocols import drafting
     from afest.protocols import operations as protocols
 
     def make(
@@ -267,7 +268,7 @@ def make_protocol(session, make_structure, make_user):
         ref = session.exec(select(Referential).where(Referential.code == referential_code)).one()
         comp_ids = [c.id for b in ref.blocks for c in b.competences][:4]
         start = start or date.today() - timedelta(days=20)
-        protocol = protocols.create_protocol(
+        protocol = drafting.create_protocol(
             session,
             actor_id=manager.id,
             learner=learner,

@@ -1,6 +1,7 @@
 """A learner's right of access (GDPR art. 15): everything afest holds about them.
 
-One plain structure, serialised as JSON for download and rendered as a readable page. Secrets
+One plain structure, gathered here; afest.accounts.export_format hands it over as a JSON file
+to download and as a readable page. Secrets
 (password and PIN hashes, session tokens) are never part of it: they are not data about the
 person but keys to their account.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -337,99 +337,3 @@ def learner_data(session: Session, learner: User) -> dict[str, Any]:
         ],
     }
     return plain(data)
-
-
-# Readable names of the keys, for the page version of the export.
-KEY_LABELS = {
-    "generated_at": _l("Préparé le"),
-    "person": _l("Moi"),
-    "id": _l("Identifiant"),
-    "full_name": _l("Nom"),
-    "email": _l("Adresse e-mail"),
-    "locale": _l("Langue"),
-    "is_active": _l("Compte actif"),
-    "created_at": _l("Créé le"),
-    "last_login_at": _l("Dernière connexion"),
-    "password_changed_at": _l("Mot de passe changé le"),
-    "roles": _l("Mes rôles"),
-    "role": _l("Rôle"),
-    "organisation": _l("Organisation"),
-    "cohorts": _l("Programmes"),
-    "login_sessions": _l("Mes connexions"),
-    "last_seen_at": _l("Vu pour la dernière fois"),
-    "revoked_at": _l("Fermée le"),
-    "user_agent": _l("Appareil"),
-    "protocols": _l("Mes protocoles AFEST"),
-    "title": _l("Intitulé"),
-    "status": _l("Statut"),
-    "structure": _l("Structure"),
-    "objective": _l("Objectif"),
-    "activity_analysis": _l("Analyse de l'activité"),
-    "work_situations": _l("Situations de travail"),
-    "planned_start": _l("Début prévu"),
-    "planned_end": _l("Fin prévue"),
-    "planned_minutes": _l("Minutes prévues"),
-    "started_at": _l("Commencé le"),
-    "ended_at": _l("Terminé le"),
-    "stop_reason": _l("Motif d'arrêt"),
-    "tutors": _l("Tuteur·rices"),
-    "name": _l("Nom"),
-    "designated_at": _l("Désigné·e le"),
-    "competences": _l("Compétences"),
-    "block": _l("Bloc"),
-    "competence": _l("Compétence"),
-    "plan": _l("Planning"),
-    "planned_on": _l("Prévu le"),
-    "levels": _l("Niveaux"),
-    "level": _l("Niveau"),
-    "source": _l("Origine"),
-    "assessed_at": _l("Évalué le"),
-    "comment": _l("Commentaire"),
-    "sequences": _l("Séquences"),
-    "kind": _l("Type"),
-    "occurred_at": _l("Date"),
-    "duration_minutes": _l("Durée (minutes)"),
-    "place": _l("Lieu"),
-    "autonomy": _l("Autonomie"),
-    "intent": _l("Intention"),
-    "observations": _l("Observations"),
-    "expected": _l("Attendus"),
-    "achieved": _l("Réalisations"),
-    "learnt": _l("Acquis"),
-    "gaps": _l("Écarts"),
-    "learner_words": _l("Mes mots"),
-    "next_step": _l("La suite"),
-    "amendment_reason": _l("Motif de correction"),
-    "amends": _l("Corrige"),
-    "situations_analysed": _l("Situations analysées"),
-    "signatures": _l("Signatures"),
-    "signed_at": _l("Signé le"),
-    "content_hash": _l("Empreinte"),
-    "method": _l("Moyen"),
-    "signer_id": _l("Signataire (n°)"),
-    "evaluations": _l("Évaluations"),
-    "evaluated_on": _l("Évalué le"),
-    "summary": _l("Synthèse"),
-    "vae_pathways": _l("Mes parcours VAE"),
-    "state": _l("Étape"),
-    "jury_result": _l("Résultat du jury"),
-    "consultant": _l("Accompagnateur·rice"),
-    "milestones": _l("Étapes"),
-    "occurred_on": _l("Date"),
-    "recorded_by": _l("Noté par"),
-    "recorded_at": _l("Noté le"),
-    "note": _l("Note"),
-    "reason": _l("Motif"),
-    "jury_date": _l("Date du jury"),
-    "jury_place": _l("Lieu du jury"),
-    "feasibility": _l("Auto-évaluation"),
-    "answer": _l("Réponse"),
-    "block_results": _l("Résultats par bloc"),
-    "outcome": _l("Résultat"),
-    "history": _l("Historique"),
-    "at": _l("Le"),
-    "action": _l("Action"),
-    "subject": _l("Objet"),
-    "by_me": _l("Par moi"),
-    "after": _l("Détail"),
-}

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from flask_login import current_user, login_required
 
-from afest.accounts import export
+from afest.accounts import export, export_format
 from afest.assessments import progress
-from afest.core.audit import canonical_json
 from afest.core.database import get_session
 from afest.core.http import render
 from afest.models import Role, utcnow
@@ -50,7 +47,7 @@ def export_page(public_id: str):
     """Everything held about the learner, as a page they can read and print."""
     learner = load_learner_or_404(public_id)
     data = export.learner_data(get_session(), learner)
-    return render("learner/export.html", data=data, LABELS=export.KEY_LABELS)
+    return render("learner/export.html", data=data, LABELS=export_format.KEY_LABELS)
 
 
 @bp.get("/<public_id>/donnees.json")
@@ -59,9 +56,8 @@ def export_json(public_id: str):
     """Everything held about the learner, as a JSON file (right of access)."""
     learner = load_learner_or_404(public_id)
     data = export.learner_data(get_session(), learner)
-    body = json.dumps(json.loads(canonical_json(data)), ensure_ascii=False, indent=2)
     return Response(
-        body,
+        export_format.json_file(data),
         mimetype="application/json",
         headers={"Content-Disposition": 'attachment; filename="mes-donnees-afest.json"'},
     )

@@ -10,7 +10,7 @@ from afest import policy
 from afest.core.database import get_session
 from afest.core.http import render
 from afest.policy.loaders import load_protocol_or_404
-from afest.proof import proofpack
+from afest.proof import proofpack, spreadsheets
 from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
@@ -52,7 +52,7 @@ def xlsx(public_id: str):
     """The same figures as a workbook."""
     pack = _pack(public_id)
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(proofpack.xlsx_bytes(pack), mimetype, pack, "xlsx")
+    return _download(spreadsheets.xlsx_bytes(pack), mimetype, pack, "xlsx")
 
 
 @bp.get("/protocoles/<public_id>/sequences.csv")
@@ -60,7 +60,7 @@ def xlsx(public_id: str):
 def csv(public_id: str):
     """The sequence log as CSV."""
     pack = _pack(public_id)
-    return _download("\ufeff" + proofpack.csv_text(pack), "text/csv", pack, "csv")
+    return _download("\ufeff" + spreadsheets.csv_text(pack), "text/csv", pack, "csv")
 
 
 @bp.get("/verification")

@@ -16,7 +16,7 @@ from afest.core.errors import ServiceError
 from afest.core.http import REFUSED, perform, render
 from afest.models import Protocol, Role
 from afest.policy.loaders import load_protocol_or_404
-from afest.protocols import compliance, overview
+from afest.protocols import compliance, drafting, overview
 from afest.protocols import operations as protocols
 from afest.protocols import queries as protocol_view
 from afest.protocols import screens as pf
@@ -103,7 +103,7 @@ def create():
     pf.fill_choices(form, current_user, form.referential.data)
     if form.validate_on_submit():
         args = pf.create_args(form, current_user)
-        if protocol := perform(form, protocols.create_protocol, default="title", **args):
+        if protocol := perform(form, drafting.create_protocol, default="title", **args):
             return redirect(url_for("protocols.show", public_id=protocol.public_id))
     return render("protocols/edit.html", form=form, protocol=None, status=422)
 
@@ -128,7 +128,7 @@ def update(public_id: str):
     if form.validate_on_submit():
         args = pf.create_args(form, current_user)
         del args["learner"], args["structure"]
-        done = perform(form, protocols.update_draft, default="title", protocol=protocol, **args)
+        done = perform(form, drafting.update_draft, default="title", protocol=protocol, **args)
         if done is not REFUSED:
             flash(_("Protocole enregistré."), "success")
             return redirect(url_for("protocols.edit", public_id=public_id))
@@ -143,7 +143,7 @@ def add_plan(public_id: str):
     form = PlanForm()
     if form.validate_on_submit():
         arguments = {"protocol": protocol, **form.plan()}
-        done = perform(form, protocols.add_planned_sequences, default="planned_on", **arguments)
+        done = perform(form, drafting.add_planned_sequences, default="planned_on", **arguments)
         if done is not REFUSED:
             return redirect(url_for("protocols.edit", public_id=public_id, _anchor="planning"))
     return pf.render_edit(protocol, plan_form=form, status=422)
@@ -157,7 +157,7 @@ def positioning(public_id: str):
     form = PositioningForm()
     if form.validate_on_submit():
         arguments = {"protocol": protocol, "levels": form.levels}
-        if perform(form, protocols.set_initial_positioning, **arguments) is not REFUSED:
+        if perform(form, drafting.set_initial_positioning, **arguments) is not REFUSED:
             flash(_("Positionnement initial enregistré."), "success")
             return redirect(
                 url_for("protocols.edit", public_id=public_id, _anchor="positionnement")

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from afest.demo.people import CARE_SKILLS, Ctx, make_org, make_user, person_name, run_protocol
+from afest.demo.people import CARE_SKILLS, Ctx, make_org, make_user, person_name
+from afest.demo.protocol import run_protocol
 from afest.models import (
     BlockOutcome,
     Cohort,

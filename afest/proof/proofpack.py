@@ -1,4 +1,5 @@
-"""The OPCO proof pack of one protocol: what it holds, its verification codes, PDF/XLSX/CSV.
+"""The OPCO proof pack of one protocol: what it holds, its verification codes, its PDF (its
+workbook and CSV: afest.proof.spreadsheets).
 
 A pack covers every signature of the protocol, its sequences and its evaluations that existed
 when it was exported (signatures are only ever inserted, so "the signatures with an id up to
@@ -11,15 +12,12 @@ hashes and then checks each signed record against its signature (signatures.veri
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import hmac
-import io
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -41,16 +39,8 @@ from afest.proof import signatures
 from afest.protocols import compliance
 from afest.protocols.queries import ProtocolView, protocol_view
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAC_LENGTH = 10
 CODE = re.compile(r"([A-Za-z0-9_-]{1,22})\.(\d{1,12})\.(\d{1,6})\.([A-Za-z2-7]{10})")
-
-
-def escape_cell(value: Any) -> Any:
-    """User text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -253,7 +243,7 @@ def verify_code(session: Session, code: str, *, secret: str) -> CodeCheck:
     return CodeCheck(True, protocol, page, len(hashes), altered)
 
 
-# --- documents ----------------------------------------------------------------------------
+# --- the PDF -----------------------------------------------------------------------------
 
 
 def _page_css(codes: list[str], label: str) -> str:
@@ -312,122 +302,3 @@ def render_pdf(
         codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
         rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
     return rendered.write_pdf()
-
-
-def rows_sequences(pack: Pack) -> list[list[Any]]:
-    """The sequence log as rows: one per current sequence, signatures with their hashes."""
-    rows = []
-    for s in pack.view.sequences:
-        tutor = pack.signature("sequence", s.id, "tutor")
-        learner = pack.signature("sequence", s.id, "learner")
-        rows.append(
-            [
-                s.public_id,
-                s.occurred_at.date(),
-                s.occurred_at.strftime("%H:%M"),
-                str(s.kind),
-                s.duration_minutes,
-                str(s.autonomy or ""),
-                s.place,
-                s.intent or s.expected,
-                tutor.signed_at.replace(tzinfo=None) if tutor else None,
-                tutor.content_hash if tutor else "",
-                learner.signed_at.replace(tzinfo=None) if learner else None,
-                learner.content_hash if learner else "",
-            ]
-        )
-    return rows
-
-
-SEQUENCE_HEADER = [
-    "id",
-    "date",
-    "heure (UTC)",
-    "type",
-    "durée (min)",
-    "autonomie",
-    "lieu",
-    "intention / attendus",
-    "signature tuteur·rice",
-    "empreinte tuteur·rice",
-    "signature apprenant·e",
-    "empreinte apprenant·e",
-]
-
-
-def xlsx_bytes(pack: Pack) -> bytes:
-    """The same figures as the PDF, one sheet per part; user text escaped."""
-    from openpyxl import Workbook
-
-    p = pack.protocol
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Protocole"
-    facts = [
-        ("Intitulé", p.title),
-        ("Apprenant·e", p.learner.full_name),
-        ("Structure", p.structure.name),
-        ("SIRET", p.structure.siret or ""),
-        ("Référentiel", f"{p.referential.code} — {p.referential.title}"),
-        ("Tuteur·rice(s)", ", ".join(t.full_name for t in pack.tutors)),
-        ("Statut", str(p.status)),
-        ("Début prévu", p.planned_start),
-        ("Fin prévue", p.planned_end),
-        ("Minutes prévues", p.planned_minutes),
-        ("Minutes réalisées", pack.minutes_done),
-        ("Séquences", len(pack.view.sequences)),
-        ("Évaluations", len(pack.view.evaluations)),
-        ("Quatre conditions remplies", "oui" if pack.checklist.all_met else "non"),
-        ("Objectif", p.objective),
-        ("Analyse de l'activité", p.activity_analysis),
-        ("Exporté le (UTC)", pack.exported_at.replace(tzinfo=None)),
-    ]
-    for key, value in facts:
-        sheet.append([key, escape_cell(value)])
-    seq_sheet = book.create_sheet("Séquences")
-    seq_sheet.append(SEQUENCE_HEADER)
-    for row in rows_sequences(pack):
-        seq_sheet.append([escape_cell(v) for v in row])
-    eval_sheet = book.create_sheet("Évaluations")
-    eval_sheet.append(["id", "type", "date", "compétence", "niveau", "synthèse"])
-    for e in pack.view.evaluations:
-        for competence_id, level in pack.evaluation_levels.get(e.id, []):
-            eval_sheet.append(
-                [
-                    e.public_id,
-                    str(e.kind),
-                    e.evaluated_on,
-                    escape_cell(pack.competence_labels.get(competence_id, str(competence_id))),
-                    level.label,
-                    escape_cell(e.summary),
-                ]
-            )
-    bilan = book.create_sheet("Bilan")
-    bilan.append(["bloc", "compétence", "niveau au départ", "niveau à la fin"])
-    for block in pack.bilan:
-        for row in block.rows:
-            bilan.append(
-                [
-                    escape_cell(block.code),
-                    escape_cell(f"{row.code} — {row.title}"),
-                    row.start.label if row.start else "",
-                    row.end.label if row.end else "",
-                ]
-            )
-    checks = book.create_sheet("Conformité")
-    checks.append(["condition", "état", "manque"])
-    for item in pack.checklist.conditions:
-        checks.append([str(item.title), str(item.state), " ; ".join(str(x) for x in item.problems)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def csv_text(pack: Pack) -> str:
-    """The sequence log as CSV (semicolon-separated, as French spreadsheets expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(SEQUENCE_HEADER)
-    for row in rows_sequences(pack):
-        writer.writerow(["" if v is None else escape_cell(v) for v in row])
-    return out.getvalue()

@@ -39,22 +39,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from afest.models import (
-    Evaluation,
-    Protocol,
-    ProtocolStatus,
-    ProtocolTutor,
-    ReflectionSituation,
-    Sequence,
-    SequenceKind,
-    Signature,
-    SignedKind,
-    utcnow,
-)
+from afest.models import Protocol, ProtocolStatus, SequenceKind, utcnow
+from afest.protocols import evidence
 
 ENDED = (ProtocolStatus.COMPLETED, ProtocolStatus.STOPPED)
 
@@ -132,84 +120,11 @@ class Checklist:
         return self.conditions[number - 1]
 
 
-@dataclass
-class _Seq:
-    id: int
-    public_id: str
-    kind: SequenceKind
-    occurred_at: datetime
-    duration_minutes: int
-    reflections: list[tuple[datetime, int]] = field(default_factory=list)  # (when, minutes)
-    signed: set[str] = field(default_factory=set)
-
-
-def _current():
-    newer = aliased(Sequence)
-    return ~exists().where(newer.amends_id == Sequence.id)
-
-
-def _facts(session: Session, ids: list[int]):
-    """Everything the checks need for these protocols, in five queries."""
-    designated = dict(
-        session.exec(
-            select(ProtocolTutor.protocol_id, func.min(ProtocolTutor.designated_at))
-            .where(ProtocolTutor.protocol_id.in_(ids))
-            .group_by(ProtocolTutor.protocol_id)
-        ).all()
-    )
-    evaluations = dict(
-        session.exec(
-            select(Evaluation.protocol_id, func.count(Evaluation.id))
-            .where(Evaluation.protocol_id.in_(ids))
-            .group_by(Evaluation.protocol_id)
-        ).all()
-    )
-    seqs: dict[int, _Seq] = {}
-    by_protocol: dict[int, list[_Seq]] = defaultdict(list)
-    for row in session.exec(
-        select(
-            Sequence.id,
-            Sequence.public_id,
-            Sequence.protocol_id,
-            Sequence.kind,
-            Sequence.occurred_at,
-            Sequence.duration_minutes,
-        )
-        .where(Sequence.protocol_id.in_(ids), _current())
-        .order_by(Sequence.occurred_at, Sequence.id)
-    ):
-        seq = _Seq(row.id, row.public_id, row.kind, row.occurred_at, row.duration_minutes)
-        seqs[row.id] = seq
-        by_protocol[row.protocol_id].append(seq)
-    reflection = aliased(Sequence)
-    for situation_id, occurred_at, minutes in session.exec(
-        select(
-            ReflectionSituation.situation_id, reflection.occurred_at, reflection.duration_minutes
-        )
-        .join(reflection, reflection.id == ReflectionSituation.reflection_id)
-        .where(
-            reflection.protocol_id.in_(ids),
-            ~exists().where(aliased(Sequence).amends_id == reflection.id),
-        )
-        .order_by(reflection.occurred_at)
-    ):
-        if situation_id in seqs:
-            seqs[situation_id].reflections.append((occurred_at, minutes))
-    for subject_id, role in session.exec(
-        select(Signature.subject_id, Signature.signer_role)
-        .join(Sequence, Sequence.id == Signature.subject_id)
-        .where(Signature.subject_kind == SignedKind.SEQUENCE, Sequence.protocol_id.in_(ids))
-    ):
-        if subject_id in seqs:  # signatures of amended versions are not counted
-            seqs[subject_id].signed.add(str(role))
-    return designated, evaluations, by_protocol
-
-
 def _show(protocol: Protocol, anchor: str = "") -> Fix:
     return Fix("protocols.show", {"public_id": protocol.public_id}, anchor)
 
 
-def _sequence(seq: _Seq) -> Fix:
+def _sequence(seq: evidence.SequenceFacts) -> Fix:
     """A sequence's page, where it is signed or corrected by an amendment."""
     return Fix("sequences.show", {"public_id": seq.public_id}, "", _l("Voir la séquence"))
 
@@ -397,7 +312,7 @@ def check_many(
         return {}
     settings = settings or Settings()
     now = now or utcnow()
-    designated, evaluations, by_protocol = _facts(session, [p.id for p in protocols])
+    designated, evaluations, by_protocol = evidence.gather(session, [p.id for p in protocols])
     result = {}
     for protocol in protocols:
         seqs = by_protocol.get(protocol.id, [])

@@ -27,6 +27,7 @@ from afest.models import (
     VaeState,
 )
 from afest.models.rollup import ROLLUP_TABLES, rollup_pending, rollup_protocol
+from afest.protocols import drafting
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData, not_amended
@@ -167,7 +168,7 @@ class World:
         elif op == "stop":
             protocols.stop_protocol(s, actor_id=self.people["manager"].id, protocol=p, reason="Fin")
         elif op == "new_protocol":
-            other = protocols.create_protocol(
+            other = drafting.create_protocol(
                 s,
                 actor_id=self.people["manager"].id,
                 learner=self.people["learner"],
@@ -180,7 +181,7 @@ class World:
                 tutor_ids=[tutor.id],
                 activity_analysis="" if x % 2 else "Analyse",
             )
-            protocols.set_initial_positioning(
+            drafting.set_initial_positioning(
                 s,
                 actor_id=self.people["manager"].id,
                 protocol=other,

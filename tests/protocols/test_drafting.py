@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from afest.core.errors import ServiceError
 from afest.models import AuditEntry, Competence, CompetenceBlock, ProtocolCompetence, Role
+from afest.protocols import drafting
 from afest.protocols import operations as protocols
 
 
@@ -21,7 +22,7 @@ def test_update_draft_rewrites_scope_and_tutors_then_freezes(session, make_proto
         .where(CompetenceBlock.referential_id == protocol.referential_id)
         .order_by(Competence.id.desc())
     ).all()[:2]
-    protocols.update_draft(
+    drafting.update_draft(
         session,
         actor_id=people["manager"].id,
         protocol=protocol,
@@ -51,7 +52,7 @@ def test_update_draft_rewrites_scope_and_tutors_then_freezes(session, make_proto
         )
     ).first()
     with pytest.raises(ServiceError) as excinfo:
-        protocols.update_draft(
+        drafting.update_draft(
             session,
             actor_id=people["manager"].id,
             protocol=protocol,
@@ -65,7 +66,7 @@ def test_update_draft_rewrites_scope_and_tutors_then_freezes(session, make_proto
     assert excinfo.value.field == "tutors"
     protocols.submit_for_signature(session, actor_id=people["manager"].id, protocol=protocol)
     with pytest.raises(ServiceError):
-        protocols.update_draft(
+        drafting.update_draft(
             session,
             actor_id=people["manager"].id,
             protocol=protocol,

@@ -1,0 +1,102 @@
+"""What the four conditions of a protocol are checked on (afest.protocols.compliance), read
+for many protocols at once in a fixed number of queries: the first tutor designation, the
+number of evaluations, and the current sequences with the current reflections that analysed
+them and who signed them. A "current" sequence is one that no amendment points to."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from afest.models import (
+    Evaluation,
+    ProtocolTutor,
+    ReflectionSituation,
+    Sequence,
+    SequenceKind,
+    Signature,
+    SignedKind,
+)
+
+
+@dataclass
+class SequenceFacts:
+    """A current sequence as the checks see it: its reflections (when, minutes), its signers."""
+
+    id: int
+    public_id: str
+    kind: SequenceKind
+    occurred_at: datetime
+    duration_minutes: int
+    reflections: list[tuple[datetime, int]] = field(default_factory=list)  # (when, minutes)
+    signed: set[str] = field(default_factory=set)
+
+
+def _current():
+    newer = aliased(Sequence)
+    return ~exists().where(newer.amends_id == Sequence.id)
+
+
+def gather(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, datetime], dict[int, int], dict[int, list[SequenceFacts]]]:
+    """Everything the checks need for these protocols, in five queries: the first tutor
+    designation of each, its number of evaluations, its current sequences in order."""
+    designated = dict(
+        session.exec(
+            select(ProtocolTutor.protocol_id, func.min(ProtocolTutor.designated_at))
+            .where(ProtocolTutor.protocol_id.in_(ids))
+            .group_by(ProtocolTutor.protocol_id)
+        ).all()
+    )
+    evaluations = dict(
+        session.exec(
+            select(Evaluation.protocol_id, func.count(Evaluation.id))
+            .where(Evaluation.protocol_id.in_(ids))
+            .group_by(Evaluation.protocol_id)
+        ).all()
+    )
+    seqs: dict[int, SequenceFacts] = {}
+    by_protocol: dict[int, list[SequenceFacts]] = defaultdict(list)
+    for row in session.exec(
+        select(
+            Sequence.id,
+            Sequence.public_id,
+            Sequence.protocol_id,
+            Sequence.kind,
+            Sequence.occurred_at,
+            Sequence.duration_minutes,
+        )
+        .where(Sequence.protocol_id.in_(ids), _current())
+        .order_by(Sequence.occurred_at, Sequence.id)
+    ):
+        seq = SequenceFacts(row.id, row.public_id, row.kind, row.occurred_at, row.duration_minutes)
+        seqs[row.id] = seq
+        by_protocol[row.protocol_id].append(seq)
+    reflection = aliased(Sequence)
+    for situation_id, occurred_at, minutes in session.exec(
+        select(
+            ReflectionSituation.situation_id, reflection.occurred_at, reflection.duration_minutes
+        )
+        .join(reflection, reflection.id == ReflectionSituation.reflection_id)
+        .where(
+            reflection.protocol_id.in_(ids),
+            ~exists().where(aliased(Sequence).amends_id == reflection.id),
+        )
+        .order_by(reflection.occurred_at)
+    ):
+        if situation_id in seqs:
+            seqs[situation_id].reflections.append((occurred_at, minutes))
+    for subject_id, role in session.exec(
+        select(Signature.subject_id, Signature.signer_role)
+        .join(Sequence, Sequence.id == Signature.subject_id)
+        .where(Signature.subject_kind == SignedKind.SEQUENCE, Sequence.protocol_id.in_(ids))
+    ):
+        if subject_id in seqs:  # signatures of amended versions are not counted
+            seqs[subject_id].signed.add(str(role))
+    return designated, evaluations, by_protocol
