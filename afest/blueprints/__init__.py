@@ -8,6 +8,7 @@ from afest.blueprints import (
     dashboards,
     evaluations,
     learner,
+    mail,
     main,
     proofpack,
     protocols,
@@ -32,5 +33,6 @@ ALL = tuple(
         learner,
         vae,
         dashboards,
+        mail,
     )
 )

@@ -19,6 +19,7 @@ from afest.models import (
     Cohort,
     Evaluation,
     Organisation,
+    OutboxMessage,
     Protocol,
     ProtocolTutor,
     Referential,
@@ -195,3 +196,14 @@ def load_structure_or_404(public_id: str) -> Organisation:
     if structure is None:
         abort(404)
     return structure
+
+
+def load_mail_or_404(public_id: str) -> OutboxMessage:
+    """A message of the outbox, for whoever may read the outbox; 404 for anyone else."""
+    if not policy.can_view_outbox(current_user):
+        abort(404)
+    query = select(OutboxMessage).where(OutboxMessage.public_id == public_id)
+    message = get_session().exec(query).first()
+    if message is None:
+        abort(404)
+    return message

@@ -1,0 +1,34 @@
+"""The Courriels page's filter."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from afest.core.forms import Form
+from afest.mail.queries import SHOWN_STATES, TO_CHECK
+
+STATE_LABELS = {
+    TO_CHECK: _l("À vérifier"),
+    "failed": _l("En échec"),
+    "pending": _l("En attente"),
+    "sending": _l("En cours d'envoi"),
+    "kept": _l("Conservé (pas de serveur SMTP)"),
+    "sent": _l("Envoyé"),
+}
+
+
+class OutboxFilterForm(Form):
+    """GET filter, no CSRF (it changes nothing)."""
+
+    etat = SelectField(
+        _l("État"),
+        choices=[
+            SelectChoice("", _l("Tous")),
+            *(SelectChoice(state, STATE_LABELS[state]) for state in SHOWN_STATES),
+        ],
+        validators=[Optional()],
+        default="",
+    )
