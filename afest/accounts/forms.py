@@ -4,11 +4,11 @@ the tablet PIN."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
 from afest.accounts.operations import MIN_PASSWORD_LENGTH
-from afest.core.forms import Form, strip
+from afest.core.forms import CheckboxesField, Form, strip
 
 
 class LoginForm(Form):
@@ -139,3 +139,85 @@ class PinChangeForm(Form):
         validators=[EqualTo("pin", _l("Les deux codes diffèrent."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
     )
+
+
+def _structure_role_choices():
+    from afest.accounts.people import STRUCTURE_ROLES
+    from afest.core.http import ROLE_LABELS
+
+    return [(role.value, ROLE_LABELS[role]) for role in STRUCTURE_ROLES]
+
+
+class RolesForm(Form):
+    """A person's roles within a structure."""
+
+    roles = CheckboxesField(
+        _l("Rôles dans la structure"),
+        validators=[DataRequired(_l("Choisissez au moins un rôle."))],
+        validate_choice=True,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles.choices = _structure_role_choices()
+
+
+class PersonForm(RolesForm):
+    """Adding a person to a structure (a new account is invited by e-mail)."""
+
+    full_name = StringField(
+        _l("Nom et prénom"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Indiquez le nom de la personne.")),
+            Length(max=200, message=_l("200 caractères au plus.")),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    email = EmailField(
+        _l("Adresse e-mail"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Indiquez son adresse e-mail.")),
+            Length(max=254, message=_l("Adresse trop longue.")),
+            Email(_l("Ce n'est pas une adresse e-mail valide."), check_deliverability=False),
+        ],
+        render_kw={"autocapitalize": "none", "autocomplete": "off"},
+    )
+
+    def person(self) -> dict:
+        return {
+            "full_name": self.full_name.data,
+            "email": self.email.data,
+            "roles": self.roles.data,
+        }
+
+
+class ActiveForm(Form):
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+class ReplaceTutorForm(Form):
+    """For each open protocol of a leaving tutor, who takes it over; made for the protocols
+    listed (replace_tutor_form)."""
+
+    rows: list
+
+    def choices(self) -> dict[int, int]:
+        return {item.protocol.id: int(field.data) for item, field in self.rows}
+
+
+def replace_tutor_form(tutored, candidates) -> ReplaceTutorForm:
+    """One select per protocol (`successor_<protocol id>`) among the structure's tutors."""
+    options = [("", _l("— choisir —"))] + [(str(u.id), u.full_name) for u in candidates]
+    fields = {
+        f"successor_{item.protocol.id}": SelectField(
+            _l("Reprise par"),
+            choices=options,
+            validators=[DataRequired(_l("Choisissez qui reprend ce protocole."))],
+        )
+        for item in tutored
+    }
+    form = type("ReplaceTutorFormFor", (ReplaceTutorForm,), fields)()
+    form.rows = [(item, form[f"successor_{item.protocol.id}"]) for item in tutored]
+    return form

@@ -10,6 +10,7 @@ from afest.blueprints import (
     learner,
     mail,
     main,
+    people,
     proofpack,
     protocols,
     referentials,
@@ -34,5 +35,6 @@ ALL = tuple(
         vae,
         dashboards,
         mail,
+        people,
     )
 )

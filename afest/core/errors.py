@@ -21,10 +21,13 @@ def form_error(
     """Show a refused operation's message on its form: beside the field the rule names
     (`aliases` maps a rule's field name onto the form's), else beside `default`, else at the
     top of the form. The one way every view answers a ServiceError."""
+    # plain text: a lazy string passes for safe HTML in templates, and a message may hold a
+    # name someone typed
+    message = str(exc.message)
     name = aliases.get(exc.field, exc.field) if exc.field else default
     if name not in form and default is not None:
         name = default
     if name in form:
-        form[name].errors = [*form[name].errors, exc.message]
+        form[name].errors = [*form[name].errors, message]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     current_app,
+    flash,
     has_request_context,
     make_response,
     render_template,
@@ -17,8 +18,8 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -163,6 +164,14 @@ def configure_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
+
+
+def flash_refusal(form: Any) -> None:
+    """A one-button form has no page of its own to show a refusal on: say it in a flash
+    message on the page it goes back to."""
+    for messages in form.errors.values():  # the form's own errors under None
+        for message in messages:
+            flash(str(message), "error")
 
 
 class _Refused:

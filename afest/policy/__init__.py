@@ -232,6 +232,17 @@ def can_manage_accounts(actor: ActorLike) -> bool:
     return actor.has(Role.ADMIN)
 
 
+def can_list_people(actor: ActorLike) -> bool:
+    """Who runs the people of some structure: managers, and the admin."""
+    return actor.has(Role.ADMIN, Role.MANAGER)
+
+
+def can_manage_people(actor: ActorLike, structure_id: int) -> bool:
+    """A structure's people (invite, roles, deactivate, replace a tutor): its managers, and
+    the admin for every structure."""
+    return actor.has(Role.ADMIN) or manages(actor, structure_id)
+
+
 def can_choose_pin(actor: ActorLike) -> bool:
     """A tutor signs on the shared tablet with a PIN of her own choosing."""
     return actor.has(Role.TUTOR)

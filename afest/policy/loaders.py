@@ -19,6 +19,7 @@ from afest.models import (
     Cohort,
     Evaluation,
     Organisation,
+    OrgKind,
     OutboxMessage,
     Protocol,
     ProtocolTutor,
@@ -207,3 +208,20 @@ def load_mail_or_404(public_id: str) -> OutboxMessage:
     if message is None:
         abort(404)
     return message
+
+
+def load_managed_structure_or_404(public_id: str) -> Organisation:
+    """A structure whose people the actor runs (its manager, or the admin); any other
+    answers 404."""
+    structure = (
+        get_session()
+        .exec(
+            select(Organisation).where(
+                Organisation.public_id == public_id, Organisation.kind == OrgKind.STRUCTURE
+            )
+        )
+        .first()
+    )
+    if structure is None or not policy.can_manage_people(current_user, structure.id):
+        abort(404)
+    return structure

@@ -36,17 +36,20 @@ class Route:
     expected: dict[str, int]  # role (or ANON) → status for an object in the actor's scope
     obj: str | None = None  # kind of object in the URL (a key of OBJECTS)
     params: dict[str, str] = field(default_factory=dict)  # fixed URL values
-    foreign: int | None = 404  # status for an object of another tenant (None: not applicable)
+    # status for an object of another tenant (None: not applicable), or role → status where
+    # some role sees every tenant (the admin, a structure's people)
+    foreign: int | dict[str, int] | None = 404
     data: dict[str, str] = field(default_factory=dict)  # form sent with a POST
 
 
 @dataclass(frozen=True)
 class ObjectKind:
-    # (session, who) → public id of an object `who` can see (any object for ANON / no scope)
-    in_scope: Callable[[Any, str], str]
+    # (session, who) → public id of an object `who` can see (any object for ANON / no scope),
+    # or {url parameter: public id} when the URL names two objects
+    in_scope: Callable[[Any, str], Any]
     # (session, factories) → public id of an object of a tenant none of the demo actors has;
     # `factories` has make_protocol, make_structure, make_user (see tests/conftest.py)
-    foreign: Callable[[Any, Any], str]
+    foreign: Callable[[Any, Any], Any]
 
 
 def each(status: int, *, anon: int = 302, **overrides: int) -> dict[str, int]:

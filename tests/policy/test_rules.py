@@ -56,6 +56,11 @@ DISAGREEMENTS: dict[tuple, str] = {}
 # rule(actor, structure_id): who → the structures for which it holds
 STRUCTURE_TABLES = {
     "manages": {"manager": {"structure"}, "manager-other-structure": {"other structure"}},
+    "can_manage_people": {
+        "manager": {"structure"},
+        "manager-other-structure": {"other structure"},
+        "admin": {"structure", "other structure"},
+    },
     "sees_learner_records": {
         "manager": {"structure"},
         "manager-other-structure": {"other structure"},
@@ -67,6 +72,7 @@ ACTOR_TABLES = {
     "can_list_referentials": {"manager": True, "manager-other-structure": True, "admin": True},
     "can_import_referentials": {"admin": True},
     "can_manage_accounts": {"admin": True},
+    "can_list_people": {"admin": True, "manager": True, "manager-other-structure": True},
     "can_choose_pin": {
         "designated-tutor": True,
         "tutor-not-designated": True,

@@ -1,0 +1,152 @@
+"""The people of a structure: the list, adding and inviting, roles, deactivation, handing a
+leaving tutor's protocols over. For the structure's managers, and the admin everywhere."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from afest import policy
+from afest.accounts import people
+from afest.accounts.forms import ActiveForm, PersonForm, RolesForm, replace_tutor_form
+from afest.core.database import get_session
+from afest.core.forms import EmptyForm
+from afest.core.http import flash_refusal, perform, render
+from afest.policy.loaders import load_managed_structure_or_404
+from afest.protocols import tutors
+
+bp = Blueprint("people", __name__, url_prefix="/structures")
+
+
+def _person_or_404(structure, public_id: str) -> people.Person:
+    person = people.person_of(get_session(), structure.id, public_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+def _back(structure, person=None):
+    if person is None:
+        return redirect(url_for("people.roster", structure_id=structure.public_id))
+    return redirect(
+        url_for("people.person", structure_id=structure.public_id, public_id=person.user.public_id)
+    )
+
+
+@bp.get("/personnes")
+@login_required
+def index():
+    """The structures whose people the actor runs; straight to the one when there is one."""
+    if not policy.can_list_people(current_user):
+        abort(403)
+    structures = people.managed_structures(get_session(), current_user)
+    if len(structures) == 1:
+        return redirect(url_for("people.roster", structure_id=structures[0].public_id))
+    return render("people/index.html", structures=structures)
+
+
+@bp.route("/<structure_id>/personnes", methods=["GET", "POST"])
+@login_required
+def roster(structure_id: str):
+    """The structure's people with their roles and state; adding someone invites her."""
+    structure = load_managed_structure_or_404(structure_id)
+    form = PersonForm()
+    if form.validate_on_submit():
+        added = perform(form, people.add_person, structure_id=structure.id, **form.person())
+        if added:
+            flash(people.added_message(*added), "success")
+            return _back(structure)
+    return render(
+        "people/roster.html",
+        structure=structure,
+        people=people.people_of(get_session(), structure.id),
+        form=form,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.route("/<structure_id>/personnes/<public_id>", methods=["GET", "POST"])
+@login_required
+def person(structure_id: str, public_id: str):
+    """One person of the structure: her roles there, her state, her invitation."""
+    structure = load_managed_structure_or_404(structure_id)
+    found = _person_or_404(structure, public_id)
+    form = RolesForm(data={"roles": [r.value for r in found.roles]})
+    if form.validate_on_submit() and perform(
+        form, people.set_roles, user=found.user, structure_id=structure.id, roles=form.roles.data
+    ):
+        flash(_("Rôles enregistrés."), "success")
+        return _back(structure, found)
+    return render(
+        "people/person.html",
+        structure=structure,
+        person=found,
+        form=form,
+        action_form=EmptyForm(),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.post("/<structure_id>/personnes/<public_id>/actif")
+@login_required
+def set_active(structure_id: str, public_id: str):
+    """Deactivate (her sessions end at once) or reactivate a person of the structure."""
+    structure = load_managed_structure_or_404(structure_id)
+    found = _person_or_404(structure, public_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    if perform(form, people.set_active, user=found.user, structure_id=structure.id, active=active):
+        flash(
+            _("Compte réactivé.") if active else _("Compte désactivé : ses sessions sont fermées."),
+            "success",
+        )
+    flash_refusal(form)
+    return _back(structure, found)
+
+
+@bp.post("/<structure_id>/personnes/<public_id>/invitation")
+@login_required
+def reinvite(structure_id: str, public_id: str):
+    """Send a new invitation (the previous link stops working)."""
+    structure = load_managed_structure_or_404(structure_id)
+    found = _person_or_404(structure, public_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if perform(form, people.reinvite, user=found.user):
+        flash(_("Invitation envoyée à %(email)s.", email=found.user.email), "success")
+    flash_refusal(form)
+    return _back(structure, found)
+
+
+@bp.route("/<structure_id>/personnes/<public_id>/remplacement", methods=["GET", "POST"])
+@login_required
+def replace_tutor(structure_id: str, public_id: str):
+    """A tutor's open protocols, each handed over to a tutor of the structure, in one screen."""
+    structure = load_managed_structure_or_404(structure_id)
+    found = _person_or_404(structure, public_id)
+    tutored, candidates = tutors.handover(
+        get_session(), structure_id=structure.id, tutor_id=found.user.id
+    )
+    form = replace_tutor_form(tutored, candidates)
+    if form.validate_on_submit() and perform(
+        form,
+        tutors.replace_tutor,
+        default="choices",
+        structure_id=structure.id,
+        leaving_id=found.user.id,
+        choices=form.choices(),
+    ):
+        flash(_("Protocoles repris : chaque désignation est datée d'aujourd'hui."), "success")
+        return _back(structure, found)
+    return render(
+        "people/replace_tutor.html",
+        structure=structure,
+        person=found,
+        form=form,
+        candidates=candidates,
+        status=422 if form.errors else 200,
+    )
