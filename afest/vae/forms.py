@@ -23,6 +23,12 @@ from afest.vae import queries
 from afest.vae.states import ANSWER_LABELS, JURY_LABELS, OUTCOME_LABELS, STATE_LABELS
 
 
+def _chosen(value: str | None) -> str | None:
+    """A choice as posted, or None when blank: Optional() lets a value of spaces only past
+    the check of the choices, so it must read as no choice."""
+    return value if value and value.strip() else None
+
+
 class MilestoneForm(Form):
     # where a refusal is shown when the rule names no field of the form (perform's aliases):
     # the blocks' outcomes go with the jury's result
@@ -66,7 +72,7 @@ class MilestoneForm(Form):
         return {
             int(f.name.removeprefix("block_")): BlockOutcome(f.data)
             for f in self.block_fields()
-            if f.data
+            if _chosen(f.data)
         }
 
     def milestone(self) -> dict:
@@ -78,7 +84,7 @@ class MilestoneForm(Form):
             "reason": self.reason.data or "",
             "jury_date": self.jury_date.data,
             "jury_place": self.jury_place.data or "",
-            "jury_result": self.jury_result.data or None,
+            "jury_result": _chosen(self.jury_result.data),
             "block_outcomes": self.outcomes(),
         }
 
@@ -120,7 +126,7 @@ def feasibility_form(competence_ids: Iterable[int], **kwargs) -> Form:
         def answers(self) -> dict[int, SelfAssessment | None]:
             """{competence id: the answer, or None when left blank}."""
             return {
-                int(f.name.removeprefix("c_")): SelfAssessment(f.data) if f.data else None
+                int(f.name.removeprefix("c_")): SelfAssessment(f.data) if _chosen(f.data) else None
                 for f in self
                 if f.name.startswith("c_")
             }

@@ -129,3 +129,31 @@ def test_index_lists_pathways_in_scope(session, login_as):
     html = login_as(CONSULTANT).get("/vae/").get_data(as_text=True)
     assert html.count('class="card"') == len(session.exec(select(VaePathway)).all())
     assert login_as("tuteur@ehpad-01.demo").get("/vae/").status_code == 403
+
+
+def test_a_choice_of_blanks_counts_as_no_choice(session, login_as):
+    """A posted choice of spaces only is no answer, never a crash: Optional() lets it past
+    the choice check, so the form reads it as blank."""
+    pathway = session.exec(
+        select(VaePathway).where(VaePathway.state.in_(sorted(vae_states.FEASIBILITY_OPEN)))
+    ).first()
+    client = login_as(session.get(User, pathway.learner_id).email)
+    competence_id = next(iter(vae_queries.prefill_from_afest(session, pathway)))
+    saved = client.post(f"/vae/{pathway.public_id}/faisabilite", data={f"c_{competence_id}": " "})
+    assert saved.status_code == 302
+    assert competence_id not in vae_queries.feasibility_answers(session, pathway.id)
+
+    pathway = _accompanied(session, VaeState.VALIDATION)
+    block = vae_queries.blocks_of(session, pathway.referential_id)[0]
+    recorded = login_as(CONSULTANT).post(
+        f"/vae/{pathway.public_id}/etapes",
+        data={
+            "state": "prise_en_charge",
+            "occurred_on": date.today().isoformat(),
+            "jury_result": " ",
+            f"block_{block.id}": " ",
+        },
+    )
+    assert recorded.status_code == 302
+    session.expire_all()
+    assert session.get(VaePathway, pathway.id).state == VaeState.PRISE_EN_CHARGE
