@@ -7,8 +7,10 @@ Categories and periods come from the settings:
   abandoned, longer ago are deleted with everything that proves them (sequences,
   evaluations, signatures, their audit entries). The proof must be kept 3 to 6 years;
 - RETENTION_ACCOUNT_YEARS: deactivated accounts unused that long, and no longer holding
-  any record as a learner, are anonymised (name, e-mail, secrets, roles), so that what
-  they signed in other records stays verifiable.
+  any record as a learner, are anonymised (name, e-mail, secrets, roles, the e-mails sent to
+  them), so that what they signed in other records stays verifiable;
+- RETENTION_MAIL_DAYS: e-mails sent (or kept, or failed) longer ago have their bodies
+  emptied (afest.mail.retention).
 
 Signatures and audit entries are append-only: the purge opens a purge window (a row in
 `purgewindow`, inside its own transaction) through which the database triggers let DELETE
@@ -26,6 +28,7 @@ from sqlmodel import Session, SQLModel, delete, select, update
 
 from afest.accounts import operations as accounts
 from afest.core import audit
+from afest.mail import retention as mail_retention
 from afest.models import (
     AccountToken,
     AuditEntry,
@@ -66,6 +69,7 @@ class PurgePlan:
     protocol_ids: list[int] = field(default_factory=list)
     pathway_ids: list[int] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)
+    mail_bodies: int = 0
 
     def summary(self) -> dict[str, int]:
         return {
@@ -74,6 +78,7 @@ class PurgePlan:
             "protocols": len(self.protocol_ids),
             "vae_pathways": len(self.pathway_ids),
             "accounts": len(self.account_ids),
+            "mail_bodies": self.mail_bodies,
         }
 
 
@@ -149,6 +154,7 @@ def plan(session: Session, *, settings, now: datetime) -> PurgePlan:
             .order_by(User.id)
         )
     )
+    result.mail_bodies = mail_retention.count_past(session, settings=settings, now=now)
     return result
 
 
@@ -215,6 +221,7 @@ def _anonymise(session: Session, ids: list[int]) -> None:
     session.exec(delete(RoleAssignment).where(RoleAssignment.user_id.in_(ids)))
     session.exec(delete(UserSession).where(UserSession.user_id.in_(ids)))
     session.exec(delete(AccountToken).where(AccountToken.user_id.in_(ids)))
+    mail_retention.forget_accounts(session, ids)
     for user_id in ids:
         session.exec(
             update(User)
@@ -241,6 +248,7 @@ def purge(session: Session, *, settings, now: datetime) -> PurgePlan:
     _delete_protocols(session, todo.protocol_ids)
     _delete_pathways(session, todo.pathway_ids)
     _anonymise(session, todo.account_ids)
+    mail_retention.empty_bodies(session, settings=settings, now=now)
     session.exec(delete(PurgeWindow).where(PurgeWindow.id == window.id))
     session.flush()
     _refresh_rollups(session)
