@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
-from tests.authz.test_routes import _path_params, _url
+from tests.authz.test_routes import _object_values, _url
 from tests.load_forms import forms_of
 
 LINK = re.compile(r'<a\b[^>]*\bhref="(/[^"#]*)"', re.I)
@@ -33,8 +33,8 @@ def test_every_link_and_form_shown_works_for_whoever_sees_it(app, session, login
             continue
         values = dict(route.params)
         if route.obj:
-            key = next(iter(_path_params(app, endpoint) - set(values)))
-            values[key] = OBJECTS[route.obj].in_scope(session, who)
+            found = OBJECTS[route.obj].in_scope(session, who)
+            values.update(_object_values(app, endpoint, values, found))
         page_url = _url(app, endpoint, values)
         response = client.get(page_url)
         if response.mimetype != "text/html":

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from afest.models import metadata
 from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
-from tests.authz.test_routes import _path_params, _url
+from tests.authz.test_routes import _object_values, _url
 from tests.load_forms import forms_of
 
 EXAMPLES = int(os.environ.get("AFEST_FUZZ_EXAMPLES", "200" if os.environ.get("CI") else "25"))
@@ -73,8 +73,8 @@ def _discover(app, session, login_as) -> list[tuple[str, str, dict]]:
                 continue
             values = dict(route.params)
             if route.obj:
-                key = next(iter(_path_params(app, endpoint) - set(values)))
-                values[key] = OBJECTS[route.obj].in_scope(session, who)
+                ids = OBJECTS[route.obj].in_scope(session, who)
+                values.update(_object_values(app, endpoint, values, ids))
             client = login_as(ROLE_EMAILS[who])
             url = _url(app, endpoint, values)
             response = client.get(url)
