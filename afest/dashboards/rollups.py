@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from afest.core.database import insert_on_conflict
 from afest.dashboards.rollup_facts import block_facts, pathway_facts, protocol_facts
-from afest.models import Protocol
+from afest.models import Protocol, VaePathway
 from afest.models.rollup import (
     BLOCK_MEASURES,
     DIMENSIONS,
@@ -390,3 +390,17 @@ on_evaluation_written = on_protocol_changed
 
 def on_milestone_recorded(session: Session, pathway_id: int) -> None:
     refresh_pathways(session, [pathway_id])
+
+
+def on_structures_changed(session: Session, structure_ids: Iterable[int]) -> None:
+    """Structures moved (their département or OPCO changed): a protocol's facts read its
+    structure's département, a VAE pathway's its département and OPCO. Their protocols are
+    marked, their pathways refreshed at once."""
+    ids = sorted({i for i in structure_ids if i is not None})
+    if not ids:
+        return
+    session.flush()
+    conn = session.connection()
+    mark(session, list(conn.scalars(select(Protocol.id).where(Protocol.structure_id.in_(ids)))))
+    pathways = conn.scalars(select(VaePathway.id).where(VaePathway.structure_id.in_(ids)))
+    refresh_pathways(session, list(pathways))
