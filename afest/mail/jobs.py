@@ -27,7 +27,7 @@ def send_outbox() -> int:
 
 @job(periodic=crontab(minute="*"))
 def send_outbox_every_minute() -> None:
-    handled = sending.send_due(database())
+    handled = sending.send_due(database(), ahead=sending.PERIODIC_AHEAD)
     if handled:
         log.info("mail: %d messages handled", handled)
 

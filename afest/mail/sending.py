@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 UNCONFIRMED_AFTER = timedelta(minutes=10)  # a message sending this long is shown to check
 BACKOFF_CAP = timedelta(hours=1)
+PERIODIC_AHEAD = timedelta(seconds=30)  # see send_due
 BATCH = 100  # messages per run of the job at most; the next run takes the rest
 ERROR_MAX = 500
 
@@ -82,14 +83,25 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 16)), BACKOFF_CAP)
 
 
-def send_due(db: Database, *, now: datetime | None = None, limit: int = BATCH) -> int:
-    """Send (or keep, with no SMTP server) every message due; answer how many were handled."""
+def send_due(
+    db: Database,
+    *,
+    now: datetime | None = None,
+    ahead: timedelta = timedelta(0),
+    limit: int = BATCH,
+) -> int:
+    """Send (or keep, with no SMTP server) every message due by `now + ahead`; answer how
+    many were handled. The job that runs every minute looks PERIODIC_AHEAD ahead: a retry due
+    a few seconds after its run would otherwise wait a whole minute more."""
     now = now or utcnow()
+    due_by = now + ahead
     smtp = SmtpSettings.from_config(current_app.config)
     with db.session() as session:
         due = session.exec(
             select(OutboxMessage.id)
-            .where(OutboxMessage.state == MailState.PENDING, OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.state == MailState.PENDING, OutboxMessage.next_attempt_at <= due_by
+            )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         ).all()
@@ -98,7 +110,7 @@ def send_due(db: Database, *, now: datetime | None = None, limit: int = BATCH) -
         if smtp is None:
             handled += keep(db, message_id)
         else:
-            handled += send_one(db, message_id, smtp, now=now)
+            handled += send_one(db, message_id, smtp, now=now, due_by=due_by)
     return handled
 
 
@@ -124,9 +136,16 @@ def keep(db: Database, message_id: int) -> bool:
     return True
 
 
-def send_one(db: Database, message_id: int, smtp: SmtpSettings, *, now: datetime) -> bool:
+def send_one(
+    db: Database,
+    message_id: int,
+    smtp: SmtpSettings,
+    *,
+    now: datetime,
+    due_by: datetime | None = None,
+) -> bool:
     """Claim one message, send it, mark the outcome; False if another consumer had it."""
-    message = claim(db, message_id, now=now)
+    message = claim(db, message_id, now=now, due_by=due_by)
     if message is None:
         return False
     outcome, error = deliver(smtp, build(message, smtp.sender))
@@ -137,7 +156,9 @@ def send_one(db: Database, message_id: int, smtp: SmtpSettings, *, now: datetime
     return True
 
 
-def claim(db: Database, message_id: int, *, now: datetime) -> OutboxMessage | None:
+def claim(
+    db: Database, message_id: int, *, now: datetime, due_by: datetime | None = None
+) -> OutboxMessage | None:
     """pending → sending, committed: the message is this consumer's, or None if another one
     took it first (the UPDATE matches no row once it is no longer pending)."""
     with db.session(write=True) as session:
@@ -146,7 +167,7 @@ def claim(db: Database, message_id: int, *, now: datetime) -> OutboxMessage | No
             .where(
                 OutboxMessage.id == message_id,
                 OutboxMessage.state == MailState.PENDING,
-                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.next_attempt_at <= (due_by or now),
             )
             .values(state=MailState.SENDING, attempts=OutboxMessage.attempts + 1, claimed_at=now)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from afest.core.database import database
@@ -232,3 +233,27 @@ def test_without_smtp_messages_are_kept_and_logged(app, session, make_user, capl
     assert user.email in logged[0] and "Courriel d'essai d'afest" in logged[0] and link in logged[0]
     with caplog.at_level(logging.INFO, logger="afest.mail.sending"):
         assert _send_due(app, later=timedelta(days=1)) == 0  # logged once, never sent
+
+
+def test_the_minute_job_takes_what_falls_due_before_its_next_run(
+    app, session, make_user, smtp_down
+):
+    """A retry due 20 s after the minute's run is taken by it, not a minute later; one due
+    in 40 s waits for the next run."""
+    user = make_user([(Role.TUTOR, None)])
+    soon = _enqueue(app, session, user, "essai:soon")
+    later = _enqueue(app, session, user, "essai:later")
+    _commit(app, session)  # server down: both pending, retried in a minute
+    smtp_down.start()
+    for message, seconds in ((soon, 20), (later, 40)):
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(next_attempt_at=utcnow() + timedelta(seconds=seconds))
+        )
+    session.commit()
+    with app.app_context():
+        jobs.send_outbox_every_minute.call_local()
+    assert _fresh(session, soon).state is MailState.SENT
+    assert _fresh(session, later).state is MailState.PENDING
+    assert len(smtp_down.received) == 1
