@@ -11,7 +11,12 @@ from afest.models import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
-METHODS = [("afest/**.py", "python"), ("afest/templates/**.html", "jinja2")]
+# .txt: the e-mails' subjects and plain-text bodies (afest/templates/mail)
+METHODS = [
+    ("afest/**.py", "python"),
+    ("afest/templates/**.html", "jinja2"),
+    ("afest/templates/**.txt", "jinja2"),
+]
 
 
 def source_messages() -> set[str]:
