@@ -134,10 +134,12 @@ def recipient_locale(locale: str | None) -> str:
 
 
 def _recipient(to: Recipient) -> tuple[str, str, str]:
+    """(address, name on one line, locale): nothing in them can add a header."""
     if isinstance(to, User):
-        return to.email.strip().lower(), to.full_name, recipient_locale(to.locale)
-    address, name, locale = to
+        address, name, locale = to.email, to.full_name, to.locale
+    else:
+        address, name, locale = to
     address = address.strip().lower()
-    if "@" not in address or any(c in address for c in "\r\n<>,; "):
+    if "@" not in address or any(c in address for c in '\r\n<>,;"() ') or len(address) > 254:
         raise ValueError(f"not an e-mail address: {address!r}")
-    return address, name or "", recipient_locale(locale)
+    return address, " ".join((name or "").split())[:200], recipient_locale(locale)

@@ -107,10 +107,13 @@ def send_due(
         ).all()
     handled = 0
     for message_id in due:
-        if smtp is None:
-            handled += keep(db, message_id)
-        else:
-            handled += send_one(db, message_id, smtp, now=now, due_by=due_by)
+        try:
+            if smtp is None:
+                handled += keep(db, message_id)
+            else:
+                handled += send_one(db, message_id, smtp, now=now, due_by=due_by)
+        except Exception:  # one message's trouble (the database?) does not hold the others up
+            log.exception("mail: message %s could not be handled", message_id)
     return handled
 
 
@@ -148,7 +151,12 @@ def send_one(
     message = claim(db, message_id, now=now, due_by=due_by)
     if message is None:
         return False
-    outcome, error = deliver(smtp, build(message, smtp.sender))
+    try:
+        email = build(message, smtp.sender)
+    except (ValueError, TypeError) as exc:  # a header it cannot carry: never sendable
+        outcome, error = Outcome.REFUSED, f"cannot be written as an e-mail: {exc}"
+    else:
+        outcome, error = deliver(smtp, email)
     try:
         mark(db, message, outcome, error)
     except Exception:  # the database failed after the conversation: left sending, to check

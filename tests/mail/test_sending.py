@@ -257,3 +257,29 @@ def test_the_minute_job_takes_what_falls_due_before_its_next_run(
     assert _fresh(session, soon).state is MailState.SENT
     assert _fresh(session, later).state is MailState.PENDING
     assert len(smtp_down.received) == 1
+
+
+def test_a_name_cannot_add_a_header(app, session, smtp_server):
+    message = _enqueue(app, session, ("x@example.org", "Eve\r\nBcc: spy@example.org", None), "hdr")
+    assert message.to_name == "Eve Bcc: spy@example.org"
+    _commit(app, session)
+    (received,) = smtp_server.received
+    assert received["Bcc"] is None and smtp_server.inbox.recipients == [["x@example.org"]]
+    assert _fresh(session, message).state is MailState.SENT
+
+
+def test_a_message_that_cannot_be_built_fails_without_holding_up_the_others(
+    app, session, make_user, smtp_server
+):
+    user = make_user([(Role.TUTOR, None)])
+    broken = _enqueue(app, session, user, "essai:broken")
+    fine = _enqueue(app, session, user, "essai:fine")
+    session.execute(  # as a template could once have produced: a line break in the subject
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == broken.id)
+        .values(subject="Objet\r\nBcc: spy@example.org")
+    )
+    _commit(app, session)
+    assert _fresh(session, broken).state is MailState.FAILED
+    assert "cannot be written" in _fresh(session, broken).last_error
+    assert _fresh(session, fine).state is MailState.SENT and len(smtp_server.received) == 1
