@@ -32,16 +32,12 @@ class LoginForm(Form):
     )
 
 
-class PasswordChangeForm(Form):
-    current_password = PasswordField(
-        _l("Mot de passe actuel"),
-        validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new_password = PasswordField(
-        _l("Nouveau mot de passe"),
+def _new_password_field(label, required) -> PasswordField:
+    """A password being chosen: its length rule is the accounts' own."""
+    return PasswordField(
+        label,
         validators=[
-            DataRequired(_l("Choisissez un nouveau mot de passe.")),
+            DataRequired(required),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
@@ -51,6 +47,17 @@ class PasswordChangeForm(Form):
             ),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(Form):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password_field(
+        _l("Nouveau mot de passe"), _l("Choisissez un nouveau mot de passe.")
     )
     confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),
@@ -60,23 +67,6 @@ class PasswordChangeForm(Form):
 
     def passwords(self) -> dict[str, str]:
         return {"current": self.current_password.data, "new": self.new_password.data}
-
-
-def _new_password_field(label) -> PasswordField:
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired(_l("Choisissez un mot de passe.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l(
-                    "Entre %(min)d et %(max)d caractères.", min=MIN_PASSWORD_LENGTH, max=200
-                ),
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 class ForgotPasswordForm(Form):
@@ -96,7 +86,7 @@ class ChooseSecretsForm(Form):
     """Following an invitation or a reset link: the password, and an invited tutor's PIN
     (the view removes the PIN fields for anybody else)."""
 
-    password = _new_password_field(_l("Mot de passe"))
+    password = _new_password_field(_l("Mot de passe"), _l("Choisissez un mot de passe."))
     confirm = PasswordField(
         _l("Confirmez le mot de passe"),
         validators=[EqualTo("password", _l("Les deux mots de passe diffèrent."))],
