@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 UNCONFIRMED_AFTER = timedelta(minutes=10)  # a message sending this long is shown to check
 BACKOFF_CAP = timedelta(hours=1)
 PERIODIC_AHEAD = timedelta(seconds=30)  # see send_due
-BATCH = 100  # messages per run of the job at most; the next run takes the rest
+BATCH = 100  # message ids read at a time
 ERROR_MAX = 500
 
 
@@ -88,33 +88,40 @@ def send_due(
     *,
     now: datetime | None = None,
     ahead: timedelta = timedelta(0),
-    limit: int = BATCH,
+    batch: int = BATCH,
 ) -> int:
-    """Send (or keep, with no SMTP server) every message due by `now + ahead`; answer how
-    many were handled. The job that runs every minute looks PERIODIC_AHEAD ahead: a retry due
-    a few seconds after its run would otherwise wait a whole minute more."""
+    """Send (or keep, with no SMTP server) every message due by `now + ahead`, BATCH at a
+    time until none is left (an import that invites 5,000 people is sent in one run); answer
+    how many were handled. The job that runs every minute looks PERIODIC_AHEAD ahead: a
+    retry due a few seconds after its run would otherwise wait a whole minute more."""
     now = now or utcnow()
     due_by = now + ahead
     smtp = SmtpSettings.from_config(current_app.config)
-    with db.session() as session:
-        due = session.exec(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.state == MailState.PENDING, OutboxMessage.next_attempt_at <= due_by
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
-        ).all()
-    handled = 0
-    for message_id in due:
-        try:
-            if smtp is None:
-                handled += keep(db, message_id)
-            else:
-                handled += send_one(db, message_id, smtp, now=now, due_by=due_by)
-        except Exception:  # one message's trouble (the database?) does not hold the others up
-            log.exception("mail: message %s could not be handled", message_id)
-    return handled
+    handled, after = 0, 0
+    while True:
+        # by id, after the last one seen: a message retried later is not taken again now
+        with db.session() as session:
+            due = session.exec(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.state == MailState.PENDING,
+                    OutboxMessage.next_attempt_at <= due_by,
+                    OutboxMessage.id > after,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(batch)
+            ).all()
+        for message_id in due:
+            try:
+                if smtp is None:
+                    handled += keep(db, message_id)
+                else:
+                    handled += send_one(db, message_id, smtp, now=now, due_by=due_by)
+            except Exception:  # one message's trouble (the database?) holds no other up
+                log.exception("mail: message %s could not be handled", message_id)
+        if len(due) < batch:
+            return handled
+        after = due[-1]
 
 
 def keep(db: Database, message_id: int) -> bool:

@@ -283,3 +283,17 @@ def test_a_message_that_cannot_be_built_fails_without_holding_up_the_others(
     assert _fresh(session, broken).state is MailState.FAILED
     assert "cannot be written" in _fresh(session, broken).last_error
     assert _fresh(session, fine).state is MailState.SENT and len(smtp_server.received) == 1
+
+
+def test_one_run_sends_every_batch(app, session, smtp_down):
+    """More messages than a batch: one run sends them all, each once."""
+    for n in range(7):
+        _enqueue(app, session, (f"p{n}@example.org", f"P {n}", None), "essai:batch")
+    _commit(app, session)  # down: all pending for a minute
+    smtp_down.start()
+    with app.app_context():
+        handled = sending.send_due(database(app), now=utcnow() + timedelta(minutes=1), batch=3)
+    assert handled == 7 and len(smtp_down.received) == 7
+    assert sorted(r[0] for r in smtp_down.inbox.recipients) == sorted(
+        f"p{n}@example.org" for n in range(7)
+    )
