@@ -89,7 +89,16 @@ class ImportRejected(ServiceError):
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\s.\-]", "", text or "")
+    """A SIRET cell's digits; a number cell of a spreadsheet drops a SIRET's leading zeros,
+    which are put back when that makes a valid SIRET."""
+    digits = re.sub(r"[\s.\-]", "", text or "")
+    if digits.isdigit() and 9 <= len(digits) < 14:
+        padded = digits.zfill(14)
+        try:
+            return checks.siret(padded)
+        except ValueError:
+            pass
+    return digits
 
 
 def _opcos(session: Session) -> dict[str, Organisation]:
@@ -151,7 +160,7 @@ def _judge(row: Row, existing, opcos, known_codes: str, has_branch: bool) -> Non
                 )
             )
     else:
-        _check(row, "siret", checks.siret, cells["siret"])
+        _check(row, "siret", checks.siret, compact if compact.isdigit() else cells["siret"])
     name = " ".join(cells["name"].split())
     if not name:
         row.problems.append(_l("Nom vide."))
