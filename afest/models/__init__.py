@@ -27,6 +27,7 @@ from .retention import PurgeWindow
 from .rollup import ROLLUP_TABLES
 from .sequence import ReflectionSituation, Sequence, SequenceCompetence
 from .signature import AuditEntry, Signature
+from .upload import Upload
 from .vae import FeasibilityAnswer, VaeBlockResult, VaeMilestone, VaePathway
 
 metadata = SQLModel.metadata
@@ -73,6 +74,7 @@ __all__ = [
     "Signature",
     "SignedKind",
     "SignerRole",
+    "Upload",
     "User",
     "UserSession",
     "VaeBlockResult",
