@@ -10,6 +10,7 @@ from afest.blueprints import (
     learner,
     mail,
     main,
+    organisations,
     people,
     proofpack,
     protocols,
@@ -34,6 +35,7 @@ ALL = tuple(
         learner,
         vae,
         dashboards,
+        organisations,
         mail,
         people,
     )

@@ -22,6 +22,7 @@ from afest.models import (
     Referential,
     ReferentialKind,
     Role,
+    Upload,
     User,
     VaePathway,
 )
@@ -280,6 +281,20 @@ def can_edit_feasibility(actor: ActorLike, pathway: VaePathway) -> bool:
 def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
     """A learner's own progress and personal data export: the learner alone."""
     return actor.has(Role.LEARNER) and learner.id == actor.id
+
+
+# --- organisations -----------------------------------------------------------------------
+
+
+def can_manage_organisations(actor: ActorLike) -> bool:
+    """OPCOs, support bodies, structures and cohorts are created, edited and imported by the
+    administrators; nobody else sees these screens (an organisation's page answers 404)."""
+    return actor.has(Role.ADMIN)
+
+
+def upload_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """A file sent to import, awaiting its confirmation, is its sender's alone."""
+    return Upload.owner_id == actor.id
 
 
 # --- dashboards --------------------------------------------------------------------------

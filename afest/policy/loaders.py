@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
 from afest import policy
+from afest.core import uploads
 from afest.core.database import get_session
 from afest.models import (
     Cohort,
@@ -25,6 +26,7 @@ from afest.models import (
     ProtocolTutor,
     Referential,
     Sequence,
+    Upload,
     User,
     VaePathway,
 )
@@ -225,3 +227,59 @@ def load_managed_structure_or_404(public_id: str) -> Organisation:
     if structure is None or not policy.can_manage_people(current_user, structure.id):
         abort(404)
     return structure
+
+
+# --- organisations (administrators only: anyone else is answered 404) ---------------------
+
+
+def load_organisation_or_404(public_id: str, *, kinds: tuple[OrgKind, ...]) -> Organisation:
+    """An organisation of one of `kinds` (a structure; an OPCO or a support body), for the
+    administrator managing it."""
+    if not policy.can_manage_organisations(current_user):
+        abort(404)
+    organisation = (
+        get_session()
+        .exec(
+            select(Organisation).where(
+                Organisation.public_id == public_id, Organisation.kind.in_(kinds)
+            )
+        )
+        .first()
+    )
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+def load_managed_cohort_or_404(public_id: str) -> Cohort:
+    """A cohort, for the administrator managing it."""
+    if not policy.can_manage_organisations(current_user):
+        abort(404)
+    cohort = get_session().exec(select(Cohort).where(Cohort.public_id == public_id)).first()
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def load_upload_or_404(
+    public_id: str, *, purpose: str, require: Callable[..., bool]
+) -> Upload:
+    """A file the actor sent to import and has not confirmed yet (a day at most), when
+    `require(actor)` lets them import it; anything else answers 404."""
+    if not require(current_user):
+        abort(404)
+    upload = (
+        get_session()
+        .exec(
+            select(Upload).where(
+                Upload.public_id == public_id,
+                Upload.purpose == purpose,
+                policy.upload_visible(current_user),
+                uploads.still_kept(),
+            )
+        )
+        .first()
+    )
+    if upload is None:
+        abort(404)
+    return upload
