@@ -23,6 +23,9 @@ STATE_LABELS = {
 class OutboxFilterForm(Form):
     """GET filter, no CSRF (it changes nothing)."""
 
+    class Meta:
+        csrf = False  # a GET address carries no token: with one required, no filter applied
+
     etat = SelectField(
         _l("État"),
         choices=[

@@ -77,6 +77,16 @@ def test_list_newest_first_filtered_and_paginated(session, login_as, monkeypatch
     assert older.subject in second and newer.subject not in second
 
 
+def test_the_filter_works_with_csrf_on(session, login_as, app, monkeypatch):
+    """A GET filter carries no CSRF token: the state chosen filters all the same."""
+    _message(session, subject="Parti", state=MailState.SENT)
+    _message(session, subject="Refusé", state=MailState.FAILED)
+    admin = login_as(Role.ADMIN)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # the suite runs without it
+    failed = admin.get("/admin/courriels?etat=failed").get_data(as_text=True)
+    assert "Refusé" in failed and "Parti" not in failed
+
+
 def test_a_message_left_sending_is_shown_to_check(session, login_as):
     _message(
         session, subject="Tout juste", state=MailState.SENDING, attempts=1, claimed_at=utcnow()
