@@ -17,18 +17,12 @@ from afest.models import User
 from afest.policy.loaders import load_mail_or_404
 
 bp = Blueprint("mail", __name__, url_prefix="/admin/courriels")
-PAGE_SIZE = 50
 # The HTML body of a message, shown in a sandboxed frame of the message's page: no script,
 # no request anywhere, inline styles only (an e-mail's own), framed by afest's pages only.
 BODY_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
 )
-
-
-def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
 
 
 @bp.get("", endpoint="index")
@@ -38,19 +32,11 @@ def index():
     if not policy.can_view_outbox(current_user):
         abort(403)
     form = OutboxFilterForm(request.args)
-    state = form.etat.data if form.validate() and form.etat.data else None
-    page = _page_number()
-    session = get_session()
-    messages, has_more = queries.page_of_messages(session, state=state, page=page, size=PAGE_SIZE)
+    outbox = queries.outbox_page(get_session(), state=form.chosen_state(), page=form.page.data)
     return render(
         "mail/index.html",
         form=form,
-        state=state,
-        messages=messages,
-        has_more=has_more,
-        page=page,
-        counts=queries.counts(session),
-        shown_state=queries.shown_state,
+        outbox=outbox,
         STATE_LABELS=STATE_LABELS,
         smtp_host=current_app.config["SMTP_HOST"],
         test_form=EmptyForm(),

@@ -1,4 +1,4 @@
-"""The Courriels page's filter."""
+"""The Courriels page's filter: a state and a page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from afest.core.forms import Form
+from afest.core.paging import PageField
 from afest.mail.queries import SHOWN_STATES, TO_CHECK
 
 STATE_LABELS = {
@@ -35,3 +36,8 @@ class OutboxFilterForm(Form):
         validators=[Optional()],
         default="",
     )
+    page = PageField()
+
+    def chosen_state(self) -> str | None:
+        """The state to show, or None for every message (an unknown one filters nothing)."""
+        return self.etat.data if self.validate() and self.etat.data else None

@@ -1,4 +1,5 @@
-"""Reads of the admin's Courriels page: the outbox newest first, by state, one message."""
+"""Reads of the admin's Courriels page: the outbox newest first, by state, a page at a time;
+one message."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SHOWN_STATES = (
     MailState.KEPT.value,
     MailState.SENT.value,
 )
+PAGE_SIZE = 50
 URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -62,6 +64,31 @@ def page_of_messages(
         )
     )
     return rows[:size], len(rows) > size
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """What the Courriels page lists: one page of messages, each with the state it shows,
+    whether more follow, and how many messages each state has."""
+
+    state: str | None
+    page: int
+    rows: list[tuple[OutboxMessage, str]]
+    has_more: bool
+    counts: dict[str, int]
+
+
+def outbox_page(session: Session, *, state: str | None, page: int) -> OutboxPage:
+    """Page `page` of the outbox (PAGE_SIZE messages), of one shown state if given."""
+    messages, has_more = page_of_messages(session, state=state, page=page, size=PAGE_SIZE)
+    now = utcnow()
+    return OutboxPage(
+        state=state,
+        page=page,
+        rows=[(message, shown_state(message, now)) for message in messages],
+        has_more=has_more,
+        counts=counts(session),
+    )
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from afest.blueprints import mail as mail_views
+from afest.mail import queries as mail_queries
 from afest.models import AuditEntry, MailState, OutboxMessage, Role, User, utcnow
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -69,8 +69,11 @@ def test_list_newest_first_filtered_and_paginated(session, login_as, monkeypatch
     failed = admin.get("/admin/courriels?etat=failed").get_data(as_text=True)
     assert "Plus récent" in failed and "Plus ancien" not in failed
     assert admin.get("/admin/courriels?etat=nonsense").status_code == 200  # ignored
+    for page in ("0", "²", "abc", "9" * 30):  # no such page: the first, the filter kept
+        listed = admin.get(f"/admin/courriels?etat=failed&page={page}").get_data(as_text=True)
+        assert "Plus récent" in listed and "Plus ancien" not in listed, page
 
-    monkeypatch.setattr(mail_views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(mail_queries, "PAGE_SIZE", 1)
     first = admin.get("/admin/courriels").get_data(as_text=True)
     second = admin.get("/admin/courriels?page=2").get_data(as_text=True)
     assert "Plus récent" in first and "Plus ancien" not in first and "page=2" in first
