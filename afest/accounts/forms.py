@@ -1,14 +1,16 @@
 """WTForms of the accounts: signing in, passwords (changed, forgotten, chosen from a link),
-the tablet PIN."""
+the tablet PIN, the accounts' search, deactivation."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
 from afest.accounts.operations import MIN_PASSWORD_LENGTH
-from afest.core.forms import CheckboxesField, Form, strip
+from afest.core.forms import CheckboxesField, Form, SearchForm, strip
+from afest.core.paging import PageField
 
 
 class LoginForm(Form):
@@ -185,6 +187,26 @@ class PersonForm(RolesForm):
 
 class ActiveForm(Form):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+    def wanted(self) -> bool:
+        """Whether the account is to be active ("1") or deactivated ("0")."""
+        return self.active.data == "1"
+
+    def done(self) -> str:
+        """What the page says once it is done."""
+        if self.wanted():
+            return _("Compte réactivé.")
+        return _("Compte désactivé : ses sessions sont fermées.")
+
+
+class AccountSearchForm(SearchForm):
+    """The Comptes page's GET filter: a name or an address, and a page."""
+
+    page = PageField()
+
+    def needle(self) -> str:
+        """What to look for; too long a search looks for nothing: every account."""
+        return self.q.data if self.validate() and self.q.data else ""
 
 
 class ReplaceTutorForm(Form):
