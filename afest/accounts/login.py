@@ -1,24 +1,28 @@
 """flask-login wiring: the cookie carries a session token resolved against the database;
-signing in and out."""
+signing in (with a password) and out, and where one lands after."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import update
 from sqlmodel import select
 
+from afest.accounts import links
 from afest.accounts import operations as accounts
 from afest.accounts.identity import Actor, Anonymous, UserView
 from afest.core.database import database, get_session, writing
+from afest.core.errors import ServiceError, form_error
 from afest.core.extensions import login_manager
+from afest.core.http import is_safe_next
 from afest.models import User, UserSession, utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)
+BAD_CREDENTIALS = _l("Adresse e-mail ou mot de passe incorrect.")
 
 
 def session_limits() -> accounts.SessionLimits:
@@ -67,6 +71,38 @@ def sign_in(user: User) -> None:
         token = accounts.start_session(db, user=user, user_agent=client_user_agent())
     session.clear()
     login_user(Actor(user=UserView.of(user), token=token))
+
+
+def sign_in_with_password(form: Any) -> bool:
+    """Sign in with the e-mail and password of a valid LoginForm; when they match no active
+    account, the form says so at its top, in the same words for an unknown address and a
+    wrong password. Slow on purpose (argon2): checked before any write."""
+    user = accounts.authenticate(get_session(), email=form.email.data, password=form.password.data)
+    if user is None:
+        form.form_errors.append(BAD_CREDENTIALS)
+        return False
+    sign_in(user)
+    return True
+
+
+def sign_in_with_link(form: Any, *, value: str, purpose: str) -> bool:
+    """Use an invitation or reset link: keep the password (and PIN) of a valid
+    ChooseSecretsForm, then sign in; a refusal is shown on the form, by default beside the
+    password."""
+    try:
+        with writing() as db:
+            user = links.use(db, value=value, purpose=purpose, **form.secrets())
+    except ServiceError as exc:
+        form_error(form, exc, default="password")
+        return False
+    sign_in(user)
+    return True
+
+
+def landing(target: str | None) -> str:
+    """Where to go once signed in (or the language switched): `target` when it is a path of
+    this site, else the home page."""
+    return target if is_safe_next(target) else url_for("main.home")
 
 
 def sign_out(token: str | None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from afest import policy
@@ -18,16 +17,13 @@ from afest.accounts.forms import (
     PasswordChangeForm,
     PinChangeForm,
 )
-from afest.accounts.login import sign_in, sign_out
+from afest.accounts.login import landing, sign_in_with_link, sign_in_with_password, sign_out
 from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
 from afest.core.forms import EmptyForm
-from afest.core.http import is_safe_next, perform, render
+from afest.core.http import perform, render
 from afest.core.settings import LOCALES
 
 bp = Blueprint("auth", __name__)
-
-BAD_CREDENTIALS = _l("Adresse e-mail ou mot de passe incorrect.")
 
 
 def _status(form) -> int:
@@ -41,16 +37,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        # slow on purpose (argon2): checked before any write
-        user = accounts.authenticate(
-            get_session(), email=form.email.data, password=form.password.data
-        )
-        if user is not None:
-            sign_in(user)
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("main.home"))
-        form.form_errors.append(BAD_CREDENTIALS)
+    if form.validate_on_submit() and sign_in_with_password(form):
+        return redirect(landing(request.args.get("next")))
     return render("auth/login.html", form=form, status=_status(form))
 
 
@@ -83,16 +71,9 @@ def _follow(value: str, purpose: str, template: str):
     if current_user.is_authenticated:  # the link opens another session: this one ends
         sign_out(current_user.token)
     form = ChooseSecretsForm() if link.wants_pin else ChooseSecretsForm().without_pin()
-    if form.validate_on_submit():
-        try:
-            with writing() as db:
-                user = links.use(db, value=value, purpose=purpose, **form.secrets())
-        except ServiceError as exc:
-            form_error(form, exc, default="password")
-        else:
-            sign_in(user)
-            flash(_("Votre mot de passe est enregistré : vous êtes connecté·e."), "success")
-            return redirect(url_for("main.home"))
+    if form.validate_on_submit() and sign_in_with_link(form, value=value, purpose=purpose):
+        flash(_("Votre mot de passe est enregistré : vous êtes connecté·e."), "success")
+        return redirect(url_for("main.home"))
     return render(template, form=form, user=link.user, status=_status(form))
 
 
@@ -145,5 +126,4 @@ def set_language(code: str):
     if current_user.is_authenticated:
         with writing() as db:
             accounts.set_locale(db, user_id=current_user.id, locale=code)
-    target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else url_for("main.home"))
+    return redirect(landing(request.form.get("next")))
