@@ -10,6 +10,7 @@ from afest.blueprints import (
     learner,
     mail,
     main,
+    organisation_imports,
     organisations,
     people,
     proofpack,
@@ -36,6 +37,7 @@ ALL = tuple(
         vae,
         dashboards,
         organisations,
+        organisation_imports,
         mail,
         people,
     )

@@ -1,8 +1,11 @@
-"""WTForms of the organisation screens: OPCO and support body, structure, cohort, import.
+"""WTForms of the organisation screens: OPCO and support body (and a member of one),
+structure, cohort, import.
 
 Each field's own rules answer beside it here (a SIRET's key, a département code, a date
 order); what needs the database (a SIRET already used, a code taken) is the operation's, and
-`perform` shows its refusal beside the field it names."""
+`perform` shows its refusal beside the field it names. `body_form`, `structure_form` and
+`cohort_form` give a screen its form: with its choices, and either as posted or filled in
+from the record."""
 
 from __future__ import annotations
 
@@ -12,15 +15,19 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
+from sqlmodel import Session
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from afest.accounts.forms import PersonForm
 from afest.core.forms import CheckboxesField, Form, clean_text, record_id, strip
 from afest.core.tabular import TabularError, read_limited, read_table
-from afest.organisations import checks
+from afest.models import Cohort, Organisation, OrgKind
+from afest.organisations import checks, queries
+from afest.organisations.cohorts import CohortData
 from afest.organisations.imports import COLUMNS, MAX_BYTES, MAX_ROWS
-from afest.organisations.operations import CohortData, StructureData
+from afest.organisations.operations import StructureData
 
 
 def optional_id(value: Any) -> int | None:
@@ -82,6 +89,10 @@ class BodyForm(Form):
         validators=[DataRequired(_l("Indiquez un code court.")), _check(checks.body_code)],
     )
 
+    def body(self) -> dict[str, str]:
+        """The operation's arguments (create_body, update_body)."""
+        return {"name": self.name.data, "code": self.code.data}
+
 
 class StructureForm(Form):
     name = StringField(
@@ -138,6 +149,10 @@ class StructureForm(Form):
     def validate_category(self, field) -> None:
         if field.data and field.data not in checks.CATEGORIES:
             raise ValidationError(_l("Catégorie inconnue : choisissez-en une dans la liste."))
+
+    def structure(self) -> dict[str, Any]:
+        """The operation's arguments (create_structure, update_structure)."""
+        return {"data": self.structure_data(), "cohort_ids": self.cohorts.data or ()}
 
     def structure_data(self) -> StructureData:
         return StructureData(
@@ -240,9 +255,90 @@ class ImportForm(Form):
             raise ValidationError(str(exc.message)) from None
         self.filename = (field.data.filename or "structures.csv").replace("\\", "/").split("/")[-1]
 
+    def upload(self) -> dict[str, Any]:
+        """What afest.core.uploads.keep keeps of the file read."""
+        return {"filename": self.filename, "content": self.content}
+
 
 def consultant_choices(people: list[tuple[int, str, str, bool]]) -> list[SelectChoice]:
     return choices(
         (uid, f"{name} — {email}" + ("" if active else " " + _("(compte désactivé)")))
         for uid, name, email, active in people
     )
+
+
+class MemberForm(Form):
+    """Adding a member to an OPCO or a support body (a new account is invited by e-mail):
+    the name and address asked of a structure's new person, with the same rules."""
+
+    full_name = PersonForm.full_name
+    email = PersonForm.email
+
+    def member(self) -> dict[str, str]:
+        """The operation's arguments (afest.accounts.members.add_member)."""
+        return {"full_name": self.full_name.data, "email": self.email.data}
+
+
+# --- a screen's form: its choices, and posted or filled in from the record ------------------
+
+
+def _filled(posted: bool, data: dict[str, Any] | None) -> dict[str, Any]:
+    """Flask-WTF reads the request's form unless told otherwise: a page shown, not posted,
+    is filled in from its record (or blank)."""
+    return {} if posted else {"formdata": None, "data": data}
+
+
+def body_form(body: Organisation | None = None, *, posted: bool = True) -> BodyForm:
+    data = {"name": body.name, "code": body.code} if body else None
+    return BodyForm(**_filled(posted, data))
+
+
+def structure_form(
+    session: Session, structure: Organisation | None = None, *, posted: bool = True
+) -> StructureForm:
+    """The structure form, its OPCOs and cohorts to choose from."""
+    data = None
+    if structure is not None and not posted:
+        data = {
+            "name": structure.name,
+            "siret": structure.siret,
+            "departement": structure.departement,
+            "category": structure.category or "",
+            "branch": structure.branch,
+            "opco": structure.opco_id,
+            "cohorts": queries.cohort_ids_of(session, structure.id),
+        }
+    form = StructureForm(
+        current_siret=structure.siret if structure else None, **_filled(posted, data)
+    )
+    form.opco.choices = choices(queries.body_choices(session, OrgKind.OPCO), none=_("— Aucun —"))
+    form.cohorts.choices = choices(queries.cohort_choices(session))
+    return form
+
+
+def cohort_form(
+    session: Session, cohort: Cohort | None = None, *, posted: bool = True
+) -> CohortForm:
+    """The cohort form, its OPCOs, support bodies and consultants to choose from."""
+    data = None
+    if cohort is not None and not posted:
+        members, consultant_ids = queries.cohort_members(session, cohort.id)
+        data = {
+            "code": cohort.code,
+            "name": cohort.name,
+            "description": cohort.description,
+            "funder": cohort.funder_id,
+            "support_body": cohort.support_body_id,
+            "starts_on": cohort.starts_on,
+            "ends_on": cohort.ends_on,
+            "structures": "\n".join(f"{s.siret} — {s.name}" for s in members if s.siret),
+            "consultants": consultant_ids,
+        }
+    form = CohortForm(**_filled(posted, data))
+    none = _("— Aucun —")
+    form.funder.choices = choices(queries.body_choices(session, OrgKind.OPCO), none=none)
+    form.support_body.choices = choices(
+        queries.body_choices(session, OrgKind.SUPPORT_BODY), none=none
+    )
+    form.consultants.choices = consultant_choices(queries.consultants(session))
+    return form

@@ -20,13 +20,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from afest.core import audit
+from afest.core import audit, uploads
 from afest.core.errors import ServiceError
-from afest.core.tabular import Column, Table, header_key
-from afest.models import Organisation, OrgKind
+from afest.core.tabular import Column, Table, header_key, read_table
+from afest.models import Organisation, OrgKind, Upload
 from afest.organisations import checks
-from afest.organisations.operations import apply_moves, snapshot
+from afest.organisations.moves import apply_moves
+from afest.organisations.operations import snapshot
 
+PURPOSE = "structures"  # of the files kept between a preview and its confirmation
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 10_000
 COLUMNS = (
@@ -283,4 +285,15 @@ def import_rows(
             "unchanged": counts[SAME],
         },
     )
+    return judged
+
+
+def import_upload(session: Session, *, actor_id: int | None, upload: Upload) -> Preview:
+    """Import the file kept for its confirmation, which is then dropped; all or nothing:
+    TabularError when it cannot be read, ImportRejected when a row has a problem now."""
+    table = read_table(upload.content, COLUMNS, max_rows=MAX_ROWS)
+    judged = import_rows(
+        session, actor_id=actor_id, table=table, filename=upload.filename, sha256=upload.sha256
+    )
+    uploads.discard(session, upload)
     return judged

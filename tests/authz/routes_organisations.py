@@ -101,10 +101,12 @@ ROUTES = {
     ),
     "organisations.edit_cohort": Route("GET", OPEN, obj="cohort", foreign=OPEN_FOREIGN),
     "organisations.update_cohort": Route("POST", EDIT, obj="cohort", foreign=EDIT_FOREIGN),
-    "organisations.import_form": Route("GET", LIST, foreign=None),
-    "organisations.upload_import": Route("POST", each(403, admin=422), foreign=None),
-    "organisations.preview_import": Route("GET", OPEN, obj="structures_upload", foreign=each(404)),
-    "organisations.confirm_import": Route(
+    "organisation_imports.import_form": Route("GET", LIST, foreign=None),
+    "organisation_imports.upload_import": Route("POST", each(403, admin=422), foreign=None),
+    "organisation_imports.preview_import": Route(
+        "GET", OPEN, obj="structures_upload", foreign=each(404)
+    ),
+    "organisation_imports.confirm_import": Route(
         "POST", each(404, admin=302), obj="structures_upload", foreign=each(404)
     ),
 }

@@ -12,6 +12,7 @@ from sqlmodel import select
 from afest.dashboards import rollups
 from afest.models import CohortStructure, Protocol, Referential, Role
 from afest.models.rollup import rollup_pathway, rollup_protocol
+from afest.organisations import cohorts
 from afest.organisations import operations as ops
 from afest.vae import operations as vae
 from tests.dashboards.test_rollups import assert_equals_rebuild, drain_all, snapshot
@@ -97,11 +98,11 @@ def test_cohort_changes_keep_the_rollups_equal_to_a_rebuild(
     sirets = tuple(
         session.get(type(structure), m).siret for m in staying
     )  # every member but the structure of the world
-    ops.update_cohort(
+    cohorts.update_cohort(
         session,
         actor_id=None,
         cohort=care_skills,
-        data=ops.CohortData(
+        data=cohorts.CohortData(
             code=care_skills.code,
             name=care_skills.name,
             funder_id=uniformation.id,  # a new funder: no dimension of the rollups

@@ -18,7 +18,7 @@ from afest.models import (
     ProtocolStatus,
     Role,
 )
-from afest.organisations import checks
+from afest.organisations import checks, cohorts
 from afest.organisations import operations as ops
 from tests.organisations.conftest import AZUR, new_siret, org
 
@@ -242,7 +242,7 @@ def test_leaving_a_cohort_takes_its_drafts_out_and_keeps_what_was_signed(
 # --- cohorts ------------------------------------------------------------------------------
 
 
-def cohort_data(session, **overrides) -> ops.CohortData:
+def cohort_data(session, **overrides) -> cohorts.CohortData:
     consultant = session.exec(select(CohortConsultant.user_id)).first()
     values = {
         "code": "AIDE-VAR-2027",
@@ -253,11 +253,11 @@ def cohort_data(session, **overrides) -> ops.CohortData:
         "consultant_ids": frozenset({consultant}),
     }
     values.update(overrides)
-    return ops.CohortData(**values)
+    return cohorts.CohortData(**values)
 
 
 def test_a_cohort_is_created_with_its_structures_and_consultants(session, uniformation, aract):
-    cohort = ops.create_cohort(
+    cohort = cohorts.create_cohort(
         session,
         actor_id=None,
         data=cohort_data(session, funder_id=uniformation.id, support_body_id=aract.id),
@@ -279,7 +279,10 @@ def test_a_cohort_is_created_with_its_structures_and_consultants(session, unifor
 )
 def test_a_cohort_breaking_a_rule_is_refused_beside_its_field(session, overrides, field, words):
     error = refusal(
-        ops.create_cohort, session=session, actor_id=None, data=cohort_data(session, **overrides)
+        cohorts.create_cohort,
+        session=session,
+        actor_id=None,
+        data=cohort_data(session, **overrides),
     )
     assert error.field == field and words in str(error.message)
 
@@ -289,7 +292,7 @@ def test_a_cohort_funder_is_an_opco_and_its_support_body_a_support_body(
 ):
     assert (
         refusal(
-            ops.create_cohort,
+            cohorts.create_cohort,
             session=session,
             actor_id=None,
             data=cohort_data(session, funder_id=aract.id),
@@ -298,7 +301,7 @@ def test_a_cohort_funder_is_an_opco_and_its_support_body_a_support_body(
     )
     assert (
         refusal(
-            ops.create_cohort,
+            cohorts.create_cohort,
             session=session,
             actor_id=None,
             data=cohort_data(session, support_body_id=uniformation.id),
@@ -321,11 +324,11 @@ def test_a_cohort_edit_moves_its_members_and_is_audited(
     staying = tuple(
         org(session, id=m.structure_id).siret for m in members if m.structure_id != leaving.id
     )
-    ops.update_cohort(
+    cohorts.update_cohort(
         session,
         actor_id=None,
         cohort=care_skills,
-        data=ops.CohortData(
+        data=cohorts.CohortData(
             code=care_skills.code,
             name="#CARE-SKILLS 2026",
             funder_id=care_skills.funder_id,
