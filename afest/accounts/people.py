@@ -153,6 +153,31 @@ def _other_organisations(session: Session, user_id: int, structure_id: int) -> b
     )
 
 
+def create_invited(
+    session: Session,
+    *,
+    actor_id: int | None,
+    email: str,
+    full_name: str,
+    roles: list[tuple[Role, int | None]],
+) -> User:
+    """Create the account of someone who has none, with her roles (role, organisation id),
+    and invite her: she has no password until she chooses one from the link; audited."""
+    user = accounts.create_user(
+        session,
+        actor_id=actor_id,
+        email=email,
+        full_name=full_name,
+        password="",
+        password_hash=links.UNSET_PASSWORD,
+        roles=roles,
+    )
+    user.password_changed_at = None
+    session.add(user)
+    links.invite(session, actor_id=actor_id, user=user)
+    return user
+
+
 def add_person(
     session: Session,
     *,
@@ -172,19 +197,10 @@ def add_person(
     email = accounts.normalise_email(email or "")
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None:
-        user = accounts.create_user(
-            session,
-            actor_id=actor_id,
-            email=email,
-            full_name=full_name,
-            password="",
-            password_hash=links.UNSET_PASSWORD,
-            roles=[(role, structure_id) for role in chosen],
-        )
-        user.password_changed_at = None
-        session.add(user)
-        links.invite(session, actor_id=actor_id, user=user)
-        return user, True
+        roles = [(role, structure_id) for role in chosen]
+        return create_invited(
+            session, actor_id=actor_id, email=email, full_name=full_name, roles=roles
+        ), True
     held = _roles_by_user(session, structure_id).get(user.id, set())
     if held:
         raise ServiceError(
