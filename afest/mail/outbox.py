@@ -14,7 +14,7 @@ same time. A new message for the same person (sending an invitation again) needs
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,13 +51,51 @@ def enqueue(
     templates also get `recipient_name`. Answers the new message, or None when this event
     was already enqueued for this address (nothing is written: one message per event and
     recipient)."""
+    values = _row(template=template, to=to, context=context, event_key=event_key, now=utcnow())
+    session.flush()  # the caller's pending rows first (a user just created, its id)
+    insert = (
+        insert_on_conflict(session, OutboxMessage)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["event_key", "to_address"])
+        .returning(OutboxMessage.id)
+    )
+    new_id = session.execute(insert).scalar_one_or_none()
+    if new_id is None:
+        return None
+    session.info[ENQUEUED] = True
+    return session.get(OutboxMessage, new_id)
+
+
+def enqueue_many(
+    session: Session, messages: Iterable[tuple[str, Recipient, Mapping[str, Any], str]]
+) -> None:
+    """`enqueue` for many messages at once, (template, to, context, event_key) each: rendered
+    one by one, written in one INSERT of many rows (an import that invites thousands). An
+    event already enqueued for its address is skipped, as `enqueue` does."""
+    now = utcnow()
+    rows = [
+        _row(template=template, to=to, context=context, event_key=event_key, now=now)
+        for template, to, context, event_key in messages
+    ]
+    if not rows:
+        return
+    session.flush()  # the caller's pending rows first (users just created, their ids)
+    insert = insert_on_conflict(session, OutboxMessage).on_conflict_do_nothing(
+        index_elements=["event_key", "to_address"]
+    )
+    session.execute(insert, rows)
+    session.info[ENQUEUED] = True
+
+
+def _row(
+    *, template: str, to: Recipient, context: Mapping[str, Any], event_key: str, now
+) -> dict[str, Any]:
+    """The outbox row of a message, rendered in its recipient's language."""
     address, name, locale = _recipient(to)
     subject, text, html = render(
         template, locale=locale, context={**context, "recipient_name": name}
     )
-    session.flush()  # the caller's pending rows first (a user just created, its id)
-    now = utcnow()
-    values = {
+    return {
         "public_id": new_public_id(),
         "event_key": event_key,
         "to_address": address,
@@ -75,17 +113,6 @@ def enqueue(
         "last_error": "",
         "created_at": now,
     }
-    insert = (
-        insert_on_conflict(session, OutboxMessage)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["event_key", "to_address"])
-        .returning(OutboxMessage.id)
-    )
-    new_id = session.execute(insert).scalar_one_or_none()
-    if new_id is None:
-        return None
-    session.info[ENQUEUED] = True
-    return session.get(OutboxMessage, new_id)
 
 
 def render(template: str, *, locale: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
