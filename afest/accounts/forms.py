@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
+from afest.accounts import imports
 from afest.accounts.operations import MIN_PASSWORD_LENGTH
 from afest.core.forms import CheckboxesField, Form, SearchForm, strip
+from afest.core.importing import ImportForm, file_field
 from afest.core.paging import PageField
 
 
@@ -233,3 +235,10 @@ def replace_tutor_form(tutored, candidates) -> ReplaceTutorForm:
     form = type("ReplaceTutorFormFor", (ReplaceTutorForm,), fields)()
     form.rows = [(item, form[f"successor_{item.protocol.id}"]) for item in tutored]
     return form
+
+
+class PeopleImportForm(ImportForm):
+    """A file of people to import into a structure (CSV or XLSX)."""
+
+    spec = imports.SPEC
+    file = file_field(_l("Fichier des personnes"))

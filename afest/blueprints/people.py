@@ -1,19 +1,28 @@
-"""The people of a structure: the list, adding and inviting, roles, deactivation, handing a
-leaving tutor's protocols over. For the structure's managers, and the admin everywhere."""
+"""The people of a structure: the list, adding and inviting, importing a file of people (sent,
+shown row by row, then confirmed and saved whole), roles, deactivation, handing a leaving
+tutor's protocols over. For the structure's managers, and the admin everywhere."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
 
 from afest import policy
-from afest.accounts import people
-from afest.accounts.forms import ActiveForm, PersonForm, RolesForm, replace_tutor_form
+from afest.accounts import imports, people
+from afest.accounts.forms import (
+    ActiveForm,
+    PeopleImportForm,
+    PersonForm,
+    RolesForm,
+    replace_tutor_form,
+)
+from afest.core import importing
 from afest.core.database import get_session
 from afest.core.forms import EmptyForm
-from afest.core.http import flash_refusal, perform, render
-from afest.policy.loaders import load_managed_structure_or_404
+from afest.core.http import flash_refusal, perform, render, render_error
+from afest.policy.loaders import load_managed_structure_or_404, load_upload_or_404
 from afest.protocols import tutors
 
 bp = Blueprint("people", __name__, url_prefix="/structures")
@@ -150,3 +159,103 @@ def replace_tutor(structure_id: str, public_id: str):
         candidates=candidates,
         status=422 if form.errors else 200,
     )
+
+
+# --- import of people ---------------------------------------------------------------------
+
+
+def _purpose(structure) -> str:
+    """A file sent for one structure is confirmed into that one only."""
+    return f"people:{structure.id}"
+
+
+def _show_import(structure, form: PeopleImportForm, status: int = 200):
+    return render(
+        "people/import.html",
+        structure=structure,
+        upload_form=form,
+        status=status,
+        **imports.SPEC.limits(),
+    )
+
+
+@bp.errorhandler(413)
+def _too_big(_exc):
+    """A request larger than the app takes: said beside the file field, as any bad file."""
+    if request.endpoint != "people.upload_import" or not current_user.is_authenticated:
+        return render_error(413)
+    try:  # the app's limit may be met before the view ran (the CSRF check reads the form)
+        structure = load_managed_structure_or_404(request.view_args["structure_id"])
+    except NotFound:
+        return render_error(404)
+    return _show_import(structure, PeopleImportForm(formdata=None).too_big(), 413)
+
+
+@bp.get("/<structure_id>/personnes/import")
+@login_required
+def import_form(structure_id: str):
+    """The form to send a file of people."""
+    structure = load_managed_structure_or_404(structure_id)
+    return _show_import(structure, PeopleImportForm(formdata=None))
+
+
+@bp.post("/<structure_id>/personnes/import")
+@login_required
+def upload_import(structure_id: str):
+    """Keep a readable file and show its preview; a bad file is answered beside the field."""
+    structure = load_managed_structure_or_404(structure_id)
+    form = PeopleImportForm()
+    if not form.validate_on_submit():
+        return _show_import(structure, form, 422)
+    upload = importing.keep(form, owner_id=current_user.id, purpose=_purpose(structure))
+    return redirect(
+        url_for("people.preview_import", structure_id=structure_id, upload_id=upload.public_id),
+        303,
+    )
+
+
+def _upload_or_404(structure, upload_id: str):
+    return load_upload_or_404(
+        upload_id,
+        purpose=_purpose(structure),
+        require=lambda actor: policy.can_manage_people(actor, structure.id),
+    )
+
+
+def _show_preview(structure, upload, outcome: importing.Outcome):
+    return render(
+        "people/import_preview.html",
+        structure=structure,
+        upload=upload,
+        preview=outcome.preview,
+        problem=outcome.problem,
+        form=EmptyForm(),
+        upload_form=PeopleImportForm(formdata=None),
+        status=outcome.status,
+        **imports.SPEC.limits(),
+    )
+
+
+@bp.get("/<structure_id>/personnes/import/<upload_id>")
+@login_required
+def preview_import(structure_id: str, upload_id: str):
+    """Every row of the file sent, with what importing it does or its problems."""
+    structure = load_managed_structure_or_404(structure_id)
+    upload = _upload_or_404(structure, upload_id)
+    outcome = imports.PEOPLE.show(upload, structure_id=structure.id, actor_id=current_user.id)
+    return _show_preview(structure, upload, outcome)
+
+
+@bp.post("/<structure_id>/personnes/import/<upload_id>")
+@login_required
+def confirm_import(structure_id: str, upload_id: str):
+    """Save the file previewed in one write, judged again: nothing if a row has a problem now."""
+    structure = load_managed_structure_or_404(structure_id)
+    upload = _upload_or_404(structure, upload_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    outcome = imports.PEOPLE.confirm(upload, actor_id=current_user.id, structure_id=structure.id)
+    if not outcome.saved:
+        return _show_preview(structure, upload, outcome)
+    flash(imports.saved_message(outcome.preview), "success")
+    return _back(structure)
