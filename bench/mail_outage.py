@@ -1,21 +1,26 @@
 """The outbox when the SMTP server is down for a minute, in real time (run by hand).
 
-On a fresh database (SQLite in a temporary folder, or --url PostgreSQL), with --consumers
-real job consumers (`flask afest afest worker`, two by default: a message is never sent by
-both) and a real SMTP server (aiosmtpd) that starts only --down seconds later:
+On a fresh database (--engine sqlite: a file in a temporary folder; --engine postgresql: a
+database of its own on AFEST_BENCH_PG_URL, dropped at the end; or --url, an empty one), with
+--consumers real job consumers (`flask afest afest worker`, two by default: a message is
+never sent by both) and a real SMTP server (aiosmtpd) that starts only --down seconds after
+the messages are committed:
 
 1. --messages e-mails are enqueued in one transaction, as a request would; the commit asks
    the consumer for the sending job, which finds the server down (connection refused);
 2. every few seconds the script prints the outbox by state and attempts, and what the
    server received;
 3. once every message is sent (or --timeout passes) it checks that the server received each
-   Message-ID exactly once.
+   Message-ID exactly once, and prints its figures as `name = value unit` lines: the
+   outage, how many were sent and delivered, how many twice, and how long after the server
+   came back the first and the last message were sent (their sent_at).
 
 Usage:
-    .venv/bin/python bench/mail_outage.py [--down 60] [--messages 20] [--consumers 2] [--url URL]
+    .venv/bin/python bench/mail_outage.py [--engine sqlite|postgresql] [--down 60]
+        [--messages 20] [--consumers 2] [--url URL]
 
-With --url, the database must be empty (it is migrated to head here); the job queue is then
-instance/afest-jobs.sqlite unless AFEST_REDIS_URL is set.
+The job queue is an SQLite file in the run's temporary folder (the consumers run there), so
+that no other consumer of this machine takes the run's jobs, unless AFEST_REDIS_URL is set.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import scratch_database  # noqa: E402 - after the path is set
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,15 +50,29 @@ def free_port() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--down", type=float, default=60, help="seconds the server is down")
+    parser.add_argument(
+        "--down", type=float, default=60, help="seconds the server stays down after the commit"
+    )
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--url", help="a database URL (default: a new SQLite file)")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--url", help="an empty database (instead of --engine's own)")
     parser.add_argument("--consumers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="afest-mail-outage-"))
-    url = args.url or f"sqlite:///{folder}/afest.sqlite"
+    if args.url:
+        url, drop = args.url, lambda: None
+    else:
+        url, drop = scratch_database(args.engine, folder, "outage")
+    engine = url.split(":", 1)[0].split("+", 1)[0]
+    try:
+        return run(args, folder, url, engine)
+    finally:
+        drop()
+
+
+def run(args: argparse.Namespace, folder: Path, url: str, engine: str) -> int:
     port = free_port()
     env = {
         **os.environ,
@@ -62,6 +84,7 @@ def main() -> int:
         "AFEST_REDIS_URL": os.environ.get("AFEST_REDIS_URL", ""),
     }
     os.environ.update(env)  # before afest is imported: the job queue reads the settings
+    os.chdir(folder)  # a queue beside no SQLite database is instance/ of the current folder
 
     from aiosmtpd.controller import Controller
     from alembic import command
@@ -72,7 +95,7 @@ def main() -> int:
     from afest import create_app
     from afest.core.database import database
     from afest.mail import outbox
-    from afest.models import OutboxMessage
+    from afest.models import MailState, OutboxMessage, utcnow
 
     app = create_app()
     db = database(app)
@@ -94,7 +117,7 @@ def main() -> int:
     workers = [
         subprocess.Popen(
             [str(ROOT / ".venv/bin/flask"), "--app", "afest", "afest", "worker"],
-            cwd=ROOT,
+            cwd=folder,
             env=env,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
@@ -107,6 +130,7 @@ def main() -> int:
         print(f"t={time.monotonic() - start:6.1f}s  {text}", flush=True)
 
     controller = None
+    up_at = None
     try:
         time.sleep(2)  # the consumer starts
         with app.app_context(), db.session(write=True) as session:
@@ -122,14 +146,16 @@ def main() -> int:
                     event_key=f"outage:{n}",
                 )
             session.commit()
+        committed = time.monotonic()
         say(f"{args.messages} messages committed; SMTP server down on port {port}")
 
-        deadline = start + args.timeout
+        deadline = committed + args.timeout
         last = None
         while time.monotonic() < deadline:
-            if controller is None and time.monotonic() - start >= args.down:
+            if controller is None and time.monotonic() - committed >= args.down:
                 controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
                 controller.start()
+                up_at, down = utcnow(), time.monotonic() - committed
                 say("SMTP server up")
             with db.session() as session:
                 rows = session.exec(
@@ -148,7 +174,14 @@ def main() -> int:
             time.sleep(1)
         twice = [mid for mid, n in collections.Counter(received).items() if n > 1]
         with db.session() as session:
-            sent = session.exec(select(func.count()).where(OutboxMessage.state == "sent")).one()
+            sent, first, last_sent, attempts = session.exec(
+                select(
+                    func.count(),
+                    func.min(OutboxMessage.sent_at),
+                    func.max(OutboxMessage.sent_at),
+                    func.max(OutboxMessage.attempts),
+                ).where(OutboxMessage.state == MailState.SENT)
+            ).one()
         say(
             f"done: {sent}/{args.messages} sent, {len(set(received))} distinct Message-IDs "
             f"received, {len(received)} deliveries, {len(twice)} received twice"
@@ -159,7 +192,23 @@ def main() -> int:
             print(f"consumer {n}: {sent_here} sent; its mail log, first 3 and last 2 lines:")
             for line in lines[:3] + ["..."] + lines[-2:]:
                 print("   ", line[:150])
+        tag = f"mail_outage.{engine}.messages_{args.messages}.consumers_{args.consumers}"
+        if up_at is None:
+            print(f"{tag}.down = {time.monotonic() - committed:.1f} s  (the server never came up)")
+            return 1
+        print(f"{tag}.down = {down:.1f} s  (from the commit to the SMTP server up)")
+        print(f"{tag}.sent = {sent} messages  (of {args.messages})")
+        print(f"{tag}.deliveries = {len(received)} messages  (what the server received)")
+        print(f"{tag}.duplicates = {len(twice)} messages  (Message-IDs received twice or more)")
+        print(f"{tag}.attempts_max = {attempts or 0} attempts")
+        if sent:
+            print(f"{tag}.up_to_first_sent = {_since(up_at, first):.1f} s  (its sent_at)")
+            print(f"{tag}.up_to_last_sent = {_since(up_at, last_sent):.1f} s  (its sent_at)")
         ok = sent == args.messages and len(received) == args.messages and not twice
+        if ok:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"the consumers' logs are kept in {folder}")
         return 0 if ok else 1
     finally:
         for worker in workers:
@@ -169,6 +218,13 @@ def main() -> int:
         if controller is not None:
             controller.stop()
         db.engine.dispose()
+
+
+def _since(up_at, instant) -> float:
+    """Seconds from `up_at` to `instant` (SQLite gives it back as naive UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=up_at.tzinfo)
+    return (instant - up_at).total_seconds()
 
 
 if __name__ == "__main__":
