@@ -232,16 +232,20 @@ def import_rows(
             created.append(Organisation(kind=OrgKind.STRUCTURE, **values))
     session.add_all(created)
     session.flush()
-    for structure in created:
-        audit.record(
-            session,
-            actor_id=actor_id,
-            action="organisation.create",
-            subject_kind="organisation",
-            subject_id=structure.id,
-            structure_id=structure.id,
-            after=snapshot(structure),
-        )
+    audit.record_many(  # one INSERT for thousands of new structures
+        session,
+        [
+            {
+                "actor_id": actor_id,
+                "action": "organisation.create",
+                "subject_kind": "organisation",
+                "subject_id": structure.id,
+                "structure_id": structure.id,
+                "after": snapshot(structure),
+            }
+            for structure in created
+        ],
+    )
     changed_ids = [row.structure_id for row in judged.rows if row.status == CHANGED]
     by_id = {
         org.id: org

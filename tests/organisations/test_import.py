@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import func, select
 
 from afest.models import AuditEntry, Organisation, OrgKind, Role, Upload
+from afest.proof import integrity
 from tests.organisations.conftest import ADMIN, AZUR, new_siret, org, upload, xlsx
 
 HEADER = "SIRET;Nom;Département;Catégorie;Code OPCO"
@@ -109,6 +110,11 @@ def test_a_valid_file_is_saved_whole_and_the_same_file_again_changes_nothing(
     clinique = org(session, siret=sirets[2])
     assert (clinique.departement, clinique.category, clinique.opco_id) == ("06", "hospital", None)
     assert admin.get(url).status_code == 404  # the file is not kept once imported
+    created = session.exec(
+        select(AuditEntry).where(AuditEntry.action == "organisation.create").order_by(AuditEntry.id)
+    ).all()[-3:]
+    assert [e.subject_id for e in created] == [org(session, siret=s).id for s in sirets]
+    assert not list(integrity.check_audit_chains(session))  # each entry chained to the last
     # the same file again: every row unchanged, nothing written but the import's own entry
     entries = count(session, AuditEntry)
     url, page = preview_of(admin, content)
