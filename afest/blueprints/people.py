@@ -10,13 +10,12 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from afest import policy
-from afest.accounts import imports, people
+from afest.accounts import imports, people, people_pages
 from afest.accounts.forms import (
     ActiveForm,
     PeopleImportForm,
     PersonForm,
     RolesForm,
-    replace_tutor_form,
 )
 from afest.core import importing
 from afest.core.database import get_session
@@ -66,13 +65,7 @@ def roster(structure_id: str):
         if added:
             flash(people.added_message(*added), "success")
             return _back(structure)
-    return render(
-        "people/roster.html",
-        structure=structure,
-        people=people.people_of(get_session(), structure.id),
-        form=form,
-        status=422 if form.errors else 200,
-    )
+    return render("people/roster.html", **people_pages.roster(get_session(), structure, form))
 
 
 @bp.route("/<structure_id>/personnes/<public_id>", methods=["GET", "POST"])
@@ -87,14 +80,7 @@ def person(structure_id: str, public_id: str):
     ):
         flash(_("Rôles enregistrés."), "success")
         return _back(structure, found)
-    return render(
-        "people/person.html",
-        structure=structure,
-        person=found,
-        form=form,
-        action_form=EmptyForm(),
-        status=422 if form.errors else 200,
-    )
+    return render("people/person.html", **people_pages.person(structure, found, form))
 
 
 @bp.post("/<structure_id>/personnes/<public_id>/actif")
@@ -137,28 +123,15 @@ def replace_tutor(structure_id: str, public_id: str):
     """A tutor's open protocols, each handed over to a tutor of the structure, in one screen."""
     structure = load_managed_structure_or_404(structure_id)
     found = _person_or_404(structure, public_id)
-    tutored, candidates = tutors.handover(
-        get_session(), structure_id=structure.id, tutor_id=found.user.id
-    )
-    form = replace_tutor_form(tutored, candidates)
+    form, candidates = people_pages.handover_form(get_session(), structure, found)
+    leaving = {"structure_id": structure.id, "leaving_id": found.user.id}
     if form.validate_on_submit() and perform(
-        form,
-        tutors.replace_tutor,
-        default="choices",
-        structure_id=structure.id,
-        leaving_id=found.user.id,
-        choices=form.choices(),
+        form, tutors.replace_tutor, default="choices", **leaving, choices=form.choices()
     ):
         flash(_("Protocoles repris : chaque désignation est datée d'aujourd'hui."), "success")
         return _back(structure, found)
-    return render(
-        "people/replace_tutor.html",
-        structure=structure,
-        person=found,
-        form=form,
-        candidates=candidates,
-        status=422 if form.errors else 200,
-    )
+    page = people_pages.handover(structure, found, form, candidates)
+    return render("people/replace_tutor.html", **page)
 
 
 # --- import of people ---------------------------------------------------------------------
