@@ -104,3 +104,14 @@ def test_navigation_links_organisations_for_administrators_only(login_as):
     assert 'href="/admin/structures"' in login_as(ADMIN).get("/").get_data(as_text=True)
     for role in (Role.MANAGER, Role.OPCO, Role.CONSULTANT):
         assert 'href="/admin/structures"' not in login_as(role).get("/").get_data(as_text=True)
+
+
+def test_the_list_of_structures_leads_to_each_structures_people(session, login_as):
+    admin = login_as(ADMIN)
+    azur = org(session, siret=AZUR)
+    people = f"/structures/{azur.public_id}/personnes"
+    assert f'href="{people}"' in admin.get("/admin/structures").get_data(as_text=True)
+    assert f'href="{people}"' in admin.get(f"/admin/structures/{azur.public_id}").get_data(
+        as_text=True
+    )
+    assert admin.get(people).status_code == 200
