@@ -1,7 +1,8 @@
 """Organisations, for the administrator: structures, OPCOs, support bodies and cohorts
-(lists, creation, edition). Lists and blank forms answer 403 to anybody else, as every
-administrator's screen does; an organisation's or a cohort's page 404 (its loader's). The
-import of structures from a spreadsheet is organisation_imports'."""
+(lists, creation, edition), and the members of OPCOs and support bodies. Lists and blank
+forms answer 403 to anybody else, as every administrator's screen does; an organisation's,
+a member's or a cohort's page 404 (its loader's). The import of structures from a
+spreadsheet is organisation_imports'."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
+from afest.accounts import members, people
 from afest.core.database import get_session
-from afest.core.http import perform, render
+from afest.core.forms import EmptyForm
+from afest.core.http import flash_refusal, perform, render
 from afest.models import OrgKind
 from afest.organisations import checks, cohorts, queries, screens
 from afest.organisations import operations as organisations
-from afest.organisations.forms import body_form, cohort_form, structure_form
+from afest.organisations.forms import MemberForm, body_form, cohort_form, structure_form
 from afest.organisations.screens import BODY_TITLES, KINDS
-from afest.policy.loaders import load_managed_cohort_or_404, load_organisation_or_404
+from afest.policy.loaders import (
+    load_managed_cohort_or_404,
+    load_member_or_404,
+    load_organisation_or_404,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -173,6 +180,52 @@ def update_body(kind: str, public_id: str):
         flash(_("« %(name)s » enregistré.", name=body.name), "success")
         return redirect(url_for("organisations.bodies", kind=kind))
     return screens.body_page(kind, form, body, status=422)
+
+
+# --- the members of an OPCO or a support body ---------------------------------------------
+
+
+@bp.post(f"/{KIND}/<public_id>/membres")
+@login_required
+def add_member(kind: str, public_id: str):
+    """Make someone a member of an OPCO or a support body; a new account is invited."""
+    body = load_organisation_or_404(public_id, kinds=(KINDS[kind],))
+    form = MemberForm()
+    if form.validate_on_submit() and (
+        added := perform(form, members.add_member, body=body, **form.member())
+    ):
+        flash(members.added_message(body, *added), "success")
+        return redirect(url_for(".edit_body", kind=kind, public_id=public_id, _anchor="membres"))
+    page_form = body_form(body, posted=False)
+    return screens.body_page(kind, page_form, body, member_form=form, status=422)
+
+
+@bp.post(f"/{KIND}/<public_id>/membres/<member_id>/retrait")
+@login_required
+def remove_member(kind: str, public_id: str, member_id: str):
+    """Take the body's role away from a member (her roles elsewhere stay)."""
+    body, member = load_member_or_404(public_id, member_id, kinds=(KINDS[kind],))
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if perform(form, members.remove_member, body=body, user=member.user):
+        flash(members.removed_message(body, member.user), "success")
+    flash_refusal(form)
+    return redirect(url_for(".edit_body", kind=kind, public_id=public_id, _anchor="membres"))
+
+
+@bp.post(f"/{KIND}/<public_id>/membres/<member_id>/invitation")
+@login_required
+def reinvite_member(kind: str, public_id: str, member_id: str):
+    """Send a member a new invitation (the previous link stops working)."""
+    body, member = load_member_or_404(public_id, member_id, kinds=(KINDS[kind],))
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if perform(form, people.reinvite, user=member.user):
+        flash(_("Invitation envoyée à %(email)s.", email=member.user.email), "success")
+    flash_refusal(form)
+    return redirect(url_for(".edit_body", kind=kind, public_id=public_id, _anchor="membres"))
 
 
 # --- cohorts ------------------------------------------------------------------------------

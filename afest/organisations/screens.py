@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from afest.accounts import members
 from afest.core.database import get_session
 from afest.core.errors import ServiceError
 from afest.core.forms import EmptyForm, SearchForm
@@ -23,6 +24,7 @@ from afest.organisations.forms import (
     BodyForm,
     CohortForm,
     ImportForm,
+    MemberForm,
     StructureForm,
 )
 
@@ -34,6 +36,18 @@ BODY_TITLES = {
         _l("Organismes d'accompagnement"),
         _l("Nouvel organisme d'accompagnement"),
         _l("Aucun organisme d'accompagnement trouvé."),
+    ),
+}
+
+# the members' section of a body's page: its title, and what a member does there
+MEMBER_TITLES = {
+    "opco": (
+        _l("Conseillers et conseillères de l'OPCO"),
+        _l("Chacun·e lit le tableau de bord de l'OPCO : les structures qu'il finance."),
+    ),
+    "accompagnement": (
+        _l("Consultant·es de l'organisme"),
+        _l("Chacun·e suit les cohortes qui la ou le nomment, choisies sur la page de la cohorte."),
     ),
 }
 
@@ -76,15 +90,21 @@ def body_page(
     form: BodyForm,
     body: Organisation | None,
     *,
+    member_form: MemberForm | None = None,
     status: int = 200,
 ) -> Response:
-    """An OPCO's or a support body's form."""
+    """An OPCO's or a support body's form and, once it exists, its members with the form
+    that adds one."""
     return render(
         "organisations/body_form.html",
         form=form,
         kind=kind,
         titles=BODY_TITLES[kind],
         body=body,
+        member_titles=MEMBER_TITLES[kind],
+        members=members.members_of(get_session(), body) if body else [],
+        member_form=member_form or MemberForm(formdata=None),
+        action_form=EmptyForm(),
         status=status,
     )
 

@@ -288,9 +288,10 @@ def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
 
 def can_manage_organisations(actor: ActorLike) -> bool:
     """OPCOs, support bodies, structures and cohorts are created, edited and imported by the
-    administrators; nobody else sees these screens: a list or a blank form answers 403, as
-    every administrator's screen does, and an organisation's, a cohort's or a kept file's
-    page 404 (no existence leak)."""
+    administrators, who also add and remove the members of OPCOs (their advisers) and of
+    support bodies (their consultants); nobody else sees these screens: a list or a blank
+    form answers 403, as every administrator's screen does, and an organisation's, a
+    member's, a cohort's or a kept file's page 404 (no existence leak)."""
     return actor.has(Role.ADMIN)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
 from afest import policy
+from afest.accounts import members
 from afest.core import uploads
 from afest.core.database import get_session
 from afest.models import (
@@ -249,6 +250,18 @@ def load_organisation_or_404(public_id: str, *, kinds: tuple[OrgKind, ...]) -> O
     if organisation is None:
         abort(404)
     return organisation
+
+
+def load_member_or_404(
+    public_id: str, member_id: str, *, kinds: tuple[OrgKind, ...]
+) -> tuple[Organisation, members.Member]:
+    """An OPCO or a support body and one of its members, for the administrator managing
+    it; an account holding no role of it answers 404."""
+    body = load_organisation_or_404(public_id, kinds=kinds)
+    member = members.member_of(get_session(), body, member_id)
+    if member is None:
+        abort(404)
+    return body, member
 
 
 def load_managed_cohort_or_404(public_id: str) -> Cohort:
