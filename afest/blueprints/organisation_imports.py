@@ -12,6 +12,7 @@ from afest.core import uploads
 from afest.core.database import writing
 from afest.core.forms import EmptyForm
 from afest.core.http import render_error
+from afest.core.importing import Rejected
 from afest.core.tabular import TabularError
 from afest.organisations import imports, screens
 from afest.organisations.forms import ImportForm
@@ -76,7 +77,7 @@ def confirm_import(public_id: str):
     try:
         with writing() as session:
             judged = imports.import_upload(session, actor_id=current_user.id, upload=upload)
-    except (TabularError, imports.ImportRejected) as refused:
+    except (TabularError, Rejected) as refused:
         return screens.preview_page(upload, refused=refused)
     flash(screens.imported_message(judged.counts), "success")
     return redirect(url_for("organisations.structures"))

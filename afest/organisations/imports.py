@@ -12,7 +12,6 @@ same file twice changes nothing the second time.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from afest.core import audit, uploads
-from afest.core.errors import ServiceError
+from afest.core.importing import ERROR, Preview, Rejected
 from afest.core.tabular import Column, Table, header_key, read_table
 from afest.models import Organisation, OrgKind, Upload
 from afest.organisations import checks
@@ -42,7 +41,7 @@ COLUMNS = (
     Column("opco", ("Code OPCO", "OPCO", "Code de l'OPCO", "OPCO code")),
     Column("branch", ("Branche", "Branche professionnelle", "Branch"), required=False),
 )
-NEW, CHANGED, SAME, ERROR = "new", "changed", "same", "error"
+NEW, CHANGED, SAME = "new", "changed", "same"
 FIELD_LABELS = {
     "name": _l("Nom"),
     "departement": _l("Département"),
@@ -63,31 +62,6 @@ class Row:
     changes: list[tuple[Any, str, str]] = field(default_factory=list)  # (label, before, after)
     values: dict[str, Any] = field(default_factory=dict)
     structure_id: int | None = None
-
-
-@dataclass
-class Preview:
-    rows: list[Row]
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(row.status for row in self.rows)
-
-    @property
-    def valid(self) -> bool:
-        return not self.counts[ERROR]
-
-    @property
-    def problems(self) -> list[Row]:
-        return [row for row in self.rows if row.status == ERROR]
-
-
-class ImportRejected(ServiceError):
-    """A row has a problem: nothing was saved."""
-
-    def __init__(self, preview: Preview):
-        super().__init__(_l("Rien n'a été importé : le fichier comporte des erreurs."))
-        self.preview = preview
 
 
 def _compact(text: str) -> str:
@@ -219,11 +193,11 @@ def _check(row: Row, key: str, check, text: str) -> None:
 def import_rows(
     session: Session, *, actor_id: int | None, table: Table, filename: str, sha256: str
 ) -> Preview:
-    """Save every row of `table` in the caller's transaction, or raise ImportRejected (and
+    """Save every row of `table` in the caller's transaction, or raise Rejected (and
     save nothing) when any row has a problem now."""
     judged = preview(session, table)
     if not judged.valid:
-        raise ImportRejected(judged)
+        raise Rejected(judged)
     fields = ("name", "siret", "departement", "category", "opco_id", "branch")
     created = []
     for row in judged.rows:
@@ -294,7 +268,7 @@ def import_rows(
 
 def import_upload(session: Session, *, actor_id: int | None, upload: Upload) -> Preview:
     """Import the file kept for its confirmation, which is then dropped; all or nothing:
-    TabularError when it cannot be read, ImportRejected when a row has a problem now."""
+    TabularError when it cannot be read, Rejected when a row has a problem now."""
     table = read_table(upload.content, COLUMNS, max_rows=MAX_ROWS)
     judged = import_rows(
         session, actor_id=actor_id, table=table, filename=upload.filename, sha256=upload.sha256

@@ -17,6 +17,7 @@ from afest.core.database import get_session
 from afest.core.errors import ServiceError
 from afest.core.forms import EmptyForm, SearchForm
 from afest.core.http import render
+from afest.core.importing import Rejected
 from afest.core.tabular import TabularError, megabytes, read_table
 from afest.models import Cohort, Organisation, OrgKind, Upload
 from afest.organisations import checks, imports, queries
@@ -144,9 +145,9 @@ def too_big_page() -> Response:
 
 def preview_page(upload: Upload, *, refused: ServiceError | TabularError | None = None):
     """Every row of the file kept, judged now; or, answering a confirmation refused, the
-    rows judged then (ImportRejected) or why the file cannot be read (422)."""
+    rows judged then (Rejected) or why the file cannot be read (422)."""
     preview, problem = None, None
-    if isinstance(refused, imports.ImportRejected):
+    if isinstance(refused, Rejected):
         preview = refused.preview
     elif refused is not None:
         problem = refused.message
