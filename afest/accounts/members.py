@@ -22,7 +22,6 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from afest.accounts import links, people
-from afest.accounts import operations as accounts
 from afest.core import audit
 from afest.core.errors import ServiceError
 from afest.models import Cohort, CohortConsultant, Organisation, OrgKind, Role, RoleAssignment, User
@@ -138,11 +137,7 @@ def add_member(
     existing one gets the role (and an invitation if she has no password yet). Returns the
     account and whether it was created."""
     role = role_of(body)
-    full_name = " ".join((full_name or "").split())
-    if not full_name:
-        raise ServiceError(_l("Indiquez le nom de la personne."), field="full_name")
-    email = accounts.normalise_email(email or "")
-    user = session.exec(select(User).where(User.email == email)).first()
+    full_name, email, user = people.named_account(session, full_name=full_name, email=email)
     if user is None:
         created = people.create_invited(
             session, actor_id=actor_id, email=email, full_name=full_name, roles=[(role, body.id)]

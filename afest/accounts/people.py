@@ -178,6 +178,16 @@ def create_invited(
     return user
 
 
+def named_account(session: Session, *, full_name: str, email: str) -> tuple[str, str, User | None]:
+    """The name (spaces tidied; an empty one refused beside its field) and the normalised
+    address a person is added under, and the account that address already has, if any."""
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise ServiceError(_l("Indiquez le nom de la personne."), field="full_name")
+    email = accounts.normalise_email(email or "")
+    return full_name, email, session.exec(select(User).where(User.email == email)).first()
+
+
 def add_person(
     session: Session,
     *,
@@ -191,11 +201,7 @@ def add_person(
     existing one gets the roles (an account of another organisation only by the admin).
     Returns the account and whether it was created."""
     chosen = _checked_roles(roles)
-    full_name = " ".join((full_name or "").split())
-    if not full_name:
-        raise ServiceError(_l("Indiquez le nom de la personne."), field="full_name")
-    email = accounts.normalise_email(email or "")
-    user = session.exec(select(User).where(User.email == email)).first()
+    full_name, email, user = named_account(session, full_name=full_name, email=email)
     if user is None:
         roles = [(role, structure_id) for role in chosen]
         return create_invited(
