@@ -21,12 +21,19 @@ from .enums import (
 )
 from .mail import MailState, OutboxMessage
 from .org import Cohort, CohortConsultant, CohortStructure, Organisation
-from .protocol import PlannedSequence, Protocol, ProtocolCompetence, ProtocolTutor
+from .protocol import (
+    PlannedSequence,
+    Protocol,
+    ProtocolCompetence,
+    ProtocolPause,
+    ProtocolTutor,
+)
 from .referential import Competence, CompetenceBlock, Criterion, Level, Referential
 from .retention import PurgeWindow
 from .rollup import ROLLUP_TABLES
 from .sequence import ReflectionSituation, Sequence, SequenceCompetence
 from .signature import AuditEntry, Signature
+from .todo import CalendarFeed, ReminderDigest
 from .upload import Upload
 from .vae import FeasibilityAnswer, VaeBlockResult, VaeMilestone, VaePathway
 
@@ -37,6 +44,7 @@ __all__ = [
     "AssessmentSource",
     "AuditEntry",
     "Autonomy",
+    "CalendarFeed",
     "BlockOutcome",
     "Cohort",
     "CohortConsultant",
@@ -58,12 +66,14 @@ __all__ = [
     "Protocol",
     "PurgeWindow",
     "ProtocolCompetence",
+    "ProtocolPause",
     "ProtocolStatus",
     "ProtocolTutor",
     "Referential",
     "ReferentialKind",
     "ROLLUP_TABLES",
     "ReflectionSituation",
+    "ReminderDigest",
     "Role",
     "RoleAssignment",
     "SQLModel",

@@ -24,6 +24,9 @@ class User(SQLModel, table=True):
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+    # Reminder digests: "daily", "weekly" or "never"; NULL takes the default of the roles
+    # (daily for a tutor, weekly for everyone else).
+    reminder_frequency: str | None = Field(default=None, max_length=10)
 
     roles: list["RoleAssignment"] = Relationship(back_populates="user")
 

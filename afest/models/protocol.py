@@ -112,3 +112,21 @@ class PlannedSequence(SQLModel, table=True):
     position: int = 0
 
     protocol: "Protocol" = Relationship(back_populates="plan")
+
+
+class ProtocolPause(SQLModel, table=True):
+    """A protocol put on hold (the learner's sick leave, the tutor's absence), by its manager.
+
+    While a pause is open (`resumed_at` is NULL) the protocol sends no reminder; every
+    reflexive window that overlaps a pause is extended by the overlap.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    protocol_id: int = Field(foreign_key="protocol.id", index=True)
+    paused_from: datetime  # UTC; may be earlier than created_at (a leave declared late)
+    planned_until: date | None = None  # expected return, for information
+    reason: str = Field(sa_type=sa.Text)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = created_at_field()
+    resumed_at: datetime | None = None  # UTC
+    resumed_by_id: int | None = Field(default=None, foreign_key="user.id")
