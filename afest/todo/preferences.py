@@ -1,0 +1,63 @@
+"""How often a person is reminded of what waits for her: daily, weekly or never.
+
+`User.reminder_frequency` NULL means "the default of her roles": daily for a tutor (her
+reflexive windows are counted in days), weekly for everyone else. `frequency_of` is the one
+place that rule is written; the reminder digests and the preferences page both read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from afest.core import audit
+from afest.core.errors import ServiceError
+from afest.models import Role, User
+
+DAILY = "daily"
+WEEKLY = "weekly"
+NEVER = "never"
+FREQUENCIES = (DAILY, WEEKLY, NEVER)
+
+LABELS = {
+    DAILY: _l("Quotidien"),
+    WEEKLY: _l("Hebdomadaire"),
+    NEVER: _l("Jamais"),
+}
+
+
+def default_of(roles: Iterable[Role | str]) -> str:
+    """The frequency a person gets without choosing: daily for a tutor, weekly otherwise."""
+    return DAILY if any(Role(role) == Role.TUTOR for role in roles) else WEEKLY
+
+
+def frequency_of(user: User, roles: Iterable[Role | str]) -> str:
+    """The reminder frequency of `user` holding `roles`: her choice, else her roles' default."""
+    chosen = user.reminder_frequency
+    return chosen if chosen in FREQUENCIES else default_of(roles)
+
+
+def set_frequency(session: Session, *, actor_id: int, frequency: str | None) -> User:
+    """The signed-in person chooses how often she is reminded (None: her roles' default);
+    audited."""
+    if frequency is not None and frequency not in FREQUENCIES:
+        raise ServiceError(_l("Choisissez une fréquence de la liste."), field="frequency")
+    user = session.get(User, actor_id)
+    before = user.reminder_frequency
+    if before == frequency:
+        return user
+    user.reminder_frequency = frequency
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="user.reminder_frequency",
+        subject_kind="user",
+        subject_id=user.id,
+        before={"reminder_frequency": before},
+        after={"reminder_frequency": frequency},
+    )
+    return user
