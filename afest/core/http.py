@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from afest.core.database import writing
@@ -91,10 +92,21 @@ def configure_security_headers(app: Flask) -> None:
         return response
 
 
+def css_string(value: Any) -> Markup:
+    """A value as a quoted CSS string, for `content:` in a print stylesheet: inside <style>
+    HTML escapes are not decoded (an apostrophe would print as "&#39;"), so the value is
+    escaped the CSS way instead, and "<" too so that it cannot close the style element."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
+    for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("<", "\\3C ")):
+        text = text.replace(raw, escaped)
+    return Markup(f'"{text}"')
+
+
 def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["hours"] = format_minutes
+    app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, SIGNER_LABELS=SIGNER_LABELS

@@ -176,3 +176,17 @@ def test_warm_up_lays_out_a_page_in_the_pack_fonts():
 
     assert 0 < proofpack.warm_up() < 60
     assert "DejaVu Sans Mono" in proofpack.WARM_UP_HTML  # the fonts of the pack's codes
+
+
+def test_every_page_header_prints_the_title_as_typed(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    protocol.title = 'AFEST d\'intégration "aide" <soin> \\ 1'
+    session.add(protocol)
+    session.flush()
+    response = login_as(MANAGER).get(f"/protocoles/{protocol.public_id}/preuve.pdf")
+    pages = _pdf_text(response.data, tmp_path).split("\f")
+    headed = [page for page in pages if page.strip()]
+    assert len(headed) >= 3
+    for page in headed:
+        assert 'AFEST d\'intégration "aide" <soin> \\ 1' in page
+    assert "&#39;" not in "".join(pages)
