@@ -7,7 +7,12 @@ import csv
 import io
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from afest.core.http import STATUS_LABELS
+from afest.models import Autonomy, EvaluationKind, SequenceKind
 from afest.proof.proofpack import Pack
+from afest.protocols.compliance import STATE_LABELS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,6 +23,17 @@ def escape_cell(value: Any) -> Any:
         return "'" + value
     return value
 
+
+# The words of the PDF, not the codes stored in the database.
+KIND_LABELS = {
+    SequenceKind.SITUATION: _l("Mise en situation"),
+    SequenceKind.REFLECTION: _l("Séquence réflexive"),
+}
+AUTONOMY_LABELS = {Autonomy.ACCOMPANIED: _l("Accompagnée"), Autonomy.ALONE: _l("En autonomie")}
+EVALUATION_LABELS = {
+    EvaluationKind.INTERMEDIATE: _l("Évaluation intermédiaire"),
+    EvaluationKind.FINAL: _l("Évaluation finale"),
+}
 
 SEQUENCE_HEADER = [
     "id",
@@ -46,9 +62,9 @@ def rows_sequences(pack: Pack) -> list[list[Any]]:
                 s.public_id,
                 s.occurred_at.date(),
                 s.occurred_at.strftime("%H:%M"),
-                str(s.kind),
+                str(KIND_LABELS[s.kind]),
                 s.duration_minutes,
-                str(s.autonomy or ""),
+                str(AUTONOMY_LABELS[s.autonomy]) if s.autonomy else "",
                 s.place,
                 s.intent or s.expected,
                 tutor.signed_at.replace(tzinfo=None) if tutor else None,
@@ -75,7 +91,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
         ("SIRET", p.structure.siret or ""),
         ("Référentiel", f"{p.referential.code} — {p.referential.title}"),
         ("Tuteur·rice(s)", ", ".join(t.full_name for t in pack.tutors)),
-        ("Statut", str(p.status)),
+        ("Statut", str(STATUS_LABELS[p.status])),
         ("Début prévu", p.planned_start),
         ("Fin prévue", p.planned_end),
         ("Minutes prévues", p.planned_minutes),
@@ -100,7 +116,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
             eval_sheet.append(
                 [
                     e.public_id,
-                    str(e.kind),
+                    str(EVALUATION_LABELS[e.kind]),
                     e.evaluated_on,
                     escape_cell(pack.competence_labels.get(competence_id, str(competence_id))),
                     level.label,
@@ -122,7 +138,8 @@ def xlsx_bytes(pack: Pack) -> bytes:
     checks = book.create_sheet("Conformité")
     checks.append(["condition", "état", "manque"])
     for item in pack.checklist.conditions:
-        checks.append([str(item.title), str(item.state), " ; ".join(str(x) for x in item.problems)])
+        problems = " ; ".join(str(x) for x in item.problems)
+        checks.append([str(item.title), str(STATE_LABELS[item.state]), problems])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

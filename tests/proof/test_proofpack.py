@@ -190,3 +190,26 @@ def test_every_page_header_prints_the_title_as_typed(session, login_as, tmp_path
     for page in headed:
         assert 'AFEST d\'intégration "aide" <soin> \\ 1' in page
     assert "&#39;" not in "".join(pages)
+
+
+def test_xlsx_and_csv_speak_words_not_the_codes_stored(session, login_as):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    client = login_as(MANAGER)
+    book = load_workbook(
+        io.BytesIO(client.get(f"/protocoles/{protocol.public_id}/preuve.xlsx").data)
+    )
+    cells = {
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    }
+    response = client.get(f"/protocoles/{protocol.public_id}/sequences.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    cells |= {cell for row in csv.reader(io.StringIO(text), delimiter=";") for cell in row}
+    codes = {"completed", "situation", "reflection", "accompanied", "alone", "met", "final"}
+    codes |= {"failed", "pending", "not_yet", "intermediate", "in_progress"}
+    assert not cells & codes
+    assert {"Terminé", "Mise en situation", "Séquence réflexive", "Remplie"} <= cells
