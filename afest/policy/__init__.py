@@ -249,6 +249,15 @@ def can_choose_pin(actor: ActorLike) -> bool:
     return actor.has(Role.TUTOR)
 
 
+CALENDAR_ROLES = (Role.LEARNER, Role.TUTOR)
+
+
+def can_have_calendar(actor: ActorLike) -> bool:
+    """A private calendar of planned sequences, reflexive deadlines and evaluations: tutors
+    and learners, whose protocols have dates."""
+    return actor.has(*CALENDAR_ROLES)
+
+
 def can_deactivate(actor: ActorLike, user: User) -> bool:
     return can_manage_accounts(actor) and user.id != actor.id
 
