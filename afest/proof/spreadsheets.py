@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from afest.core.http import STATUS_LABELS
 from afest.models import Autonomy, EvaluationKind, SequenceKind
@@ -18,10 +19,19 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_cell(value: Any) -> Any:
-    """User text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """User text that a spreadsheet would read as a formula gets a leading apostrophe, and
+    loses the control characters no workbook may hold (a NUL stored before forms removed them
+    would otherwise make this proof impossible to export, for good: the record is signed)."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def _row(values: list[Any]) -> list[Any]:
+    return [escape_cell(v) for v in values]
 
 
 # The words of the PDF, not the codes stored in the database.
@@ -104,42 +114,46 @@ def xlsx_bytes(pack: Pack) -> bytes:
         ("Exporté le (UTC)", pack.exported_at.replace(tzinfo=None)),
     ]
     for key, value in facts:
-        sheet.append([key, escape_cell(value)])
+        sheet.append(_row([key, value]))
     seq_sheet = book.create_sheet("Séquences")
     seq_sheet.append(SEQUENCE_HEADER)
     for row in rows_sequences(pack):
-        seq_sheet.append([escape_cell(v) for v in row])
+        seq_sheet.append(_row(row))
     eval_sheet = book.create_sheet("Évaluations")
     eval_sheet.append(["id", "type", "date", "compétence", "niveau", "synthèse"])
     for e in pack.view.evaluations:
         for competence_id, level in pack.evaluation_levels.get(e.id, []):
             eval_sheet.append(
-                [
-                    e.public_id,
-                    str(EVALUATION_LABELS[e.kind]),
-                    e.evaluated_on,
-                    escape_cell(pack.competence_labels.get(competence_id, str(competence_id))),
-                    level.label,
-                    escape_cell(e.summary),
-                ]
+                _row(
+                    [
+                        e.public_id,
+                        str(EVALUATION_LABELS[e.kind]),
+                        e.evaluated_on,
+                        pack.competence_labels.get(competence_id, str(competence_id)),
+                        level.label,
+                        e.summary,
+                    ]
+                )
             )
     bilan = book.create_sheet("Bilan")
     bilan.append(["bloc", "compétence", "niveau au départ", "niveau à la fin"])
     for block in pack.bilan:
         for row in block.rows:
             bilan.append(
-                [
-                    escape_cell(block.code),
-                    escape_cell(f"{row.code} — {row.title}"),
-                    row.start.label if row.start else "",
-                    row.end.label if row.end else "",
-                ]
+                _row(
+                    [
+                        block.code,
+                        f"{row.code} — {row.title}",
+                        row.start.label if row.start else "",
+                        row.end.label if row.end else "",
+                    ]
+                )
             )
     checks = book.create_sheet("Conformité")
     checks.append(["condition", "état", "manque"])
     for item in pack.checklist.conditions:
         problems = " ; ".join(str(x) for x in item.problems)
-        checks.append([str(item.title), str(STATE_LABELS[item.state]), problems])
+        checks.append(_row([str(item.title), str(STATE_LABELS[item.state]), problems]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

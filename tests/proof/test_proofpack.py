@@ -213,3 +213,20 @@ def test_xlsx_and_csv_speak_words_not_the_codes_stored(session, login_as):
     codes |= {"failed", "pending", "not_yet", "intermediate", "in_progress"}
     assert not cells & codes
     assert {"Terminé", "Mise en situation", "Séquence réflexive", "Remplie"} <= cells
+
+
+def test_a_control_character_already_stored_never_stops_the_proof(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    # PostgreSQL refuses NUL in text; SQLite kept what older forms let through
+    nul = "" if session.get_bind().dialect.name == "postgresql" else "\x00"
+    protocol.objective = f"Toilette{nul} au\x0b lit\x01 : =SOMME(A1)"
+    session.add(protocol)
+    session.flush()
+    client = login_as(MANAGER)
+    for url in ("preuve.xlsx", "preuve.pdf", "sequences.csv"):
+        assert client.get(f"/protocoles/{protocol.public_id}/{url}").status_code == 200, url
+    book = load_workbook(
+        io.BytesIO(client.get(f"/protocoles/{protocol.public_id}/preuve.xlsx").data)
+    )
+    facts = {row[0]: row[1] for row in book["Protocole"].iter_rows(values_only=True)}
+    assert facts["Objectif"] == "Toilette au lit : =SOMME(A1)"
