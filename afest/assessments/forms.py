@@ -12,6 +12,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from afest.core import clock
 from afest.core.forms import Form, clean_text, record_id
 from afest.models import EvaluationKind
 
@@ -88,7 +89,9 @@ class EvaluationForm(LevelsMixin, Form):
         ],
     )
     evaluated_on = DateField(
-        _l("Date de l'évaluation"), validators=[InputRequired(_l("Indiquez la date."))]
+        _l("Date de l'évaluation"),
+        default=clock.today,  # an evaluation is written on the day, most often
+        validators=[InputRequired(_l("Indiquez la date."))],
     )
     summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])
 
