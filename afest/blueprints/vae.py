@@ -13,13 +13,14 @@ from flask_login import current_user, login_required
 from afest import policy
 from afest.core.database import get_session
 from afest.core.http import REFUSED, perform, render
-from afest.models import Organisation, Referential, Role, User, VaePathway
+from afest.models import Role, VaePathway
 from afest.policy.loaders import load_pathway_or_404
 from afest.vae import dossier
 from afest.vae import operations as vae
 from afest.vae import queries as vae_queries
+from afest.vae import screens as vae_screens
 from afest.vae import states as vae_states
-from afest.vae.forms import feasibility_form, milestone_form, pathway_milestone_form
+from afest.vae.forms import feasibility_form, pathway_milestone_form
 
 bp = Blueprint("vae", __name__, url_prefix="/vae")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -31,35 +32,9 @@ LABELS = {
 }
 
 
-def _people(pathway: VaePathway) -> dict:
-    db = get_session()
-    return {
-        "learner": db.get(User, pathway.learner_id),
-        "consultant": db.get(User, pathway.consultant_id) if pathway.consultant_id else None,
-        "structure": db.get(Organisation, pathway.structure_id),
-        "referential": db.get(Referential, pathway.referential_id),
-    }
-
-
 def _show(pathway: VaePathway, form=None, status: int = 200):
-    db = get_session()
-    blocks = vae_queries.blocks_of(db, pathway.referential_id)
-    can_record = policy.can_record_vae_milestone(current_user, pathway)
-    if can_record and form is None and vae_queries.next_states(pathway):
-        form = milestone_form(vae_queries.next_states(pathway), blocks, formdata=None)
-    return render(
-        "vae/show.html",
-        pathway=pathway,
-        timeline=vae_queries.timeline(db, pathway.id),
-        road=vae_queries.road_ahead(pathway),
-        blocks=blocks,
-        results=vae_queries.block_results(db, pathway.id),
-        form=form if can_record else None,
-        can_edit_feasibility=policy.can_edit_feasibility(current_user, pathway),
-        status=status,
-        **_people(pathway),
-        **LABELS,
-    )
+    page = vae_screens.pathway_page(get_session(), current_user, pathway, form)
+    return render("vae/show.html", status=status, **page, **LABELS)
 
 
 @bp.get("/")
@@ -97,28 +72,10 @@ def record(public_id: str):
 
 
 def _feasibility(pathway: VaePathway, form=None, status: int = 200, prefilled: bool = False):
-    db = get_session()
-    groups = vae_queries.competences_by_block(db, pathway.referential_id)
-    ids = [c.id for _b, comps in groups for c in comps]
-    if form is None:
-        answers = {
-            k: a.answer.value for k, a in vae_queries.feasibility_answers(db, pathway.id).items()
-        }
-        if prefilled:
-            answers = {k: v.value for k, v in vae_queries.prefill_from_afest(db, pathway).items()}
-        form = feasibility_form(ids, formdata=None, data={f"c_{k}": v for k, v in answers.items()})
-    return render(
-        "vae/feasibility.html",
-        pathway=pathway,
-        groups=groups,
-        form=form,
-        editable=policy.can_edit_feasibility(current_user, pathway)
-        and pathway.state in vae_states.FEASIBILITY_OPEN,
-        prefilled=prefilled,
-        status=status,
-        **_people(pathway),
-        **LABELS,
+    page = vae_screens.feasibility_page(
+        get_session(), current_user, pathway, form, prefilled=prefilled
     )
+    return render("vae/feasibility.html", status=status, **page, **LABELS)
 
 
 @bp.get("/<public_id>/faisabilite")
@@ -135,7 +92,7 @@ def save_feasibility(public_id: str):
     """Save the self-assessment (yes / partly / no per competence)."""
     pathway = load_pathway_or_404(public_id, require=policy.can_edit_feasibility)
     groups = vae_queries.competences_by_block(get_session(), pathway.referential_id)
-    form = feasibility_form([c.id for _b, comps in groups for c in comps])
+    form = feasibility_form(vae_screens.competence_ids(groups))
     if form.validate_on_submit():
         answers = form.answers()
         if perform(form, vae.save_feasibility, pathway=pathway, answers=answers) is not REFUSED:
