@@ -10,12 +10,13 @@ from flask_login import current_user, login_required
 from afest import policy
 from afest.accounts.login import confirms_own_password
 from afest.assessments import evaluations
+from afest.assessments import screens as evaluation_screens
 from afest.assessments.forms import EvaluationForm
 from afest.core.database import get_session
 from afest.core.http import REFUSED, perform, render
-from afest.models import SignedKind, SignerRole
+from afest.models import SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
-from afest.proof import proofpack, signatures
+from afest.proof import proofpack
 from afest.protocols import screens as pf
 from afest.protocols.forms import SignForm
 
@@ -59,29 +60,10 @@ def create(public_id: str):
 
 
 def _show(evaluation, protocol, *, sign_form=None, status=200):
-    db = get_session()
-    rows = evaluations.levels_given(db, evaluation.id)
-    scope, _scale = pf.scope_and_scale(db, protocol)
-    labels = {c.competence_id: f"{c.competence_code} — {c.competence_title}" for c in scope}
-    signed = signatures.signatures_of(db, SignedKind.EVALUATION, evaluation.id)
-    roles = []
-    if policy.can_sign_evaluation(current_user, protocol):
-        done = {s.signer_role for s in signed}
-        if policy.is_designated_tutor(current_user, protocol) and SignerRole.TUTOR not in done:
-            roles.append(SignerRole.TUTOR)
-        if current_user.id == protocol.learner_id and SignerRole.LEARNER not in done:
-            roles.append(SignerRole.LEARNER)
-    form = sign_form or SignForm(formdata=None)
-    form.offer(roles)
-    return render(
-        "evaluations/show.html",
-        evaluation=evaluation,
-        protocol=protocol,
-        rows=[(labels.get(cid, cid), level) for cid, level in rows],
-        signatures=signed,
-        sign_form=form,
-        status=status,
+    page = evaluation_screens.evaluation_page(
+        get_session(), current_user, evaluation, protocol, sign_form
     )
+    return render("evaluations/show.html", status=status, **page)
 
 
 @bp.get("/evaluations/<public_id>")
