@@ -14,6 +14,7 @@ from afest.models import Referential
 from afest.policy.loaders import load_referential_or_404
 from afest.referentials import editor, queries
 from afest.referentials import operations as referentials
+from afest.referentials import screens as referential_screens
 from afest.referentials.forms import (
     BlockForm,
     CompetenceForm,
@@ -93,24 +94,8 @@ def create():
 
 
 def _editor(ref: Referential, status: int = 200, **forms):
-    full = queries.full(get_session(), ref.id)
-    block_form = forms.get("block_form") or BlockForm(formdata=None)
-    competence_form = forms.get("competence_form") or CompetenceForm.of_blocks(
-        full.blocks, formdata=None
-    )
-    levels_form = forms.get("levels_form") or LevelsForm(
-        formdata=None,
-        levels="\n".join(lv.label + (" *" if lv.acquired else "") for lv in full.levels),
-    )
-    return render(
-        "referentials/show.html",
-        ref=full,
-        editable=policy.can_edit_referential(current_user, ref),
-        block_form=block_form,
-        competence_form=competence_form,
-        levels_form=levels_form,
-        status=status,
-    )
+    page = referential_screens.editor_page(get_session(), current_user, ref, **forms)
+    return render("referentials/show.html", status=status, **page)
 
 
 @bp.get("/<public_id>")
