@@ -15,13 +15,13 @@ from afest import policy
 from afest.core import clock
 from afest.core.database import get_session
 from afest.core.http import REFUSED, perform, render
-from afest.models import SequenceKind, SignedKind
+from afest.models import SignedKind
 from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
 from afest.sequences import operations as sequences
 from afest.sequences import queries as sequence_view
+from afest.sequences import screens as sequence_screens
 from afest.sequences import signing
-from afest.sequences import tablet as tablet_view
 from afest.sequences.forms import (
     CountersignForm,
     TutorSignForm,
@@ -97,24 +97,8 @@ def amend(public_id: str):
 
 
 def _render_amend(sequence, protocol, form):
-    db = get_session()
-    situations, open_ids = tablet_view.situations(db, protocol.id)
-    reflection = sequence.kind == SequenceKind.REFLECTION
-    return render(
-        "sequences/amend.html",
-        sequence=sequence,
-        protocol=protocol,
-        form=form,
-        situations=situations,
-        open_ids=open_ids,
-        status=422 if form.is_submitted() else 200,
-        **tablet_view.level_groups(
-            db,
-            protocol,
-            chosen=form.levels if reflection else {},
-            situation_ids=form.situation_ids.data if reflection else None,
-        ),
-    )
+    page = sequence_screens.amend_page(get_session(), sequence, protocol, form)
+    return render("sequences/amend.html", status=422 if form.is_submitted() else 200, **page)
 
 
 @bp.get("/<public_id>/verification")

@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 
 from afest import policy
 from afest.core import clock
-from afest.core.database import get_session, writing
-from afest.core.errors import ServiceError, form_error
-from afest.core.http import render
+from afest.core.database import get_session
+from afest.core.http import perform, render
 from afest.models import Role, SequenceKind, utcnow
 from afest.policy.loaders import load_protocol_or_404
 from afest.sequences import operations as sequences
+from afest.sequences import screens as sequence_screens
 from afest.sequences import tablet as tablet_view
 from afest.sequences.forms import ReflectionForm, SituationForm, reflection_choices
 
@@ -57,19 +57,11 @@ def _save(form, public_id: str, kind: SequenceKind):
     """Log a form that passed its own checks, or answer None; a rule violation puts its
     message beside its field."""
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
-    try:
-        with writing() as session:
-            sequence, _created = sequences.log_sequence(
-                session,
-                actor_id=current_user.id,
-                protocol=protocol,
-                kind=kind,
-                data=form.to_data(clock.zone()),
-                tz=clock.zone(),
-            )
-    except ServiceError as exc:
-        form_error(form, exc)
+    zone = clock.zone()
+    arguments = {"protocol": protocol, "kind": kind, "data": form.to_data(zone), "tz": zone}
+    if not (saved := perform(form, sequences.log_sequence, **arguments)):
         return None
+    sequence, _created = saved
     return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
 
 
@@ -107,21 +99,8 @@ def reflection(public_id: str):
 def _reflection_page(protocol, form):
     """The reflection form, blank with the unanalysed situations chosen, or back with its
     messages."""
-    db = get_session()
-    situations, open_ids = tablet_view.situations(db, protocol.id)
-    if not form.is_submitted():
-        form.situation_ids.data = sorted(open_ids)
-    return render(
-        "tablet/reflection.html",
-        protocol=protocol,
-        form=form,
-        situations=situations,
-        open_ids=open_ids,
-        status=422 if form.is_submitted() else 200,
-        **tablet_view.level_groups(
-            db, protocol, chosen=form.levels, situation_ids=form.situation_ids.data
-        ),
-    )
+    page = sequence_screens.reflection_page(get_session(), protocol, form)
+    return render("tablet/reflection.html", status=422 if form.is_submitted() else 200, **page)
 
 
 @bp.get("/protocoles/<public_id>/reflexion/niveaux")

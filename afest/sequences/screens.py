@@ -1,0 +1,48 @@
+"""The pages that log or correct a sequence with levels, composed for their views: the
+protocol's situations (the unanalysed ones marked), and the level groups, the competences of
+the situations chosen first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from afest.models import Protocol, Sequence, SequenceKind
+from afest.sequences import tablet
+
+
+def reflection_page(session: Session, protocol: Protocol, form) -> dict[str, Any]:
+    """The reflection form: blank with the unanalysed situations chosen, or back with its
+    messages."""
+    situations, open_ids = tablet.situations(session, protocol.id)
+    if not form.is_submitted():
+        form.situation_ids.data = sorted(open_ids)
+    return {
+        "protocol": protocol,
+        "form": form,
+        "situations": situations,
+        "open_ids": open_ids,
+        **tablet.level_groups(
+            session, protocol, chosen=form.levels, situation_ids=form.situation_ids.data
+        ),
+    }
+
+
+def amend_page(session: Session, sequence: Sequence, protocol: Protocol, form) -> dict[str, Any]:
+    """The correction form of a sequence; a reflection's shows its situations and levels."""
+    situations, open_ids = tablet.situations(session, protocol.id)
+    reflection = sequence.kind == SequenceKind.REFLECTION
+    return {
+        "sequence": sequence,
+        "protocol": protocol,
+        "form": form,
+        "situations": situations,
+        "open_ids": open_ids,
+        **tablet.level_groups(
+            session,
+            protocol,
+            chosen=form.levels if reflection else {},
+            situation_ids=form.situation_ids.data if reflection else None,
+        ),
+    }
