@@ -11,8 +11,8 @@ from afest.core.http import render
 from afest.dashboards import export as dashboard_export
 from afest.dashboards import jobs as dashboards_jobs
 from afest.dashboards import queries as dashboards
+from afest.dashboards import screens as dashboard_screens
 from afest.dashboards.board import FUNNEL, JURY_NAMES, STATUS_NAMES, Scope
-from afest.dashboards.forms import FilterForm
 from afest.models import Role
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import states as vae_states
@@ -64,26 +64,10 @@ def row_cells(row, learners: bool = True) -> list[str] | None:
 
 def _board(scope: Scope, *, single_structure: bool = False):
     """Parse the filters and build the dashboard: (form, board or None, status)."""
-    session = get_session()
-    form = FilterForm(request.args)
-    form.setup(
-        dashboards.known_departements(session, scope), dashboards.referential_choices(session)
+    k = current_app.config["SMALL_CELL_K"]
+    return dashboard_screens.board(
+        get_session(), current_user, scope, request.args, k=k, single_structure=single_structure
     )
-    filters = form.filters(session)
-    if filters is None:
-        return form, None, 422
-    protect = None
-    if not single_structure:
-        protect = lambda sid: not policy.sees_learner_records(current_user, sid)  # noqa: E731
-    shown = dashboards.build(
-        session,
-        scope=scope,
-        filters=filters,
-        k=current_app.config["SMALL_CELL_K"],
-        protect=protect,
-        page=request.args.get("page", 1, type=int),
-    )
-    return form, shown, 200
 
 
 def _export(board, fmt: str, name: str) -> Response:
