@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from afest.core import audit
 from afest.core.errors import ServiceError
-from afest.models import Role, User
+from afest.models import Role, RoleAssignment, User
 
 DAILY = "daily"
 WEEKLY = "weekly"
@@ -39,13 +39,20 @@ def frequency_of(user: User, roles: Iterable[Role | str]) -> str:
     return chosen if chosen in FREQUENCIES else default_of(roles)
 
 
+def _roles(session: Session, user_id: int) -> list[Role]:
+    return list(session.exec(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id)))
+
+
 def set_frequency(session: Session, *, actor_id: int, frequency: str | None) -> User:
     """The signed-in person chooses how often she is reminded (None: her roles' default);
-    audited."""
+    audited. Saving her roles' default while she never chose keeps "the default of her
+    roles", which follows her if her roles change."""
     if frequency is not None and frequency not in FREQUENCIES:
         raise ServiceError(_l("Choisissez une fréquence de la liste."), field="frequency")
     user = session.get(User, actor_id)
     before = user.reminder_frequency
+    if before is None and frequency == default_of(_roles(session, actor_id)):
+        frequency = None
     if before == frequency:
         return user
     user.reminder_frequency = frequency
