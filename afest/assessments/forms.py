@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, TextAreaField
+from sqlmodel import Session
+from wtforms import DateField, PasswordField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from afest.core import clock
+from afest.core.errors import ServiceError, form_error
 from afest.core.forms import Form, clean_text, record_id
-from afest.models import EvaluationKind
+from afest.core.http import SIGNER_LABELS
+from afest.models import EvaluationKind, SignerRole, User
+from afest.sequences import signing
 
 TEXT = 10_000
 
@@ -110,3 +114,35 @@ class EvaluationForm(LevelsMixin, Form):
             "summary": self.summary.data or "",
             "levels": self.levels,
         }
+
+
+class EvaluationSignForm(Form):
+    """The tutor signs an evaluation with her tablet PIN or her password, as she signs a
+    sequence; the learner countersigns with her password."""
+
+    role = SelectField(_l("Je signe en tant que"))
+    secret = PasswordField(
+        _l("Votre code PIN ou mot de passe"),
+        validators=[DataRequired(_l("Tapez votre code PIN ou votre mot de passe."))],
+        render_kw={"autocomplete": "off"},
+    )
+
+    def offer(self, roles: Iterable[SignerRole]) -> None:
+        """The roles the signer may choose from."""
+        self.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in roles]
+
+    def confirmed(self, session: Session, user_id: int) -> str | None:
+        """How the signer confirmed (PIN only in the tutor's role), or None with the reason
+        beside the secret. Asked before the write: the check is slow on purpose (argon2)."""
+        as_tutor = self.role.data == SignerRole.TUTOR.value
+        try:
+            return signing.confirm_secret(
+                session.get(User, user_id), self.secret.data, allow_pin=as_tutor
+            )
+        except ServiceError as exc:
+            form_error(self, exc, default="secret")
+            return None
+
+    def signature(self, method: str) -> dict:
+        """The arguments of evaluations.sign_evaluation."""
+        return {"role": SignerRole(self.role.data), "method": method}

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from afest import policy
 from afest.assessments import evaluations
+from afest.assessments.forms import EvaluationSignForm
 from afest.models import Evaluation, Protocol, Signature, SignedKind, SignerRole
 from afest.proof import signatures
-from afest.protocols.forms import SignForm
 from afest.protocols.screens import scope_and_scale
 
 
@@ -38,7 +38,7 @@ def evaluation_page(
     labels = {c.competence_id: f"{c.competence_code} — {c.competence_title}" for c in scope}
     rows = evaluations.levels_given(session, evaluation.id)
     signed = signatures.signatures_of(session, SignedKind.EVALUATION, evaluation.id)
-    form = sign_form or SignForm(formdata=None)
+    form = sign_form or EvaluationSignForm(formdata=None)
     form.offer(sign_roles(actor, protocol, signed))
     return {
         "evaluation": evaluation,

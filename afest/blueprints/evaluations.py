@@ -8,17 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.accounts.login import confirms_own_password
 from afest.assessments import evaluations
 from afest.assessments import screens as evaluation_screens
-from afest.assessments.forms import EvaluationForm
+from afest.assessments.forms import EvaluationForm, EvaluationSignForm
 from afest.core.database import get_session
 from afest.core.http import REFUSED, perform, render
 from afest.models import SignerRole
 from afest.policy.loaders import load_evaluation_or_404, load_protocol_or_404
 from afest.proof import proofpack
 from afest.protocols import screens as pf
-from afest.protocols.forms import SignForm
 
 bp = Blueprint("evaluations", __name__)
 
@@ -77,12 +75,12 @@ def show(public_id: str):
 @bp.post("/evaluations/<public_id>/signer")
 @login_required
 def sign(public_id: str):
-    """The tutor signs, the learner countersigns, each confirming with their password."""
+    """The tutor signs (PIN or password), the learner countersigns (password)."""
     evaluation, protocol = load_evaluation_or_404(public_id, require=policy.can_sign_evaluation)
-    form = SignForm()
+    form = EvaluationSignForm()
     form.offer(SignerRole)
-    if form.validate_on_submit() and confirms_own_password(form):
-        arguments = {"protocol": protocol, "evaluation": evaluation, **form.signature()}
+    if form.validate_on_submit() and (method := form.confirmed(get_session(), current_user.id)):
+        arguments = {"protocol": protocol, "evaluation": evaluation, **form.signature(method)}
         if perform(form, evaluations.sign_evaluation, default="role", **arguments) is not REFUSED:
             flash(_("Évaluation signée."), "success")
             return redirect(url_for("evaluations.show", public_id=public_id))

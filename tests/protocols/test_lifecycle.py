@@ -253,7 +253,7 @@ def test_tutor_evaluates_signs_and_the_bilan_shows_start_and_end(session, login_
     evaluation = session.exec(select(Evaluation).where(Evaluation.protocol_id == protocol.id)).one()
     url = f"/evaluations/{evaluation.public_id}"
     assert (
-        tutor.post(f"{url}/signer", data={"role": "tutor", "password": PASSWORD}).status_code == 302
+        tutor.post(f"{url}/signer", data={"role": "tutor", "secret": PASSWORD}).status_code == 302
     )
     page = tutor.get(url).get_data(as_text=True)
     assert "Tuteur·rice" in page
