@@ -195,6 +195,21 @@ def can_close_protocol(actor: ActorLike, protocol: Protocol) -> bool:
     )
 
 
+def can_pause_protocol(actor: ActorLike, protocol: Protocol) -> bool:
+    """The structure's manager pauses a protocol in progress, and resumes it."""
+    return manages(actor, protocol.structure_id) and protocol.status == ProtocolStatus.IN_PROGRESS
+
+
+def can_read_pause_reason(actor: ActorLike, protocol: Protocol) -> bool:
+    """Why a protocol was paused (often a health matter) is for its parties: the learner,
+    her designated tutors, the structure's manager. Others in scope see the dates only."""
+    return (
+        actor.id == protocol.learner_id
+        or is_designated_tutor(actor, protocol)
+        or manages(actor, protocol.structure_id)
+    )
+
+
 def can_evaluate(actor: ActorLike, protocol: Protocol) -> bool:
     """A designated tutor evaluates the competences of a protocol in progress."""
     return is_designated_tutor(actor, protocol) and protocol.status == ProtocolStatus.IN_PROGRESS

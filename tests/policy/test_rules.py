@@ -44,6 +44,8 @@ PROTOCOL_TABLES = {
         "manager": {AWAITING},
     },
     "can_close_protocol": {"manager": NOT_OVER},
+    "can_pause_protocol": {"manager": {IN_PROGRESS}},
+    "can_read_pause_reason": {"learner": ALL, "designated-tutor": ALL, "manager": ALL},
     "can_evaluate": {"designated-tutor": {IN_PROGRESS}},
     "can_sign_evaluation": {"designated-tutor": ALL, "learner": ALL},
 }
