@@ -9,8 +9,12 @@ afest/services/compliance.py:
 1. `activity_analysis` is not blank (whitespace only is blank);
 2. at least one tutor is designated, and every current sequence occurred at or after the
    earliest `designated_at` among the protocol's tutors;
-3. every current situation is analysed by at least one current reflection;
+3. every current situation is analysed by at least one current reflection (no window: a
+   situation still within its window, lengthened or frozen by a pause or not, is "pending"
+   on the compliance panel, and pending is not met there either — so pauses change nothing
+   here);
 4. at least one evaluation exists.
+`paused`: the protocol is in progress and has a pause not resumed yet.
 "Current" means not amended (no sequence's `amends_id` points to it). "Acquired" means the
 latest assessed level (highest assessment id, as on the protocol page) has `Level.acquired`.
 """
@@ -31,6 +35,8 @@ from afest.models import (
     PlannedSequence,
     Protocol,
     ProtocolCompetence,
+    ProtocolPause,
+    ProtocolStatus,
     ProtocolTutor,
     ReflectionSituation,
     Sequence,
@@ -195,6 +201,7 @@ def protocol_facts(filtered: bool = False):
         func.coalesce(evals.c.n, 0) > 0,
     )
     is_latest = latest.c.last_id == p.id
+    paused = exists().where(ProtocolPause.protocol_id == p.id, ProtocolPause.resumed_at.is_(None))
     query = (
         select(
             p.id.label("protocol_id"),
@@ -213,6 +220,7 @@ def protocol_facts(filtered: bool = False):
             ),
             literal_column("1").label("protocols"),
             *(_flag(p.status == value).label(f"p_{key}") for value, key in STATUS_OF.items()),
+            _flag(and_(p.status == ProtocolStatus.IN_PROGRESS, paused)).label("paused"),
             func.coalesce(scope.c.targeted, 0).label("targeted"),
             func.coalesce(scope.c.acquired, 0).label("acquired"),
             func.coalesce(plan.c.n, 0).label("planned_sequences"),

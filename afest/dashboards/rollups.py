@@ -386,6 +386,7 @@ on_plan_changed = on_protocol_changed
 on_sequence_logged = on_protocol_changed
 on_assessment_written = on_protocol_changed
 on_evaluation_written = on_protocol_changed
+on_protocol_paused = on_protocol_changed  # paused or resumed
 
 
 def on_milestone_recorded(session: Session, pathway_id: int) -> None:

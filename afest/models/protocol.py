@@ -1,7 +1,7 @@
 """The individual training protocol: who, what is targeted, how and when."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
@@ -58,6 +58,17 @@ class Protocol(ProtocolBase, table=True):
     competences: list["ProtocolCompetence"] = Relationship(back_populates="protocol")
     plan: list["PlannedSequence"] = Relationship(
         back_populates="protocol", sa_relationship_kwargs={"order_by": "PlannedSequence.position"}
+    )
+    # The pause still open, if any (read only; loaded with selectinload by the lists that
+    # show a "paused" badge).
+    open_pause: Optional["ProtocolPause"] = Relationship(
+        sa_relationship_kwargs={
+            "primaryjoin": "and_(ProtocolPause.protocol_id == Protocol.id, "
+            "ProtocolPause.resumed_at.is_(None))",
+            "viewonly": True,
+            "uselist": False,
+            "lazy": "raise_on_sql",
+        }
     )
 
 

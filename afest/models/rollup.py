@@ -37,6 +37,7 @@ PROTOCOL_MEASURES = (
     *(f"l_{s}" for s in STATUS_KEYS),
     "protocols",
     *(f"p_{s}" for s in STATUS_KEYS),
+    "paused",  # protocols in progress with an open pause (afest.protocols.pausing)
     "targeted",
     "acquired",
     "planned_sequences",

@@ -16,7 +16,11 @@ reflection is a current sequence of kind `reflection`.
    flagged when more than REFLECTION_MAX_DAYS days have passed since it occurred (the
    condition fails); a situation not analysed but still within that window is "pending", not
    failed. A situation analysed later than REFLECTION_MAX_DAYS days is flagged as late (the
-   condition is still met).
+   condition is still met). The window is lengthened by every pause of the protocol that
+   overlaps it, and frozen while a pause is open (afest.protocols.pauses.deadline): a
+   situation whose window a pause froze or lengthened is pending until the lengthened end.
+   Pending is not met, as on the dashboards, whose condition 3 (every situation analysed)
+   has no window: pauses never move it.
 4. Evaluations: at least one `Evaluation` row exists for the protocol. A protocol not yet
    ended (draft, awaiting signatures, in progress) with none is "not yet met"; a completed or
    stopped one with none fails.
@@ -34,7 +38,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +47,7 @@ from sqlmodel import Session
 
 from afest.models import Protocol, ProtocolStatus, SequenceKind, utcnow
 from afest.protocols import evidence
+from afest.protocols.pauses import deadline
 
 ENDED = (ProtocolStatus.COMPLETED, ProtocolStatus.STOPPED)
 
@@ -107,6 +112,12 @@ class Checklist:
     conditions: list[Item]
     warnings: list[Item]
     flagged_sequences: dict[int, list[Any]] = field(default_factory=dict)
+    pauses: list[evidence.PauseFacts] = field(default_factory=list)  # in order, UTC
+
+    @property
+    def open_pause(self) -> evidence.PauseFacts | None:
+        """The pause not resumed yet: the protocol is paused since its start."""
+        return next((p for p in self.pauses if p.resumed_at is None), None)
 
     @property
     def all_met(self) -> bool:
@@ -164,6 +175,15 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _aware_pause(pause: evidence.PauseFacts) -> evidence.PauseFacts:
+    resumed = pause.resumed_at
+    return replace(
+        pause,
+        paused_from=_aware(pause.paused_from),
+        resumed_at=None if resumed is None else _aware(resumed),
+    )
+
+
 def _condition_2(protocol, first_designation, seqs, flags) -> Item:
     item = Item(2, "tutor", _l("Tuteur·rice désigné·e avant la première séquence"), State.MET)
     if first_designation is None:
@@ -187,7 +207,29 @@ def _condition_2(protocol, first_designation, seqs, flags) -> Item:
     return item
 
 
-def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
+def _waiting(day: str, closes: datetime | None, legal: datetime, days: int):
+    """What a situation still within its window (maybe moved by a pause) waits for."""
+    if closes is None:
+        return _l(
+            "La mise en situation du %(date)s attend sa séquence réflexive (délai suspendu "
+            "pendant la pause).",
+            date=day,
+        )
+    if closes > legal:
+        return _l(
+            "La mise en situation du %(date)s attend sa séquence réflexive (délai prolongé "
+            "par la pause jusqu'au %(until)s).",
+            date=day,
+            until=closes.strftime("%d/%m/%Y"),
+        )
+    return _l(
+        "La mise en situation du %(date)s attend sa séquence réflexive (dans les %(days)s jours).",
+        date=day,
+        days=days,
+    )
+
+
+def _condition_3(protocol, seqs, pauses, now, settings, flags, warnings) -> Item:
     item = Item(3, "reflection", _l("Phases réflexives après chaque mise en situation"), State.MET)
     window = timedelta(days=settings.reflection_max_days)
     pending = False
@@ -196,8 +238,9 @@ def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
             continue
         when = _aware(seq.occurred_at)
         day = when.strftime("%d/%m/%Y")
+        closes = deadline(when, window, pauses)
         if not seq.reflections:
-            if now - when > window:
+            if closes is not None and now > closes:
                 item.state = State.FAILED
                 text = _l(
                     "La mise en situation du %(date)s n'a été suivie d'aucune séquence "
@@ -207,19 +250,13 @@ def _condition_3(protocol, seqs, now, settings, flags, warnings) -> Item:
                 )
                 item.problems.append(text)
                 flags[seq.id].append(text)
-                item.fix = item.fix or _tablet(protocol)
             else:
                 pending = True
                 item.problems.append(
-                    _l(
-                        "La mise en situation du %(date)s attend sa séquence réflexive "
-                        "(dans les %(days)s jours).",
-                        date=day,
-                        days=settings.reflection_max_days,
-                    )
+                    _waiting(day, closes, when + window, settings.reflection_max_days)
                 )
-                item.fix = item.fix or _tablet(protocol)
-        elif _aware(seq.reflections[0][0]) - when > window:
+            item.fix = item.fix or _tablet(protocol)
+        elif closes is not None and _aware(seq.reflections[0][0]) > closes:
             text = _l(
                 "La séquence réflexive sur la mise en situation du %(date)s est venue plus de "
                 "%(days)s jours après.",
@@ -312,20 +349,23 @@ def check_many(
         return {}
     settings = settings or Settings()
     now = now or utcnow()
-    designated, evaluations, by_protocol = evidence.gather(session, [p.id for p in protocols])
+    designated, evaluations, by_protocol, paused = evidence.gather(
+        session, [p.id for p in protocols]
+    )
     result = {}
     for protocol in protocols:
         seqs = by_protocol.get(protocol.id, [])
+        pauses = [_aware_pause(p) for p in paused.get(protocol.id, [])]
         flags: dict[int, list[Any]] = defaultdict(list)
         warnings: list[Item] = []
         conditions = [
             _condition_1(protocol),
             _condition_2(protocol, designated.get(protocol.id), seqs, flags),
-            _condition_3(protocol, seqs, now, settings, flags, warnings),
+            _condition_3(protocol, seqs, pauses, now, settings, flags, warnings),
             _condition_4(protocol, evaluations.get(protocol.id, 0)),
         ]
         _practice(protocol, seqs, settings, warnings)
-        result[protocol.id] = Checklist(protocol.id, conditions, warnings, dict(flags))
+        result[protocol.id] = Checklist(protocol.id, conditions, warnings, dict(flags), pauses)
     return result
 
 

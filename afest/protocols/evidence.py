@@ -1,13 +1,14 @@
 """What the four conditions of a protocol are checked on (afest.protocols.compliance), read
 for many protocols at once in a fixed number of queries: the first tutor designation, the
-number of evaluations, and the current sequences with the current reflections that analysed
-them and who signed them. A "current" sequence is one that no amendment points to."""
+number of evaluations, the current sequences with the current reflections that analysed
+them and who signed them, and the protocol's pauses. A "current" sequence is one that no
+amendment points to."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import exists, func
 from sqlalchemy.orm import aliased
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 
 from afest.models import (
     Evaluation,
+    ProtocolPause,
     ProtocolTutor,
     ReflectionSituation,
     Sequence,
@@ -37,6 +39,16 @@ class SequenceFacts:
     signed: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class PauseFacts:
+    """A pause as the checks see it (afest.protocols.pauses.PauseSpan, and what it says)."""
+
+    paused_from: datetime
+    resumed_at: datetime | None
+    planned_until: date | None
+    reason: str
+
+
 def _current():
     newer = aliased(Sequence)
     return ~exists().where(newer.amends_id == Sequence.id)
@@ -44,9 +56,15 @@ def _current():
 
 def gather(
     session: Session, ids: list[int]
-) -> tuple[dict[int, datetime], dict[int, int], dict[int, list[SequenceFacts]]]:
-    """Everything the checks need for these protocols, in five queries: the first tutor
-    designation of each, its number of evaluations, its current sequences in order."""
+) -> tuple[
+    dict[int, datetime],
+    dict[int, int],
+    dict[int, list[SequenceFacts]],
+    dict[int, list[PauseFacts]],
+]:
+    """Everything the checks need for these protocols, in six queries: the first tutor
+    designation of each, its number of evaluations, its current sequences in order, its
+    pauses in order."""
     designated = dict(
         session.exec(
             select(ProtocolTutor.protocol_id, func.min(ProtocolTutor.designated_at))
@@ -99,4 +117,21 @@ def gather(
     ):
         if subject_id in seqs:  # signatures of amended versions are not counted
             seqs[subject_id].signed.add(str(role))
-    return designated, evaluations, by_protocol
+    return designated, evaluations, by_protocol, _pauses(session, ids)
+
+
+def _pauses(session: Session, ids: list[int]) -> dict[int, list[PauseFacts]]:
+    pauses: dict[int, list[PauseFacts]] = defaultdict(list)
+    for row in session.exec(
+        select(
+            ProtocolPause.protocol_id,
+            ProtocolPause.paused_from,
+            ProtocolPause.resumed_at,
+            ProtocolPause.planned_until,
+            ProtocolPause.reason,
+        )
+        .where(ProtocolPause.protocol_id.in_(ids))
+        .order_by(ProtocolPause.paused_from, ProtocolPause.id)
+    ):
+        pauses[row.protocol_id].append(PauseFacts(*row[1:]))
+    return pauses

@@ -1,6 +1,7 @@
 """The protocol lifecycle: draft → awaiting signatures → in progress → completed | stopped.
 A draft is written by afest.protocols.drafting; here it is submitted, signed by its three
-parties, then completed or stopped."""
+parties, then completed or stopped (a paused protocol, afest.protocols.pausing, is resumed
+before it is completed; stopping it ends its pause)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from afest.models import (
     utcnow,
 )
 from afest.proof import signatures
+from afest.protocols import pausing
 
 
 def has_role(session: Session, user_id: int, role: Role, organisation_id: int) -> bool:
@@ -84,6 +86,8 @@ def complete_protocol(session: Session, *, actor_id: int, protocol: Protocol) ->
     """Close a protocol whose final evaluation (bilan) is signed."""
 
     require_status(protocol, ProtocolStatus.IN_PROGRESS)
+    if pausing.open_pause(session, protocol.id) is not None:
+        raise ServiceError(_l("Reprenez le protocole, en pause, avant de le clore."))
     if not has_signed_final(session, protocol.id):
         raise ServiceError(_l("Le bilan final doit être signé avant de clore le protocole."))
     protocol.ended_at = utcnow()
@@ -102,6 +106,7 @@ def stop_protocol(session: Session, *, actor_id: int, protocol: Protocol, reason
         raise ServiceError(_l("Indiquez le motif de l'arrêt."), field="reason")
     protocol.stop_reason = reason.strip()
     protocol.ended_at = utcnow()
+    pausing.end_on_stop(session, actor_id=actor_id, protocol=protocol)
     _set_status(session, actor_id, protocol, ProtocolStatus.STOPPED)
 
 

@@ -26,8 +26,8 @@ from afest.models import (
     SequenceKind,
     VaeState,
 )
-from afest.models.rollup import ROLLUP_TABLES, rollup_pending, rollup_protocol
-from afest.protocols import drafting
+from afest.models.rollup import ROLLUP_TABLES, rollup_cell, rollup_pending, rollup_protocol
+from afest.protocols import drafting, pausing
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData, not_amended
@@ -35,9 +35,21 @@ from afest.vae import operations as vae
 from afest.vae import states as vae_states
 
 PARIS = ZoneInfo("Europe/Paris")
-OPS = ("situation", "reflection", "amend", "evaluation", "stop", "new_protocol", "vae")
+OPS = (
+    "situation",
+    "reflection",
+    "amend",
+    "evaluation",
+    "pause",
+    "resume",
+    "stop",
+    "new_protocol",
+    "vae",
+)
 # The writes on the protocol itself: refused once it is stopped, and only then.
-PROTOCOL_WRITES = frozenset({"situation", "reflection", "amend", "evaluation", "stop"})
+PROTOCOL_WRITES = frozenset(
+    {"situation", "reflection", "amend", "evaluation", "pause", "resume", "stop"}
+)
 EXAMPLES = 20
 WRITES = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 9)), min_size=1, max_size=10)
 
@@ -164,6 +176,28 @@ class World:
                 levels={
                     c: self.levels[(x + i) % len(self.levels)] for i, c in enumerate(self.comps)
                 },
+            )
+        elif op == "pause":
+            if pausing.open_pause(s, p.id) is not None:
+                return False
+            pausing.pause(
+                s,
+                actor_id=self.people["manager"].id,
+                protocol=p,
+                paused_from=datetime.now(PARIS).date(),
+                planned_until=None,
+                reason=f"Absence {x}",
+                zone=PARIS,
+            )
+        elif op == "resume":
+            if pausing.open_pause(s, p.id) is None:
+                return False
+            pausing.resume(
+                s,
+                actor_id=self.people["manager"].id,
+                protocol=p,
+                resumed_on=datetime.now(PARIS).date(),
+                zone=PARIS,
             )
         elif op == "stop":
             protocols.stop_protocol(s, actor_id=self.people["manager"].id, protocol=p, reason="Fin")
@@ -365,3 +399,34 @@ def test_blank_activity_analysis_fails_condition_one(session, make_protocol, bla
         .one()
     )
     assert row.cond_analysis == 0 and row.compliant == 0
+
+
+def test_a_pause_and_its_resumption_move_the_paused_count(session, make_protocol):
+    protocol, people = make_protocol()
+    world = World(session, protocol, people)
+
+    def paused() -> tuple[int, int]:
+        conn = session.connection()
+        fact = conn.execute(
+            sa.select(rollup_protocol.c.paused).where(rollup_protocol.c.protocol_id == protocol.id)
+        ).scalar_one()
+        cell = conn.execute(
+            sa.select(rollup_cell.c.paused).where(
+                rollup_cell.c.grain == "sf", rollup_cell.c.structure_id == protocol.structure_id
+            )
+        ).scalar_one()
+        return fact, cell
+
+    drain_all(session)
+    assert paused() == (0, 0)
+    assert world.play("pause", 1)
+    drain_all(session)
+    assert paused() == (1, 1)
+    assert_equals_rebuild(session)
+    assert world.play("resume", 1)
+    drain_all(session)
+    assert paused() == (0, 0)
+    assert world.play("pause", 2) and world.play("stop", 0)  # a stop ends the pause
+    drain_all(session)
+    assert paused() == (0, 0)
+    assert_equals_rebuild(session)
