@@ -1,6 +1,6 @@
 """Protocols: the manager's list (with those at risk), drafting, initial positioning, the
-three-party signature, completion or stop; the page everyone in scope reads, with the
-checklist of the four legal conditions for the manager and the tutors."""
+three-party signature, pause and resumption, completion or stop; the page everyone in scope
+reads, with the checklist of the four legal conditions for the manager and the tutors."""
 
 from __future__ import annotations
 
@@ -16,17 +16,12 @@ from afest.core.errors import ServiceError
 from afest.core.http import REFUSED, perform, render
 from afest.models import Protocol, Role
 from afest.policy.loaders import load_protocol_or_404
-from afest.protocols import compliance, drafting, overview
+from afest.protocols import compliance, drafting, overview, pausing
 from afest.protocols import operations as protocols
-from afest.protocols import queries as protocol_view
 from afest.protocols import screens as pf
-from afest.protocols.forms import PlanForm, ProtocolForm, SignForm, StopForm
+from afest.protocols.forms import PauseForm, PlanForm, ProtocolForm, ResumeForm, SignForm, StopForm
 
 bp = Blueprint("protocols", __name__, url_prefix="/protocoles")
-
-
-# The policy predicates a checklist's "fix it here" link may need (compliance.Fix.require).
-FIX_RULES = ("can_use_tablet", "can_edit_draft", "can_evaluate")
 
 
 def _settings() -> compliance.Settings:
@@ -52,27 +47,8 @@ def index():
 
 
 def _show(protocol: Protocol, *, status: int = 200, **forms):
-    db = get_session()
-    can_check = policy.can_view_compliance(current_user, protocol)
-    view = protocol_view.protocol_view(db, protocol)
-    sign_roles = pf.sign_roles(current_user, protocol, view.signed_roles("protocol", protocol.id))
-    sign_form = forms.get("sign_form") or SignForm(formdata=None)
-    sign_form.role.choices = sign_roles
-    return render(
-        "protocols/show.html",
-        view=view,
-        allowed={name: getattr(policy, name)(current_user, protocol) for name in FIX_RULES},
-        checklist=compliance.check(db, protocol, settings=_settings()) if can_check else None,
-        CHECK_LABELS=compliance.STATE_LABELS,
-        can_edit=policy.can_edit_draft(current_user, protocol),
-        can_manage=policy.manages(current_user, protocol.structure_id),
-        can_export=policy.can_export_proof_pack(current_user, protocol),
-        can_evaluate=policy.can_evaluate(current_user, protocol),
-        sign_roles=sign_roles,
-        sign_form=sign_form,
-        stop_form=forms.get("stop_form") or StopForm(formdata=None),
-        status=status,
-    )
+    """The protocol's page, with a form posted in vain (sign_form=..., ...) and its status."""
+    return pf.render_show(protocol, current_user, settings=_settings(), status=status, **forms)
 
 
 @bp.get("/<public_id>")
@@ -221,3 +197,31 @@ def stop(public_id: str):
         if stopped is not REFUSED:
             return redirect(url_for("protocols.show", public_id=public_id))
     return _show(protocol, stop_form=form, status=422)
+
+
+@bp.post("/<public_id>/pause")
+@login_required
+def pause(public_id: str):
+    """Put the protocol on hold from a day, with a reason (the manager)."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_pause_protocol)
+    form = PauseForm()
+    if form.validate_on_submit():
+        done = perform(form, pausing.pause, default="reason", protocol=protocol, **form.pause())
+        if done is not REFUSED:
+            flash(_("Protocole mis en pause."), "success")
+            return redirect(url_for("protocols.show", public_id=public_id, _anchor="pauses"))
+    return _show(protocol, pause_form=form, status=422)
+
+
+@bp.post("/<public_id>/reprise")
+@login_required
+def resume(public_id: str):
+    """End the protocol's pause on a given day (the manager)."""
+    protocol = load_protocol_or_404(public_id, require=policy.can_pause_protocol)
+    form = ResumeForm()
+    if form.validate_on_submit():
+        arguments = {"protocol": protocol, "resumed_on": form.resumed_on.data}
+        if perform(form, pausing.resume, default="resumed_on", **arguments) is not REFUSED:
+            flash(_("Protocole repris."), "success")
+            return redirect(url_for("protocols.show", public_id=public_id, _anchor="pauses"))
+    return _show(protocol, resume_form=form, status=422)

@@ -28,6 +28,7 @@ STATUS_NAMES = {
     "completed": _l("Terminé"),
     "stopped": _l("Arrêté"),
 }
+PAUSED_NAME = _l("dont en pause")  # protocols in progress with an open pause
 JURY_NAMES = {
     "success": _l("Validation totale"),
     "partial_success": _l("Validation partielle"),

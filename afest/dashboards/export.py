@@ -12,7 +12,7 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from afest.dashboards.board import JURY_NAMES, STATUS_NAMES, Dashboard, Row, Table
+from afest.dashboards.board import JURY_NAMES, PAUSED_NAME, STATUS_NAMES, Dashboard, Row, Table
 from afest.models.rollup import STATUS_KEYS
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -78,6 +78,7 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     by_status = [
         [str(STATUS_NAMES[s]), totals.get(f"l_{s}"), totals.get(f"p_{s}")] for s in STATUS_KEYS
     ]
+    by_status.append([str(PAUSED_NAME), None, totals.get("paused")])
     if totals.hidden:
         by_status = []
     out = [

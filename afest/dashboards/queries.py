@@ -21,6 +21,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
 from afest import policy
@@ -306,6 +307,7 @@ def structure_protocols(session: Session, actor, structure_id: int, limit: int =
             .join(User, User.id == Protocol.learner_id)
             .join(Referential, Referential.id == Protocol.referential_id)
             .where(Protocol.structure_id == structure_id, policy.protocol_visible(actor))
+            .options(selectinload(Protocol.open_pause))  # its "paused" badge
             .order_by(Protocol.planned_start.desc(), Protocol.id.desc())
             .limit(limit)
         )

@@ -1,4 +1,5 @@
-"""WTForms of the protocol screens: the draft, its plan, the three signatures, stopping it."""
+"""WTForms of the protocol screens: the draft, its plan, the three signatures, stopping it,
+pausing and resuming it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from afest.core import clock
 from afest.core.forms import CheckboxesField, Form, clean_text, strip
 from afest.core.http import SIGNER_LABELS
 from afest.models import SequenceKind, SignerRole
@@ -107,4 +109,41 @@ class StopForm(Form):
         _l("Motif de l'arrêt"),
         filters=[clean_text],
         validators=[DataRequired(_l("Indiquez le motif de l'arrêt.")), Length(max=2000)],
+    )
+
+
+class PauseForm(Form):
+    """A pause: from which day, until when (expected), why. Its fields are prefixed
+    ("pause-reason"), as the stop form on the same page has a reason too."""
+
+    paused_from = DateField(
+        _l("En pause à partir du"),
+        default=clock.today,
+        validators=[InputRequired(_l("Indiquez le premier jour de la pause."))],
+    )
+    planned_until = DateField(_l("Reprise prévue le (facultatif)"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Motif de la pause"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Indiquez le motif de la pause.")), Length(max=2000)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "pause")
+        super().__init__(*args, **kwargs)
+
+    def pause(self) -> dict:
+        """The arguments of pausing.pause, as entered."""
+        return {
+            "paused_from": self.paused_from.data,
+            "planned_until": self.planned_until.data,
+            "reason": self.reason.data,
+        }
+
+
+class ResumeForm(Form):
+    resumed_on = DateField(
+        _l("Reprise le"),
+        default=clock.today,
+        validators=[InputRequired(_l("Indiquez le jour de la reprise."))],
     )

@@ -32,6 +32,7 @@ def visible_protocols(session: Session, actor, *, where=(), limit: int = 200) ->
             selectinload(Protocol.structure),
             selectinload(Protocol.referential),
             selectinload(Protocol.tutors).selectinload(ProtocolTutor.tutor),
+            selectinload(Protocol.open_pause),
         )
         .order_by(Protocol.planned_start.desc(), Protocol.id.desc())
         .limit(limit)

@@ -1,4 +1,5 @@
-"""Read models of a protocol: scope by block, current levels, sequences and signatures."""
+"""Read models of a protocol: scope by block, current levels, sequences and signatures, its
+pauses."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from afest.models import (
@@ -14,9 +16,11 @@ from afest.models import (
     Level,
     Protocol,
     ProtocolCompetence,
+    ProtocolPause,
     Sequence,
     Signature,
     SignedKind,
+    User,
 )
 from afest.sequences.operations import not_amended
 
@@ -107,3 +111,23 @@ def protocol_view(session: Session, protocol: Protocol) -> ProtocolView:
         signatures=dict(sigs),
         minutes_done=sum(s.duration_minutes for s in seqs),
     )
+
+
+@dataclass(frozen=True)
+class PauseLine:
+    pause: ProtocolPause
+    paused_by: str
+    resumed_by: str | None
+
+
+def pause_history(session: Session, protocol_id: int) -> list[PauseLine]:
+    """The protocol's pauses, latest first, with who paused and who resumed (one query)."""
+    creator, resumer = aliased(User), aliased(User)
+    rows = session.exec(
+        select(ProtocolPause, creator.full_name, resumer.full_name)
+        .join(creator, creator.id == ProtocolPause.created_by_id)
+        .outerjoin(resumer, resumer.id == ProtocolPause.resumed_by_id)
+        .where(ProtocolPause.protocol_id == protocol_id)
+        .order_by(ProtocolPause.paused_from.desc(), ProtocolPause.id.desc())
+    )
+    return [PauseLine(*row) for row in rows]

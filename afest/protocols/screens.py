@@ -1,5 +1,6 @@
 """Helpers of the protocol screens: form choices within the manager's scope, form ↔ service
-arguments, the levels posted for a positioning or an evaluation, the edit page."""
+arguments, the levels posted for a positioning or an evaluation, the edit page, the protocol's
+page."""
 
 from __future__ import annotations
 
@@ -25,8 +26,19 @@ from afest.models import (
     User,
 )
 from afest.proof import signatures
-from afest.protocols.forms import PlanForm, ProtocolForm
-from afest.protocols.queries import latest_levels
+from afest.protocols import compliance
+from afest.protocols.forms import (
+    PauseForm,
+    PlanForm,
+    ProtocolForm,
+    ResumeForm,
+    SignForm,
+    StopForm,
+)
+from afest.protocols.queries import latest_levels, pause_history, protocol_view
+
+# The policy predicates a checklist's "fix it here" link may need (compliance.Fix.require).
+FIX_RULES = ("can_use_tablet", "can_edit_draft", "can_evaluate")
 
 
 def __init__(self, message: str):
@@ -193,3 +205,52 @@ def sign_roles(actor, protocol: Protocol, signed: set[str]) -> list[tuple[str, s
     if policy.manages(actor, protocol.structure_id):
         allowed.append(SignerRole.STRUCTURE)
     return [(str(r), str(SIGNER_LABELS[r])) for r in allowed if str(r) not in signed]
+
+
+def _permissions(actor, protocol: Protocol) -> dict:
+    """What the actor may do on the protocol's page, each control shown only if allowed."""
+    return {
+        "allowed": {name: getattr(policy, name)(actor, protocol) for name in FIX_RULES},
+        "can_edit": policy.can_edit_draft(actor, protocol),
+        "can_manage": policy.manages(actor, protocol.structure_id),
+        "can_export": policy.can_export_proof_pack(actor, protocol),
+        "can_evaluate": policy.can_evaluate(actor, protocol),
+        "can_pause": policy.can_pause_protocol(actor, protocol),
+        "sees_pause_reason": policy.can_read_pause_reason(actor, protocol),
+    }
+
+
+def _forms(sign_roles_: list, forms: dict) -> dict:
+    """The page's forms: a form posted in vain comes back with its messages, others blank."""
+    sign_form = forms.get("sign_form") or SignForm(formdata=None)
+    sign_form.role.choices = sign_roles_
+    return {
+        "sign_form": sign_form,
+        "stop_form": forms.get("stop_form") or StopForm(formdata=None),
+        "pause_form": forms.get("pause_form") or PauseForm(formdata=None),
+        "resume_form": forms.get("resume_form") or ResumeForm(formdata=None),
+    }
+
+
+def render_show(
+    protocol: Protocol, actor, *, settings: compliance.Settings, status: int = 200, **forms
+):
+    """A protocol's page: parties, scope, sequences, evaluations, signatures, pauses; the
+    checklist for the manager and the tutors; the controls the actor may use."""
+    db = get_session()
+    view = protocol_view(db, protocol)
+    roles = sign_roles(actor, protocol, view.signed_roles("protocol", protocol.id))
+    checked = policy.can_view_compliance(actor, protocol)
+    pauses = pause_history(db, protocol.id)
+    return render(
+        "protocols/show.html",
+        view=view,
+        pauses=pauses,
+        open_pause=next((line for line in pauses if line.pause.resumed_at is None), None),
+        checklist=compliance.check(db, protocol, settings=settings) if checked else None,
+        CHECK_LABELS=compliance.STATE_LABELS,
+        sign_roles=roles,
+        status=status,
+        **_permissions(actor, protocol),
+        **_forms(roles, forms),
+    )

@@ -97,7 +97,7 @@ def tutor_learners(session: Session, tutor_id: int, *, today: date) -> list[Lear
                     [ProtocolStatus.IN_PROGRESS, ProtocolStatus.AWAITING_SIGNATURES]
                 ),
             )
-            .options(selectinload(Protocol.learner))
+            .options(selectinload(Protocol.learner), selectinload(Protocol.open_pause))
             .order_by(Protocol.status.desc(), Protocol.planned_start, Protocol.id)
         )
     )

@@ -144,6 +144,13 @@ ROUTES = {
     "protocols.stop": Route(
         "POST", each(404, manager=422, tutor=403, opco=403, consultant=403), obj="protocol_progress"
     ),
+    # pause and resumption (the manager; refused empty: 422)
+    "protocols.pause": Route(
+        "POST", each(404, manager=422, tutor=403, opco=403, consultant=403), obj="protocol_progress"
+    ),
+    "protocols.resume": Route(
+        "POST", each(404, manager=422, tutor=403, opco=403, consultant=403), obj="protocol_progress"
+    ),
     # evaluations
     "evaluations.new": Route(
         "GET", each(404, manager=403, tutor=200, opco=403, consultant=403), obj="protocol_progress"
