@@ -297,6 +297,23 @@ def competences_of(session: Session, sequence_ids: Iterable[int]) -> Mapping[int
     return result
 
 
+def current_versions(session: Session, sequence_ids: Iterable[int]) -> list[int]:
+    """The current version of each sequence, following its corrections: a reflection corrected
+    after the situation it analyses was corrected then points to the situation as it stands."""
+    newest = {i: i for i in sequence_ids}
+    while True:
+        newer = dict(
+            session.exec(
+                select(Sequence.amends_id, Sequence.id).where(
+                    Sequence.amends_id.in_(list(newest.values()))
+                )
+            ).all()
+        )
+        if not newer:
+            return list(dict.fromkeys(newest.values()))
+        newest = {first: newer.get(last, last) for first, last in newest.items()}
+
+
 def data_of(session: Session, sequence: Sequence, *, client_id: str) -> SequenceData:
     """The entry of an existing sequence, to prefill its correction (with a new client id)."""
     content = signatures.sequence_content(session, sequence)
@@ -306,7 +323,7 @@ def data_of(session: Session, sequence: Sequence, *, client_id: str) -> Sequence
         duration_minutes=sequence.duration_minutes,
         autonomy=sequence.autonomy,
         competence_ids=list(content["competences"]),
-        situation_ids=list(content["situations"]),
+        situation_ids=current_versions(session, content["situations"]),
         levels=dict(content["levels"]),
         **{name: getattr(sequence, name) for name in TEXT_FIELDS},
     )

@@ -484,3 +484,34 @@ def test_two_copies_of_one_entry_sent_at_once_make_one_row(fresh_database_url):
             == 1
         )
     engine.dispose()
+
+
+def test_a_reflection_corrected_after_its_situation_was_corrected_analyses_the_correction(
+    session, make_protocol
+):
+    protocol, people = make_protocol()
+    situation, _ = log(session, protocol, people)
+    data, _comps, _level = reflection_on(session, protocol, situation, client_id="r-1")
+    reflection, _ = log(session, protocol, people, kind=SequenceKind.REFLECTION, data=data)
+    fixed_situation = sequences.amend_sequence(
+        session,
+        actor_id=people["tutor"].id,
+        protocol=protocol,
+        original=situation,
+        data=sequences.data_of(session, situation, client_id="c-fix"),
+        reason="Durée corrigée",
+        tz=TZ,
+    )
+    again = sequences.data_of(session, reflection, client_id="r-fix")
+    assert again.situation_ids == [fixed_situation.id]
+    fixed_reflection = sequences.amend_sequence(
+        session,
+        actor_id=people["tutor"].id,
+        protocol=protocol,
+        original=reflection,
+        data=again,
+        reason="Analyse complétée",
+        tz=TZ,
+    )
+    content = signatures.sequence_content(session, fixed_reflection)
+    assert list(content["situations"]) == [fixed_situation.id]
