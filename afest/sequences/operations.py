@@ -168,6 +168,12 @@ def _saved_before(session: Session, protocol: Protocol, actor_id: int, client_id
     return already
 
 
+def _insert_all(session: Session, model, rows: list[dict]) -> None:
+    """Rows of one table in one INSERT, none when there are none."""
+    if rows:
+        session.connection().execute(model.__table__.insert(), rows)
+
+
 def log_sequence(
     session: Session,
     *,
@@ -212,28 +218,36 @@ def log_sequence(
         "amendment_reason": amendment_reason,
         **{name: (getattr(data, name) or "").strip() for name in TEXT_FIELDS},
     }
+    # the values go as parameters, not into the statement: the statement is the same at every
+    # save, and finding its compiled form no longer walks twenty bound values
     once = (
         insert_on_conflict(session, Sequence)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["client_id"])
         .returning(Sequence)
     )
-    sequence = session.scalars(once).first()
+    sequence = session.scalars(once, [values]).first()
     if sequence is None:  # this client id was saved before
         already = _saved_before(session, protocol, actor_id, data.client_id)
         if already is None:
             raise ServiceError(_l("Identifiant de saisie déjà utilisé : rechargez la page."))
         return already, False
 
-    session.add_all(
-        SequenceCompetence(sequence_id=sequence.id, competence_id=c)
-        for c in sorted(set(data.competence_ids) | set(data.levels))
+    _insert_all(
+        session,
+        SequenceCompetence,
+        [
+            {"sequence_id": sequence.id, "competence_id": c}
+            for c in sorted(set(data.competence_ids) | set(data.levels))
+        ],
     )
-    session.add_all(
-        ReflectionSituation(reflection_id=sequence.id, situation_id=s)
-        for s in sorted(set(data.situation_ids))
+    _insert_all(
+        session,
+        ReflectionSituation,
+        [
+            {"reflection_id": sequence.id, "situation_id": s}
+            for s in sorted(set(data.situation_ids))
+        ],
     )
-    session.flush()
     add_levels(
         session,
         protocol=protocol,
