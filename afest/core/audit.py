@@ -148,10 +148,11 @@ def record(
         "after": plain(after),
     }
     prev_hash = _head(session, protocol_id)
-    entry = AuditEntry(**values, prev_hash=prev_hash, hash=hash_of(prev_hash, values))
-    session.add(entry)
-    session.flush()
-    return entry.hash
+    digest = hash_of(prev_hash, values)
+    # a row appended, as record_many appends them: no entity to track (the ORM execute still
+    # flushes what the caller left pending first)
+    session.execute(insert(AuditEntry), [{**values, "prev_hash": prev_hash, "hash": digest}])
+    return digest
 
 
 def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
