@@ -42,7 +42,7 @@ def index():
         partial="protocols/_list.html",
         protocols=items,
         checks=checks,
-        status=status,
+        chosen_status=status,
     )
 
 

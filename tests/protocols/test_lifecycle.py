@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -304,3 +305,24 @@ def test_checklist_links_only_where_the_reader_may_fix_it(session, login_as):
     assert tablet not in manager_page and evaluate not in manager_page
     tutor_page = login_as(TUTOR).get(url).get_data(as_text=True)
     assert tablet in tutor_page and evaluate in tutor_page
+
+
+@pytest.mark.parametrize("status", [s.value for s in ProtocolStatus])
+def test_manager_list_filtered_by_each_status_shows_only_that_status(session, login_as, status):
+    response = login_as(MANAGER).get(f"/protocoles/?statut={status}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f'<option value="{status}" selected>' in page
+    structure_ids = {r.organisation_id for r in _user(session, MANAGER).roles}
+    expected = session.exec(
+        select(Protocol.title).where(
+            Protocol.status == status, Protocol.structure_id.in_(structure_ids)
+        )
+    ).all()
+    for title in expected:
+        assert str(escape(title)) in page
+
+
+def test_manager_list_with_an_unknown_status_shows_everything(login_as):
+    response = login_as(MANAGER).get("/protocoles/?statut=n%27importe")
+    assert response.status_code == 200
