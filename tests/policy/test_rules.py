@@ -11,7 +11,6 @@ from afest.models import ProtocolStatus
 
 from .cast import (
     ALL,
-    NEVER,
     NOT_OVER,
     ORG_IDS,
     REFERENTIALS,
@@ -50,10 +49,6 @@ PROTOCOL_TABLES = {
     "can_sign_evaluation": {"designated-tutor": ALL, "learner": ALL},
 }
 
-# (rule, who, status) → why the rule's code disagrees with its docstring there. The table says
-# what the docstring means; test_protocol_rule leaves that status out, and
-# test_what_the_docstring_says expects it to fail until the code or the docstring changes.
-DISAGREEMENTS: dict[tuple, str] = {}
 
 # rule(actor, structure_id): who → the structures for which it holds
 STRUCTURE_TABLES = {
@@ -116,21 +111,8 @@ TABLES = {
 @pytest.mark.parametrize(("rule", "who", "expected"), rows(PROTOCOL_TABLES))
 def test_protocol_rule(rule, who, expected):
     actor = plain_actor(who)
-    statuses = {s for s in ProtocolStatus if (rule, who, s) not in DISAGREEMENTS}
-    holds = {s for s in statuses if getattr(policy, rule)(actor, plain_protocol(s))}
-    assert holds == set(expected) & statuses
-
-
-@pytest.mark.parametrize(
-    ("rule", "who", "status"),
-    [
-        pytest.param(*key, id="-".join(key), marks=pytest.mark.xfail(strict=True, reason=why))
-        for key, why in DISAGREEMENTS.items()
-    ],
-)
-def test_what_the_docstring_says(rule, who, status):
-    expected = status in PROTOCOL_TABLES[rule].get(who, NEVER)
-    assert getattr(policy, rule)(plain_actor(who), plain_protocol(status)) is expected
+    holds = {s for s in ProtocolStatus if getattr(policy, rule)(actor, plain_protocol(s))}
+    assert holds == set(expected)
 
 
 @pytest.mark.parametrize(("rule", "who", "expected"), rows(STRUCTURE_TABLES))
