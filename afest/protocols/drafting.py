@@ -33,6 +33,9 @@ from afest.models import (
 from afest.protocols.operations import has_role, require_status
 
 MAX_PROTOCOL_DAYS = 3 * 365
+# A protocol drafted today starts within these many days of today: a year typed wrong
+# (0001, 2206) is refused beside the field instead of being kept for the OPCO to read.
+START_WITHIN_DAYS = 2 * 365
 
 
 def _snapshot(session: Session, referential_id: int, competence_ids: Iterable[int]):
@@ -83,6 +86,11 @@ def _checked_draft(
     """The rules a draft's fields and tutors follow, created or rewritten; the tutor ids."""
     if not title.strip():
         raise ServiceError(_l("Donnez un intitulé à l'action."), field="title")
+    if abs((planned_start - utcnow().date()).days) > START_WITHIN_DAYS:  # a day off is nothing here
+        raise ServiceError(
+            _l("Le début prévu doit être à moins de deux ans d'aujourd'hui."),
+            field="planned_start",
+        )
     if planned_end < planned_start:
         raise ServiceError(_l("La fin prévue précède le début."), field="planned_end")
     if (planned_end - planned_start).days > MAX_PROTOCOL_DAYS:

@@ -208,6 +208,11 @@ def test_bad_protocol_form_answers_422_beside_the_field(session, login_as, newco
     response = login_as(MANAGER).post("/protocoles/nouveau", data=data)
     assert response.status_code == 422
     assert "Désignez au moins" in response.get_data(as_text=True)
+    for start, end in (("0001-01-01", "0001-06-30"), ("9999-01-01", "9999-12-31")):
+        data = _draft_form(session, newcomer, planned_start=start, planned_end=end)
+        response = login_as(MANAGER).post("/protocoles/nouveau", data=data)
+        assert response.status_code == 422
+        assert "moins de deux ans" in response.get_data(as_text=True)
     assert session.exec(select(Protocol).where(Protocol.learner_id == newcomer.id)).first() is None
 
 
