@@ -214,6 +214,7 @@ class Settings(_Sourced):
     SESSION_ABSOLUTE_HOURS: Count
     REFLECTION_MAX_DAYS: Count
     CYCLE_MIN_MINUTES: Count
+    VAE_STUCK_DAYS: Count
     SMALL_CELL_K: Count
     ROLLUP_SETTLE_SECONDS: Seconds
     RETENTION_SESSION_DAYS: Count

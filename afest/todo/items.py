@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlmodel import Session
@@ -68,9 +68,71 @@ class Item:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+URGENCY_ORDER = {urgency: rank for rank, urgency in enumerate(Urgency)}
+SOON_DAYS = 2  # a deadline this close (or closer) is "soon"
+ENDING_DAYS = 7  # a protocol ending this close wants its final evaluation
+ROLES = {  # the kinds a person may hold, by role (afest.models.Role values)
+    "learner": (Kind.SIGN_PROTOCOL, Kind.COUNTERSIGN_SEQUENCE, Kind.COUNTERSIGN_EVALUATION),
+    "tutor": (
+        Kind.SIGN_PROTOCOL,
+        Kind.REFLECTION_DUE,
+        Kind.SIGN_SEQUENCE,
+        Kind.PLANNED_SEQUENCE,
+        Kind.FINAL_EVALUATION,
+    ),
+    "manager": (
+        Kind.PROTOCOL_SIGNATURES,
+        Kind.PROTOCOL_AT_RISK,
+        Kind.TUTOR_WITHOUT_PIN,
+        Kind.INVITATION_PENDING,
+    ),
+    "consultant": (Kind.VAE_STUCK,),
+}
+
+
+def urgency_of(due: datetime | None, now: datetime, zone: tzinfo) -> Urgency:
+    """Late once `due` has passed; today when it falls on today (in `zone`); soon when
+    SOON_DAYS days or less remain; later otherwise (and when nothing sets a date)."""
+    if due is None:
+        return Urgency.LATER
+    if now > due:
+        return Urgency.LATE
+    if due.astimezone(zone).date() == now.astimezone(zone).date():
+        return Urgency.TODAY
+    return Urgency.SOON if due - now <= timedelta(days=SOON_DAYS) else Urgency.LATER
+
+
+def sort_key(item: Item) -> tuple:
+    """Most urgent first, then the nearest date (none last), then a stable order."""
+    return (URGENCY_ORDER[item.urgency], item.due is None, item.due or datetime.min, item.key)
+
+
+def kinds_of(roles: Iterable[str]) -> set[Kind]:
+    """The kinds of item people holding `roles` may have waiting."""
+    return {kind for role in roles for kind in ROLES.get(str(role), ())}
+
+
 def waiting(
-    session: Session, *, people: Iterable[int] | None = None, now: datetime
+    session: Session,
+    *,
+    people: Iterable[int] | None = None,
+    now: datetime,
+    roles: Iterable[str] | None = None,
 ) -> dict[int, list[Item]]:
     """Every item waiting for each of `people` (everyone when None) at `now`, most urgent
-    first; a person with nothing waiting is absent from the result."""
-    raise NotImplementedError  # built next: one batched query per kind
+    first; a person with nothing waiting is absent from the result. `roles`, when given,
+    limits the work to the kinds those roles may have (a person's home knows hers): a fixed
+    number of queries, whatever the number of people."""
+    from afest.todo import build  # the statements and the rules that turn rows into items
+
+    people = None if people is None else sorted(set(people))
+    if people == []:
+        return {}
+    kinds = set(Kind) if roles is None else kinds_of(roles)
+    found: dict[int, dict[str, Item]] = {}
+    for item in build.items(session, people=people, now=now, kinds=kinds):
+        mine = found.setdefault(item.person_id, {})
+        kept = mine.get(item.key)
+        if kept is None or sort_key(item) < sort_key(kept):
+            mine[item.key] = item
+    return {person: sorted(items.values(), key=sort_key) for person, items in found.items()}

@@ -1,0 +1,326 @@
+"""Rows into items: the rules of afest.todo.items applied to what afest.todo.queries reads.
+
+Each kind of item costs one statement (the reflexive windows two, shared by the tutors'
+and the managers' items); a kind no one asked for costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from afest.models import Protocol, ProtocolStatus, SequenceKind, SignerRole
+from afest.todo import oversight, queries
+from afest.todo.items import ENDING_DAYS, Item, Kind, Urgency, urgency_of
+
+
+def _end_of(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant `day` ends at in `zone` (the next day's midnight there)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+
+
+class _Context:
+    """What every rule needs: the moment, the platform's zone and day, the people asked."""
+
+    def __init__(self, session: Session, people: list[int] | None, now: datetime):
+        self.session, self.people, self.now = session, people, now
+        self.zone = ZoneInfo(current_app.config["TIMEZONE"])
+        self.today = now.astimezone(self.zone).date()
+
+    def by_day(self, day: date) -> tuple[datetime, Urgency]:
+        """A thing due by the end of `day`: that moment, and its urgency now."""
+        due = _end_of(day, self.zone)
+        return due, urgency_of(due, self.now, self.zone)
+
+    def at(self, due: datetime | None) -> Urgency:
+        return urgency_of(due, self.now, self.zone)
+
+
+# --- learner and tutor ----------------------------------------------------------------------
+
+
+def _protocols_to_sign(c: _Context) -> Iterator[Item]:
+    for person, role, public_id, title, starts in queries.protocols_to_sign(
+        c.session, people=c.people, now=c.now
+    ):
+        due, urgency = c.by_day(starts)
+        yield Item(
+            f"{Kind.SIGN_PROTOCOL}:{public_id}",
+            Kind.SIGN_PROTOCOL,
+            person,
+            "protocols.show",
+            {"public_id": public_id},
+            due,
+            urgency,
+            {"title": title, "role": role, "starts": starts},
+        )
+
+
+def _sequences_to_countersign(c: _Context) -> Iterator[Item]:
+    for row in queries.sequences_to_countersign(c.session, people=c.people, now=c.now):
+        learner, public_id, kind, occurred_at, _protocol, title = row
+        yield Item(
+            f"{Kind.COUNTERSIGN_SEQUENCE}:{public_id}",
+            Kind.COUNTERSIGN_SEQUENCE,
+            learner,
+            "sequences.countersign",
+            {"public_id": public_id},
+            facts={"title": title, "sequence_kind": str(kind), "occurred_at": occurred_at},
+        )
+
+
+def _evaluations_to_countersign(c: _Context) -> Iterator[Item]:
+    for row in queries.evaluations_to_countersign(c.session, people=c.people, now=c.now):
+        learner, public_id, kind, evaluated_on, _protocol, title = row
+        yield Item(
+            f"{Kind.COUNTERSIGN_EVALUATION}:{public_id}",
+            Kind.COUNTERSIGN_EVALUATION,
+            learner,
+            "evaluations.show",
+            {"public_id": public_id},
+            facts={"title": title, "evaluation_kind": str(kind), "evaluated_on": evaluated_on},
+        )
+
+
+def _deadlines(c: _Context, protocol_ids: set[int]) -> dict[int, list[queries.ReflectionDeadline]]:
+    """The open reflexive windows of these protocols (of every protocol in progress and not
+    paused, when everyone is asked: no list of ids that long is sent)."""
+    if not protocol_ids:
+        return {}
+    among = (
+        select(Protocol.id).where(
+            Protocol.status == ProtocolStatus.IN_PROGRESS, ~queries.paused(c.now)
+        )
+        if c.people is None
+        else protocol_ids
+    )
+    found = defaultdict(list)
+    for due in queries.reflection_deadlines(c.session, protocol_ids=among, now=c.now):
+        if due.protocol_id in protocol_ids:
+            found[due.protocol_id].append(due)
+    return found
+
+
+def _tutored(c: _Context, kinds: set[Kind], deadlines) -> Iterator[Item]:
+    for row in c.tutored:
+        tutor, protocol_id, public_id, title, ends, learner, has_final = row
+        facts = {"title": title, "learner": learner}
+        if Kind.REFLECTION_DUE in kinds:
+            for due in deadlines.get(protocol_id, ()):
+                yield Item(
+                    f"{Kind.REFLECTION_DUE}:{due.situation_public_id}",
+                    Kind.REFLECTION_DUE,
+                    tutor,
+                    "tablet.reflection",
+                    {"public_id": public_id},
+                    due.deadline,
+                    c.at(due.deadline),
+                    {**facts, "occurred_at": due.occurred_at, "situation": due.situation_public_id},
+                )
+        if (
+            Kind.FINAL_EVALUATION in kinds
+            and not has_final
+            and ends <= c.today + timedelta(days=ENDING_DAYS)
+        ):
+            due, urgency = c.by_day(ends)
+            yield Item(
+                f"{Kind.FINAL_EVALUATION}:{public_id}",
+                Kind.FINAL_EVALUATION,
+                tutor,
+                "evaluations.new",
+                {"public_id": public_id},
+                due,
+                urgency,
+                {**facts, "ends": ends},
+            )
+
+
+def _planned(c: _Context) -> Iterator[Item]:
+    days = (c.today, c.today + timedelta(days=1))
+    for row in queries.planned(c.session, people=c.people, now=c.now, days=days):
+        tutor, planned_id, kind, planned_on, what, public_id, title, learner = row
+        due, _urgency = c.by_day(planned_on)
+        yield Item(
+            f"{Kind.PLANNED_SEQUENCE}:{public_id}-{planned_id}",
+            Kind.PLANNED_SEQUENCE,
+            tutor,
+            "tablet.reflection" if kind == SequenceKind.REFLECTION else "tablet.situation",
+            {"public_id": public_id},
+            due,
+            Urgency.TODAY if planned_on == c.today else Urgency.SOON,
+            {
+                "title": title,
+                "learner": learner,
+                "planned": what,
+                "sequence_kind": str(kind),
+                "planned_on": planned_on,
+            },
+        )
+
+
+def _unsigned(c: _Context) -> Iterator[Item]:
+    for row in queries.unsigned_sequences(c.session, people=c.people, now=c.now):
+        tutor, public_id, kind, occurred_at, _protocol, title, learner = row
+        yield Item(
+            f"{Kind.SIGN_SEQUENCE}:{public_id}",
+            Kind.SIGN_SEQUENCE,
+            tutor,
+            "sequences.show",
+            {"public_id": public_id},
+            facts={
+                "title": title,
+                "learner": learner,
+                "sequence_kind": str(kind),
+                "occurred_at": occurred_at,
+            },
+        )
+
+
+# --- manager --------------------------------------------------------------------------------
+
+
+def _signatures(c: _Context, row) -> Item:
+    missing = [r.value for r in SignerRole if not getattr(row, f"signed_{r.value}")]
+    due, urgency = c.by_day(row.planned_start)
+    return Item(
+        f"{Kind.PROTOCOL_SIGNATURES}:{row.public_id}",
+        Kind.PROTOCOL_SIGNATURES,
+        row.user_id,
+        "protocols.show",
+        {"public_id": row.public_id},
+        due,
+        urgency,
+        {
+            "title": row.title,
+            "learner": row.full_name,
+            "missing": missing,
+            "starts": row.planned_start,
+        },
+    )
+
+
+def at_risk(c: _Context, row, deadlines) -> tuple[list[int], list[int], datetime | None]:
+    """The conditions a protocol in progress fails now, those it is about to fail (a
+    reflexive window closing within SOON_DAYS, the end within ENDING_DAYS and no
+    evaluation), and the nearest date at stake."""
+    failed, soon, dates = [], [], []
+    if row.no_analysis:
+        failed.append(1)
+    if row.no_tutor or row.early:
+        failed.append(2)
+    closing = [d.deadline for d in deadlines if d.deadline is not None]
+    passed = [d for d in closing if c.now > d]
+    if passed:
+        failed.append(3)
+        dates.append(min(passed))
+    near = [d for d in closing if c.at(d) in (Urgency.TODAY, Urgency.SOON)]
+    if near:
+        soon.append(3)
+        dates.append(min(near))
+    if not row.evaluated and row.planned_end <= c.today + timedelta(days=ENDING_DAYS):
+        soon.append(4)
+        dates.append(c.by_day(row.planned_end)[0])
+    return failed, soon, min(dates) if dates else None
+
+
+def _managed(c: _Context, kinds: set[Kind], deadlines) -> Iterator[Item]:
+    for row in c.managed:
+        if row.status == ProtocolStatus.AWAITING_SIGNATURES:
+            if Kind.PROTOCOL_SIGNATURES in kinds:
+                yield _signatures(c, row)
+            continue
+        if Kind.PROTOCOL_AT_RISK not in kinds:
+            continue
+        failed, soon, due = at_risk(c, row, deadlines.get(row.id, ()))
+        if failed or soon:
+            yield Item(
+                f"{Kind.PROTOCOL_AT_RISK}:{row.public_id}",
+                Kind.PROTOCOL_AT_RISK,
+                row.user_id,
+                "protocols.show",
+                {"public_id": row.public_id, "_anchor": "conformite"},
+                due,
+                Urgency.LATE if failed else c.at(due),
+                {"title": row.title, "learner": row.full_name, "failed": failed, "soon": soon},
+            )
+
+
+def _people_items(c: _Context, kind: Kind, rows) -> Iterator[Item]:
+    for row in rows:
+        manager, public_id, name, structure = row[:4]
+        expires = queries.aware(row[4]) if len(row) > 4 else None
+        yield Item(
+            f"{kind}:{public_id}",
+            kind,
+            manager,
+            "people.person",
+            {"structure_id": structure, "public_id": public_id},
+            expires,
+            Urgency.LATE if expires and c.now > expires else Urgency.LATER,
+            {"name": name, "expired": bool(expires and c.now > expires)},
+        )
+
+
+# --- consultant -----------------------------------------------------------------------------
+
+
+def _stuck(c: _Context) -> Iterator[Item]:
+    days = int(current_app.config.get("VAE_STUCK_DAYS", 30))
+    limit = c.today - timedelta(days=days)
+    before = datetime.combine(limit, time(), tzinfo=c.zone).astimezone(UTC)
+    for row in oversight.stuck_pathways(c.session, people=c.people, before=before, day=limit):
+        consultant, public_id, state, created_at, learner, last_on = row
+        since = last_on or queries.aware(created_at).astimezone(c.zone).date()
+        yield Item(
+            f"{Kind.VAE_STUCK}:{public_id}",
+            Kind.VAE_STUCK,
+            consultant,
+            "vae.show",
+            {"public_id": public_id},
+            _end_of(since + timedelta(days=days), c.zone),
+            Urgency.LATE,
+            {"learner": learner, "state": str(state), "since": since, "days": days},
+        )
+
+
+# --- all ------------------------------------------------------------------------------------
+
+
+def items(
+    session: Session, *, people: list[int] | None, now: datetime, kinds: set[Kind]
+) -> Iterator[Item]:
+    """Every item of `kinds` waiting for `people` (everyone when None) at `now`, unsorted."""
+    c = _Context(session, people, now)
+    if kinds & {Kind.SIGN_PROTOCOL}:
+        yield from _protocols_to_sign(c)
+    if Kind.COUNTERSIGN_SEQUENCE in kinds:
+        yield from _sequences_to_countersign(c)
+    if Kind.COUNTERSIGN_EVALUATION in kinds:
+        yield from _evaluations_to_countersign(c)
+    tutoring = kinds & {Kind.REFLECTION_DUE, Kind.FINAL_EVALUATION}
+    managing = kinds & {Kind.PROTOCOL_AT_RISK, Kind.PROTOCOL_SIGNATURES}
+    c.tutored = queries.tutored(session, people=people, now=now) if tutoring else []
+    c.managed = oversight.managed(session, people=people, now=now) if managing else []
+    windows = {r.id for r in c.tutored} if Kind.REFLECTION_DUE in kinds else set()
+    if Kind.PROTOCOL_AT_RISK in kinds:
+        windows |= {r.id for r in c.managed if r.status == ProtocolStatus.IN_PROGRESS}
+    deadlines = _deadlines(c, windows)
+    yield from _tutored(c, kinds, deadlines)
+    yield from _managed(c, kinds, deadlines)
+    if Kind.PLANNED_SEQUENCE in kinds:
+        yield from _planned(c)
+    if Kind.SIGN_SEQUENCE in kinds:
+        yield from _unsigned(c)
+    if Kind.TUTOR_WITHOUT_PIN in kinds:
+        rows = oversight.tutors_without_pin(session, people=people)
+        yield from _people_items(c, Kind.TUTOR_WITHOUT_PIN, rows)
+    if Kind.INVITATION_PENDING in kinds:
+        rows = oversight.pending_invitations(session, people=people)
+        yield from _people_items(c, Kind.INVITATION_PENDING, rows)
+    if Kind.VAE_STUCK in kinds:
+        yield from _stuck(c)
