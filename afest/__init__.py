@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from afest.core import database, http
     from afest.dashboards import jobs as dashboards_jobs
     from afest.mail import jobs as mail_jobs
+    from afest.todo import home as todo_home
 
     database.init_app(app)
     dashboards_jobs.init_app(app)
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login.configure_login(app)
     http.configure_security_headers(app)
     http.configure_templates(app)
+    todo_home.init_app(app)
     http.configure_errors(app)
     if settings["TRUSTED_PROXIES"]:
         # the client's address, scheme and host as the trusted proxies saw them

@@ -8,8 +8,7 @@ from sqlalchemy import text
 
 from afest.core.database import get_session
 from afest.core.http import render
-from afest.models import Role
-from afest.protocols import overview
+from afest.todo import home as home_page
 
 bp = Blueprint("main", __name__)
 
@@ -17,20 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
-    """Each role's entry point: what the person has to do or follow, in their scope."""
-    db, actor = get_session(), current_user
-    sections = {}
-    if actor.has(Role.LEARNER):
-        sections["learner"] = overview.learner_protocols(db, actor)
-    if actor.has(Role.TUTOR):
-        sections["tutor"] = overview.tutored_protocols(db, actor)
-    if actor.has(Role.MANAGER, Role.OPCO):
-        sections["structures"] = overview.protocols_by_structure(db, actor)
-    if actor.has(Role.CONSULTANT):
-        sections["cohorts"] = overview.followed_cohorts(db, actor)
-    if actor.has(Role.ADMIN):
-        sections["admin"] = overview.account_counts(db)
-    return render("main/home.html", sections=sections)
+    """Each role's entry point: what waits for the person first, then what she follows."""
+    return render("main/home.html", **home_page.page(get_session(), current_user))
 
 
 @bp.get("/sante")

@@ -204,28 +204,31 @@ def _signatures(c: _Context, row) -> Item:
     )
 
 
-def at_risk(c: _Context, row, deadlines) -> tuple[list[int], list[int], datetime | None]:
-    """The conditions a protocol in progress fails now, those it is about to fail (a
-    reflexive window closing within SOON_DAYS, the end within ENDING_DAYS and no
-    evaluation), and the nearest date at stake."""
-    failed, soon, dates = [], [], []
+def at_risk(c: _Context, row, deadlines) -> tuple[dict[str, list[int]], datetime | None]:
+    """What a protocol in progress risks: the conditions it fails now ("failed", as
+    afest.protocols.compliance says), those about to fail ("soon": a reflexive window
+    closing within SOON_DAYS, or the end within ENDING_DAYS and no evaluation yet; "late":
+    the planned end passed with no evaluation, which fails once the protocol is closed), and
+    the nearest date at stake."""
+    risk: dict[str, list[int]] = {"failed": [], "late": [], "soon": []}
+    dates = []
     if row.no_analysis:
-        failed.append(1)
+        risk["failed"].append(1)
     if row.no_tutor or row.early:
-        failed.append(2)
+        risk["failed"].append(2)
     closing = [d.deadline for d in deadlines if d.deadline is not None]
     passed = [d for d in closing if c.now > d]
-    if passed:
-        failed.append(3)
-        dates.append(min(passed))
     near = [d for d in closing if c.at(d) in (Urgency.TODAY, Urgency.SOON)]
+    if passed:
+        risk["failed"].append(3)
     if near:
-        soon.append(3)
-        dates.append(min(near))
+        risk["soon"].append(3)
+    dates += passed + near
     if not row.evaluated and row.planned_end <= c.today + timedelta(days=ENDING_DAYS):
-        soon.append(4)
-        dates.append(c.by_day(row.planned_end)[0])
-    return failed, soon, min(dates) if dates else None
+        ends, urgency = c.by_day(row.planned_end)
+        risk["late" if urgency == Urgency.LATE else "soon"].append(4)
+        dates.append(ends)
+    return risk, min(dates) if dates else None
 
 
 def _managed(c: _Context, kinds: set[Kind], deadlines) -> Iterator[Item]:
@@ -236,8 +239,8 @@ def _managed(c: _Context, kinds: set[Kind], deadlines) -> Iterator[Item]:
             continue
         if Kind.PROTOCOL_AT_RISK not in kinds:
             continue
-        failed, soon, due = at_risk(c, row, deadlines.get(row.id, ()))
-        if failed or soon:
+        risk, due = at_risk(c, row, deadlines.get(row.id, ()))
+        if any(risk.values()):
             yield Item(
                 f"{Kind.PROTOCOL_AT_RISK}:{row.public_id}",
                 Kind.PROTOCOL_AT_RISK,
@@ -245,8 +248,8 @@ def _managed(c: _Context, kinds: set[Kind], deadlines) -> Iterator[Item]:
                 "protocols.show",
                 {"public_id": row.public_id, "_anchor": "conformite"},
                 due,
-                Urgency.LATE if failed else c.at(due),
-                {"title": row.title, "learner": row.full_name, "failed": failed, "soon": soon},
+                Urgency.LATE if risk["failed"] or risk["late"] else c.at(due),
+                {"title": row.title, "learner": row.full_name, **risk},
             )
 
 
