@@ -97,7 +97,8 @@ def urgency_of(due: datetime | None, now: datetime, zone: tzinfo) -> Urgency:
         return Urgency.LATER
     if now > due:
         return Urgency.LATE
-    if due.astimezone(zone).date() == now.astimezone(zone).date():
+    # a deadline at midnight closes the day before it (a day "due by the end of the day")
+    if (due - timedelta(microseconds=1)).astimezone(zone).date() == now.astimezone(zone).date():
         return Urgency.TODAY
     return Urgency.SOON if due - now <= timedelta(days=SOON_DAYS) else Urgency.LATER
 
