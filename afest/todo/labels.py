@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import url_for
-from flask_babel import format_date, format_datetime, format_time, get_timezone
+from flask_babel import format_date, format_time, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -89,7 +89,7 @@ def describe(item: Item) -> str:
             )
         case Kind.SIGN_SEQUENCE:
             what = _sequence(f["sequence_kind"], f["occurred_at"])
-            return _("Signer %(what)s de %(learner)s", what=what, learner=f["learner"])
+            return _("%(learner)s : signer %(what)s", what=what, learner=f["learner"])
         case Kind.PLANNED_SEQUENCE:
             return _(
                 "Séquence prévue avec %(learner)s : %(planned)s",
@@ -135,7 +135,7 @@ def _deadline(due: datetime) -> str:
     else a day and an hour."""
     if _ends_a_day(due):
         return _day(due.astimezone(get_timezone()) - timedelta(seconds=1))
-    return format_datetime(due, "d MMMM y, HH:mm")
+    return f"{format_date(due, 'long')}, {format_time(due, 'HH:mm')}"
 
 
 def when(item: Item) -> str:
