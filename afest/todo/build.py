@@ -1,7 +1,7 @@
 """Rows into items: the rules of afest.todo.items applied to what afest.todo.queries reads.
 
-Each kind of item costs one statement (the reflexive windows two, shared by the tutors'
-and the managers' items); a kind no one asked for costs nothing.
+Each kind of item costs one statement (the reflexive windows one more, shared by the
+tutors' and the managers' items): 11 in all; a kind no one asked for costs nothing.
 """
 
 from __future__ import annotations
@@ -93,9 +93,7 @@ def _deadlines(c: _Context, protocol_ids: set[int]) -> dict[int, list[queries.Re
     if not protocol_ids:
         return {}
     among = (
-        select(Protocol.id).where(
-            Protocol.status == ProtocolStatus.IN_PROGRESS, ~queries.paused(c.now)
-        )
+        select(Protocol.id).where(Protocol.status == ProtocolStatus.IN_PROGRESS, ~queries.paused())
         if c.people is None
         else protocol_ids
     )

@@ -4,10 +4,12 @@ that resolves it. The same words on the home page and in the reminder e-mails.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
+from babel import dates as babel_dates
 from flask import url_for
-from flask_babel import format_date, format_time, get_timezone
+from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -38,7 +40,18 @@ def url(item: Item) -> str:
 
 
 def _day(value) -> str:
-    return format_date(value, "long") if value else ""
+    """A day (or the day of a UTC moment in the platform's zone), long, in the locale."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(get_timezone()).date()
+    return _long_date(value, str(get_locale()))
+
+
+@lru_cache(maxsize=2048)
+def _long_date(day: date, locale: str) -> str:
+    # the same few days come back on every line of a list: formatted once per locale
+    return babel_dates.format_date(day, "long", locale=locale)
 
 
 def _sequence(kind: str, when) -> str:

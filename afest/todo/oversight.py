@@ -5,8 +5,9 @@ many people at once, each row the person's id first."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, bindparam, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -28,7 +29,7 @@ from afest.models import (
     VaePathway,
     VaeState,
 )
-from afest.todo.queries import People, among, current, paused, signed
+from afest.todo.queries import People, among, current, paused, run, signed
 
 TERMINAL_VAE = (VaeState.CERTIFICATION, VaeState.ABANDON)
 
@@ -42,19 +43,19 @@ def blank(text_column):
     return func.trim(spaced) == ""
 
 
-def managed(session: Session, *, people: People, now: datetime):
-    """(manager, protocol…, what its conditions and signatures stand on) of the protocols
-    awaiting signatures or in progress of the structures each person manages."""
+@cache
+def _managed(everyone: bool):
     learner = aliased(User)
-    first = (
+    first = (  # correlated with the protocol of the outer query, two levels up
         select(func.min(ProtocolTutor.designated_at))
         .where(ProtocolTutor.protocol_id == Protocol.id)
+        .correlate(Protocol)
         .scalar_subquery()
     )
     early = exists().where(
         Sequence.protocol_id == Protocol.id, current(Sequence), Sequence.occurred_at < first
     )
-    return session.exec(
+    return (
         select(
             RoleAssignment.user_id,
             Protocol.id,
@@ -78,11 +79,17 @@ def managed(session: Session, *, people: People, now: datetime):
         .join(learner, learner.id == Protocol.learner_id)
         .where(
             RoleAssignment.role == Role.MANAGER,
-            among(RoleAssignment.user_id, people),
+            among(RoleAssignment.user_id, everyone),
             Protocol.status.in_([ProtocolStatus.AWAITING_SIGNATURES, ProtocolStatus.IN_PROGRESS]),
-            ~paused(now),
+            ~paused(),
         )
-    ).all()
+    )
+
+
+def managed(session: Session, *, people: People, now: datetime):
+    """(manager, protocol…, what its conditions and signatures stand on) of the protocols
+    awaiting signatures or in progress of the structures each person manages."""
+    return run(session, _managed(people is None), people, now=now)
 
 
 def _pending_invitation(user):
@@ -97,9 +104,9 @@ def _pending_invitation(user):
     )
 
 
-def _managers_and_members(role: Role | None):
-    """The managers of a structure with its members (of `role`, else any), and the
-    structure."""
+def _managers_and_members(role: Role | None, everyone: bool):
+    """The managers among the people of a structure with its members (of `role`, else
+    any), and the structure."""
     manager, member = aliased(RoleAssignment), aliased(RoleAssignment)
     query = (
         select(manager.user_id, User.public_id, User.full_name, Organisation.public_id)
@@ -107,53 +114,57 @@ def _managers_and_members(role: Role | None):
         .join(member, member.organisation_id == manager.organisation_id)
         .join(User, User.id == member.user_id)
         .join(Organisation, Organisation.id == manager.organisation_id)
-        .where(manager.role == Role.MANAGER, User.is_active)
+        .where(manager.role == Role.MANAGER, among(manager.user_id, everyone), User.is_active)
     )
     return manager, (query.where(member.role == role) if role else query)
+
+
+@cache
+def _without_pin(everyone: bool):
+    _manager, query = _managers_and_members(Role.TUTOR, everyone)
+    return query.where(User.pin_hash.is_(None), ~_pending_invitation(User)).distinct()
 
 
 def tutors_without_pin(session: Session, *, people: People):
     """(manager, tutor…, structure) of the active tutors of her structures with no tablet
     PIN (those still invited are counted as invitations)."""
-    manager, query = _managers_and_members(Role.TUTOR)
-    query = query.where(
-        among(manager.user_id, people), User.pin_hash.is_(None), ~_pending_invitation(User)
-    )
-    return session.exec(query.distinct()).all()
+    return run(session, _without_pin(people is None), people)
 
 
-def pending_invitations(session: Session, *, people: People):
-    """(manager, person…, structure, when the last link expires) of the people of her
-    structures invited and never signed in."""
-    manager, query = _managers_and_members(None)
-    query = (
+@cache
+def _invitations(everyone: bool):
+    manager, query = _managers_and_members(None, everyone)
+    return (
         query.add_columns(func.max(AccountToken.expires_at))
         .join(AccountToken, AccountToken.user_id == User.id)
         .where(
-            among(manager.user_id, people),
             User.last_login_at.is_(None),
             AccountToken.purpose == INVITATION,
             AccountToken.used_at.is_(None),
         )
         .group_by(manager.user_id, User.id, User.public_id, User.full_name, Organisation.public_id)
     )
-    return session.exec(query).all()
+
+
+def pending_invitations(session: Session, *, people: People):
+    """(manager, person…, structure, when the last link expires) of the people of her
+    structures invited and never signed in."""
+    return run(session, _invitations(people is None), people)
 
 
 # --- consultant -----------------------------------------------------------------------------
 
 
-def stuck_pathways(session: Session, *, people: People, before: datetime, day: date):
-    """(consultant, pathway…, learner's name, last milestone's day) of the VAE pathways she
-    follows, not ended, whose last milestone is older than `day` (or, with none, begun
-    before `before`)."""
+@cache
+def _stuck(everyone: bool):
     learner = aliased(User)
     last = (
         select(func.max(VaeMilestone.occurred_on))
         .where(VaeMilestone.pathway_id == VaePathway.id)
         .scalar_subquery()
     )
-    return session.exec(
+    day, before = bindparam("day"), bindparam("before")
+    return (
         select(
             VaePathway.consultant_id,
             VaePathway.public_id,
@@ -166,8 +177,15 @@ def stuck_pathways(session: Session, *, people: People, before: datetime, day: d
         .join(learner, learner.id == VaePathway.learner_id)
         .where(
             VaePathway.consultant_id.is_not(None),
-            among(VaePathway.consultant_id, people),
+            among(VaePathway.consultant_id, everyone),
             VaePathway.state.not_in(TERMINAL_VAE),
             or_(last < day, and_(last.is_(None), VaePathway.created_at < before)),
         )
-    ).all()
+    )
+
+
+def stuck_pathways(session: Session, *, people: People, before: datetime, day: date):
+    """(consultant, pathway…, learner's name, last milestone's day) of the VAE pathways she
+    follows, not ended, whose last milestone is older than `day` (or, with none, begun
+    before `before`)."""
+    return run(session, _stuck(people is None), people, day=day, before=before)

@@ -19,10 +19,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import and_, exists, literal, or_, true
+from sqlalchemy import and_, bindparam, exists, literal, or_, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -54,13 +55,14 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def among(column, people: People):
-    """SQL: `column` is one of `people` (always true for everyone)."""
-    return true() if people is None else column.in_(list(people))
+def among(column, everyone: bool):
+    """SQL: `column` is one of the people bound as `people` (always true for everyone)."""
+    return true() if everyone else column.in_(bindparam("people", expanding=True))
 
 
-def paused(now: datetime):
-    """SQL: the protocol has a pause open at `now`."""
+def paused():
+    """SQL: the protocol has a pause open at the moment bound as `now`."""
+    now = bindparam("now")
     return exists().where(
         ProtocolPause.protocol_id == Protocol.id,
         ProtocolPause.paused_from <= now,
@@ -68,8 +70,20 @@ def paused(now: datetime):
     )
 
 
+def run(session: Session, statement, people: People, **params) -> list:
+    """The rows of a statement of the cached builders, for `people` (None: everyone)."""
+    if people is not None:
+        params["people"] = list(people)
+    return session.exec(statement, params=params).all()
+
+
 def current(model):
+    """SQL: no amendment replaces this row. A sequence's amendment is looked up by the
+    partial index of amends_id; an evaluation's index holds every NULL, which SQLite's
+    statistics judge useless (a scan per row): the few amended ids are read once instead."""
     newer = aliased(model)
+    if model is Evaluation:
+        return model.id.not_in(select(newer.amends_id).where(newer.amends_id.is_not(None)))
     return ~exists().where(newer.amends_id == model.id)
 
 
@@ -125,61 +139,79 @@ def window() -> timedelta:
     return timedelta(days=int(current_app.config.get("REFLECTION_MAX_DAYS", 7)))
 
 
-def reflection_deadlines(
-    session: Session, *, protocol_ids: Iterable[int] | sa.Select, now: datetime
-) -> list[ReflectionDeadline]:
-    """Each situation of `protocol_ids` (ids, or a SELECT of them) not analysed yet, oldest
-    first, with its deadline as known at `now` (pauses begun by then; one not resumed by
-    then is open): two queries, whatever the number of protocols."""
-    among = protocol_ids if isinstance(protocol_ids, sa.Select) else list(protocol_ids)
-    rows = session.exec(
-        select(Sequence.public_id, Sequence.protocol_id, Sequence.occurred_at)
+@cache
+def _open_situations():
+    """The current situations not analysed yet (of which protocols: reflection_deadlines),
+    each with the pauses of its protocol begun by the moment bound as `now` (none: NULLs)."""
+    return (
+        select(
+            Sequence.id,
+            Sequence.public_id,
+            Sequence.protocol_id,
+            Sequence.occurred_at,
+            ProtocolPause.paused_from,
+            ProtocolPause.resumed_at,
+        )
+        .outerjoin(
+            ProtocolPause,
+            and_(
+                ProtocolPause.protocol_id == Sequence.protocol_id,
+                ProtocolPause.paused_from <= bindparam("now"),
+            ),
+        )
         .where(
-            Sequence.protocol_id.in_(among),
             Sequence.kind == SequenceKind.SITUATION,
             current(Sequence),
             ~_analysed(),
         )
-        .order_by(Sequence.occurred_at, Sequence.id)
-    ).all()
-    if not rows:
-        return []
+        .order_by(Sequence.occurred_at, Sequence.id, ProtocolPause.paused_from)
+    )
+
+
+def reflection_deadlines(
+    session: Session, *, protocol_ids: Iterable[int] | sa.Select, now: datetime
+) -> list[ReflectionDeadline]:
+    """Each situation of `protocol_ids` (ids, or a SELECT of them, which may use the bound
+    `now`) not analysed yet, oldest first, with its deadline as known at `now` (pauses begun
+    by then; one not resumed by then is open): one query, whatever the number of
+    protocols."""
+    params = {"now": now}
+    if isinstance(protocol_ids, sa.Select):
+        chosen = Sequence.protocol_id.in_(protocol_ids)
+    else:
+        chosen = Sequence.protocol_id.in_(bindparam("ids", expanding=True))
+        params["ids"] = list(protocol_ids)
+        if not params["ids"]:
+            return []
+    situations: dict[int, tuple[str, int, datetime]] = {}
     spans: dict[int, list[_Span]] = defaultdict(list)
-    for protocol_id, paused_from, resumed_at in session.exec(
-        select(ProtocolPause.protocol_id, ProtocolPause.paused_from, ProtocolPause.resumed_at)
-        .where(
-            ProtocolPause.protocol_id.in_({r.protocol_id for r in rows}),
-            ProtocolPause.paused_from <= now,
-        )
-        .order_by(ProtocolPause.paused_from, ProtocolPause.id)
-    ):
-        resumed = aware(resumed_at)
-        spans[protocol_id].append(
-            _Span(aware(paused_from), resumed if resumed and resumed <= now else None)
-        )
+    for row in session.exec(_open_situations().where(chosen), params=params):
+        situations.setdefault(row.id, (row.public_id, row.protocol_id, aware(row.occurred_at)))
+        if row.paused_from is not None:
+            resumed = aware(row.resumed_at)
+            spans[row.id].append(
+                _Span(aware(row.paused_from), resumed if resumed and resumed <= now else None)
+            )
     length = window()
     return [
-        ReflectionDeadline(
-            public_id,
-            protocol_id,
-            aware(occurred_at),
-            deadline(aware(occurred_at), length, spans.get(protocol_id, ())),
-        )
-        for public_id, protocol_id, occurred_at in rows
+        ReflectionDeadline(public_id, protocol_id, at, deadline(at, length, spans[id_]))
+        for id_, (public_id, protocol_id, at) in situations.items()
     ]
 
 
 # --- learner and tutor ----------------------------------------------------------------------
+# Each statement is built once per shape (everyone, or the people bound as `people`) with
+# `now` bound at execution: building SQLAlchemy constructs costs more than running these
+# small indexed queries for one person's home.
 
 
-def protocols_to_sign(session: Session, *, people: People, now: datetime):
-    """(person, role, protocol…) of the protocols awaiting the learner's or a designated
-    tutor's signature."""
-    awaiting = and_(Protocol.status == ProtocolStatus.AWAITING_SIGNATURES, ~paused(now))
+@cache
+def _protocols_to_sign(everyone: bool):
+    awaiting = and_(Protocol.status == ProtocolStatus.AWAITING_SIGNATURES, ~paused())
     columns = (Protocol.public_id, Protocol.title, Protocol.planned_start)
     learner = select(Protocol.learner_id.label("person_id"), literal("learner"), *columns).where(
         awaiting,
-        among(Protocol.learner_id, people),
+        among(Protocol.learner_id, everyone),
         ~signed(SignedKind.PROTOCOL, Protocol.id, SignerRole.LEARNER),
     )
     tutor = (
@@ -188,22 +220,32 @@ def protocols_to_sign(session: Session, *, people: People, now: datetime):
         .join(Protocol, _designated(Protocol.id, ProtocolTutor.tutor_id))
         .where(
             awaiting,
-            among(ProtocolTutor.tutor_id, people),
+            among(ProtocolTutor.tutor_id, everyone),
             ~signed(SignedKind.PROTOCOL, Protocol.id, SignerRole.TUTOR),
         )
     )
-    return session.exec(sa.union_all(learner, tutor)).all()
+    return sa.union_all(learner, tutor)
 
 
-def _to_countersign(model, kind: SignedKind, *columns, people: People, now: datetime):
+def protocols_to_sign(session: Session, *, people: People, now: datetime):
+    """(person, role, protocol…) of the protocols awaiting the learner's or a designated
+    tutor's signature."""
+    return run(session, _protocols_to_sign(people is None), people, now=now)
+
+
+@cache
+def _to_countersign(model, kind: SignedKind, everyone: bool):
+    extra = (
+        (model.kind, model.occurred_at) if model is Sequence else (model.kind, model.evaluated_on)
+    )
     return (
-        select(Protocol.learner_id, model.public_id, *columns, Protocol.public_id, Protocol.title)
-        .select_from(model)
-        .join(Protocol, Protocol.id == model.protocol_id)
+        select(Protocol.learner_id, model.public_id, *extra, Protocol.public_id, Protocol.title)
+        .select_from(Protocol)
+        .join(model, model.protocol_id == Protocol.id)
         .where(
             Protocol.status != ProtocolStatus.DRAFT,
-            ~paused(now),
-            among(Protocol.learner_id, people),
+            ~paused(),
+            among(Protocol.learner_id, everyone),
             current(model),
             signed(kind, model.id, SignerRole.TUTOR),
             ~signed(kind, model.id, SignerRole.LEARNER),
@@ -213,33 +255,23 @@ def _to_countersign(model, kind: SignedKind, *columns, people: People, now: date
 
 def sequences_to_countersign(session: Session, *, people: People, now: datetime):
     """(learner, sequence…, protocol…) of the current sequences her tutor signed, not her."""
-    query = _to_countersign(
-        Sequence, SignedKind.SEQUENCE, Sequence.kind, Sequence.occurred_at, people=people, now=now
-    )
-    return session.exec(query).all()
+    statement = _to_countersign(Sequence, SignedKind.SEQUENCE, people is None)
+    return run(session, statement, people, now=now)
 
 
 def evaluations_to_countersign(session: Session, *, people: People, now: datetime):
     """(learner, evaluation…, protocol…) of the current evaluations her tutor signed, not her."""
-    query = _to_countersign(
-        Evaluation,
-        SignedKind.EVALUATION,
-        Evaluation.kind,
-        Evaluation.evaluated_on,
-        people=people,
-        now=now,
-    )
-    return session.exec(query).all()
+    statement = _to_countersign(Evaluation, SignedKind.EVALUATION, people is None)
+    return run(session, statement, people, now=now)
 
 
-def tutored(session: Session, *, people: People, now: datetime):
-    """(tutor, protocol…, learner's name, has a final evaluation) of the protocols in progress
-    each tutor is designated for."""
+@cache
+def _tutored(everyone: bool):
     learner = aliased(User)
     has_final = exists().where(
         Evaluation.protocol_id == Protocol.id, Evaluation.kind == EvaluationKind.FINAL
     )
-    return session.exec(
+    return (
         select(
             ProtocolTutor.tutor_id,
             Protocol.id,
@@ -254,17 +286,22 @@ def tutored(session: Session, *, people: People, now: datetime):
         .join(learner, learner.id == Protocol.learner_id)
         .where(
             Protocol.status == ProtocolStatus.IN_PROGRESS,
-            ~paused(now),
-            among(ProtocolTutor.tutor_id, people),
+            ~paused(),
+            among(ProtocolTutor.tutor_id, everyone),
         )
-    ).all()
+    )
 
 
-def planned(session: Session, *, people: People, now: datetime, days: tuple[date, date]):
-    """(tutor, planned sequence…, protocol…, learner's name) of the sequences planned on
-    `days` (first and last, included) in the protocols in progress she tutors."""
+def tutored(session: Session, *, people: People, now: datetime):
+    """(tutor, protocol…, learner's name, has a final evaluation) of the protocols in progress
+    each tutor is designated for."""
+    return run(session, _tutored(people is None), people, now=now)
+
+
+@cache
+def _planned(everyone: bool):
     learner = aliased(User)
-    return session.exec(
+    return (
         select(
             ProtocolTutor.tutor_id,
             PlannedSequence.id,
@@ -275,26 +312,32 @@ def planned(session: Session, *, people: People, now: datetime, days: tuple[date
             Protocol.title.label("protocol_title"),
             learner.full_name,
         )
-        .select_from(PlannedSequence)
-        .join(Protocol, Protocol.id == PlannedSequence.protocol_id)
-        .join(ProtocolTutor, _designated(Protocol.id, ProtocolTutor.tutor_id))
+        .select_from(ProtocolTutor)
+        .join(Protocol, _designated(Protocol.id, ProtocolTutor.tutor_id))
+        .join(PlannedSequence, PlannedSequence.protocol_id == Protocol.id)
         .join(learner, learner.id == Protocol.learner_id)
         .where(
             Protocol.status == ProtocolStatus.IN_PROGRESS,
-            ~paused(now),
-            among(ProtocolTutor.tutor_id, people),
-            PlannedSequence.planned_on.between(*days),
+            ~paused(),
+            among(ProtocolTutor.tutor_id, everyone),
+            PlannedSequence.planned_on.between(bindparam("first"), bindparam("last")),
         )
-    ).all()
+    )
 
 
-def unsigned_sequences(session: Session, *, people: People, now: datetime):
-    """(tutor, sequence…, protocol…, learner's name) of the current sequences a designated
-    tutor logged and no tutor signed, in the protocols in progress."""
+def planned(session: Session, *, people: People, now: datetime, days: tuple[date, date]):
+    """(tutor, planned sequence…, protocol…, learner's name) of the sequences planned on
+    `days` (first and last, included) in the protocols in progress she tutors."""
+    first, last = days
+    return run(session, _planned(people is None), people, now=now, first=first, last=last)
+
+
+@cache
+def _unsigned(everyone: bool):
     learner = aliased(User)
-    return session.exec(
+    return (
         select(
-            Sequence.created_by_id,
+            ProtocolTutor.tutor_id,
             Sequence.public_id,
             Sequence.kind,
             Sequence.occurred_at,
@@ -302,15 +345,28 @@ def unsigned_sequences(session: Session, *, people: People, now: datetime):
             Protocol.title,
             learner.full_name,
         )
-        .select_from(Sequence)
-        .join(Protocol, Protocol.id == Sequence.protocol_id)
+        .select_from(ProtocolTutor)
+        .join(Protocol, _designated(Protocol.id, ProtocolTutor.tutor_id))
+        .join(
+            Sequence,
+            and_(
+                Sequence.protocol_id == Protocol.id,
+                Sequence.created_by_id == ProtocolTutor.tutor_id,
+            ),
+        )
         .join(learner, learner.id == Protocol.learner_id)
         .where(
             Protocol.status == ProtocolStatus.IN_PROGRESS,
-            ~paused(now),
-            among(Sequence.created_by_id, people),
-            exists().where(_designated(Protocol.id, Sequence.created_by_id)),
+            ~paused(),
+            among(ProtocolTutor.tutor_id, everyone),
             current(Sequence),
             ~signed(SignedKind.SEQUENCE, Sequence.id, SignerRole.TUTOR),
         )
-    ).all()
+    )
+
+
+def unsigned_sequences(session: Session, *, people: People, now: datetime):
+    """(tutor, sequence…, protocol…, learner's name) of the current sequences a designated
+    tutor logged and no tutor signed, in the protocols in progress (found from her
+    designations, then each protocol's sequences: sequences have no index on their author)."""
+    return run(session, _unsigned(people is None), people, now=now)

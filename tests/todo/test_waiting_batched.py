@@ -95,7 +95,7 @@ def test_the_number_of_statements_does_not_grow_with_people(app, session, make_p
     everyone = _waiting(app, session, None)
     assert count_statements(app, everyone) == statements_for_one
     assert {p: everyone.found[p] for p in many if p in everyone.found} == run.found
-    assert statements_for_one == 12  # one per kind, two for the reflexive windows
+    assert statements_for_one == 11  # one per kind, and the reflexive windows
 
 
 def test_a_persons_roles_limit_the_work(app, session, make_protocol, make_user):

@@ -159,7 +159,12 @@ def _risky_protocols(app, session, make_protocol):
     blank.activity_analysis = " \n\t "
     session.add(blank)
     early, p3 = made(app, session, make_protocol, structure=structure)
-    logged_situation(app, session, early, p3, at(2, 6))  # before the tutor was designated
+    designation = session.exec(select(ProtocolTutor).where(ProtocolTutor.protocol_id == early.id))
+    designation = designation.one()
+    designation.designated_at = at(3, 7)  # later than the other protocols' tutors
+    session.add(designation)
+    session.commit()
+    logged_situation(app, session, early, p3, at(2, 10))  # before its own tutor was designated
     late, p4 = made(app, session, make_protocol, structure=structure)
     logged_situation(app, session, late, p4, at(3, 10))  # window closed 10 March
     pending, p5 = made(app, session, make_protocol, structure=structure)
