@@ -28,8 +28,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_digests import PG_DATASET, SQLITE_URL, _exists  # noqa: E402
+from bench.common import NATIONAL_PG_DATABASE as PG_DATASET  # noqa: E402
+from bench.common import NATIONAL_SQLITE_URL as SQLITE_URL  # noqa: E402
 from bench.common import PG_URL  # noqa: E402
+from bench.common import dataset_exists as _exists  # noqa: E402
 
 # The dataset's "today" is Sunday 1 November 2026; a Monday morning at 09:00 in Paris.
 AT = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -18,6 +18,25 @@ PG_URL = os.environ.get(
 )
 
 
+# The national dataset (bench/generate.py): where the benchmarks that read it find it.
+NATIONAL_SQLITE_URL = "sqlite:///bench/out/national.sqlite"
+NATIONAL_PG_DATABASE = "afest_bench_full"
+
+
+def dataset_exists(url: str) -> bool:
+    """Whether a generated dataset is there to read at `url`."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1 FROM protocol LIMIT 1"))
+        engine.dispose()
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
 def scratch_database(engine: str, folder: Path, tag: str) -> tuple[str, Callable[[], None]]:
     """An empty database and the function that drops it: a SQLite file in `folder`, or the
     PostgreSQL database afest_bench_<tag>_<random> on AFEST_BENCH_PG_URL."""
