@@ -77,6 +77,13 @@ ACTOR_TABLES = {
     },
     "can_view_opco_dashboard": {"opco-funder": True, "opco-other": True},
     "can_view_outbox": {"admin": True},
+    "can_have_calendar": {
+        "learner": True,
+        "other-learner": True,
+        "designated-tutor": True,
+        "tutor-not-designated": True,
+        "tutor-designation-ended": True,
+    },
 }
 
 # rule(actor, référentiel): who → the référentiels (cast.REFERENTIALS) for which it holds
