@@ -205,6 +205,40 @@ def rebuild_rollups() -> None:
     click.echo("Rollups rebuilt: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
 
 
+@group.command("send-reminders")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="As if it were this moment (ISO 8601, in TIMEZONE unless it says its offset), "
+    "e.g. a missed Monday: 2026-12-07T07:00. Default: now.",
+)
+def send_reminders(at: str | None) -> None:
+    """Send the reminder digests due today (the morning job does it at 07:00)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from afest.models import utcnow
+    from afest.todo import digests
+
+    now = utcnow()
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(
+                f"not an ISO 8601 date or time: {at!r}", param_hint="--at"
+            ) from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    sent = digests.run(database(current_app), now=now)
+    periods = ", ".join(sorted(sent.periods)) or "none"
+    click.echo(
+        f"Reminders: {sent.digests} digests ({sent.items} items) sent to "
+        f"{sent.people_due} people due; periods: {periods}."
+    )
+
+
 @group.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Jobs run at once.")
 def worker_command(workers: int) -> None:
