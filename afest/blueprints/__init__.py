@@ -18,6 +18,7 @@ from afest.blueprints import (
     referentials,
     sequences,
     tablet,
+    todo,
     vae,
 )
 
@@ -40,5 +41,6 @@ ALL = tuple(
         organisation_imports,
         mail,
         people,
+        todo,
     )
 )

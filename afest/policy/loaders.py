@@ -274,9 +274,7 @@ def load_managed_cohort_or_404(public_id: str) -> Cohort:
     return cohort
 
 
-def load_upload_or_404(
-    public_id: str, *, purpose: str, require: Callable[..., bool]
-) -> Upload:
+def load_upload_or_404(public_id: str, *, purpose: str, require: Callable[..., bool]) -> Upload:
     """A file the actor sent to import and has not confirmed yet (a day at most), when
     `require(actor)` lets them import it; anything else answers 404."""
     if not require(current_user):
