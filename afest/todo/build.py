@@ -1,7 +1,8 @@
 """Rows into items: the rules of afest.todo.items applied to what afest.todo.queries reads.
 
 Each kind of item costs one statement (the reflexive windows one more, shared by the
-tutors' and the managers' items): 11 in all; a kind no one asked for costs nothing.
+tutors', the managers' and the OPCO advisers' items): 13 in all; a kind no one asked for
+costs nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlmodel import Session, select
 from afest.models import Protocol, ProtocolStatus, SequenceKind, SignerRole
 from afest.todo import oversight, queries
 from afest.todo.items import ENDING_DAYS, Item, Kind, Urgency, urgency_of
+
+MANY_IDS = 5000  # protocol ids sent as a list at most (SQL parameters are limited)
 
 
 def _end_of(day: date, zone: ZoneInfo) -> datetime:
@@ -88,13 +91,14 @@ def _evaluations_to_countersign(c: _Context) -> Iterator[Item]:
 
 
 def _deadlines(c: _Context, protocol_ids: set[int]) -> dict[int, list[queries.ReflectionDeadline]]:
-    """The open reflexive windows of these protocols (of every protocol in progress and not
-    paused, when everyone is asked: no list of ids that long is sent)."""
+    """The open reflexive windows of these protocols (read among every protocol in progress
+    and not paused when everyone is asked or the ids are many: no list of ids that long is
+    sent, an OPCO's protocols may be tens of thousands)."""
     if not protocol_ids:
         return {}
     among = (
         select(Protocol.id).where(Protocol.status == ProtocolStatus.IN_PROGRESS, ~queries.paused())
-        if c.people is None
+        if c.people is None or len(protocol_ids) > MANY_IDS
         else protocol_ids
     )
     found = defaultdict(list)
@@ -267,6 +271,57 @@ def _people_items(c: _Context, kind: Kind, rows) -> Iterator[Item]:
         )
 
 
+# --- OPCO -------------------------------------------------------------------------------------
+
+
+def _structures_at_risk(c: _Context, deadlines) -> Iterator[Item]:
+    """An OPCO adviser's structures whose funded protocols in progress fail, or are about to
+    fail, a legal condition: one item a structure, named only when those protocols concern
+    at least SMALL_CELL_K learners (the dashboards' small-cell rule); the others are counted
+    in one item, as on the dashboard."""
+    k = int(current_app.config["SMALL_CELL_K"])
+    by: dict[tuple[int, str], dict] = {}
+    for row in c.funded:
+        s = by.setdefault(
+            (row.user_id, row.structure_public_id),
+            {"name": row.structure_name, "learners": set(), "failing": 0, "soon": 0, "due": []},
+        )
+        s["learners"].add(row.learner_id)
+        risk, due = at_risk(c, row, deadlines.get(row.id, ()))
+        s["failing"] += bool(risk["failed"] or risk["late"])
+        s["soon"] += bool(not (risk["failed"] or risk["late"]) and risk["soon"])
+        s["due"] += [due] if due else []
+    small: dict[int, int] = defaultdict(int)
+    for (adviser, public_id), s in by.items():
+        if not (s["failing"] or s["soon"]):
+            continue
+        if len(s["learners"]) < k:
+            small[adviser] += 1
+            continue
+        due = min(s["due"])
+        yield Item(
+            f"{Kind.STRUCTURE_AT_RISK}:{public_id}",
+            Kind.STRUCTURE_AT_RISK,
+            adviser,
+            "dashboards.structure",
+            {"public_id": public_id},
+            due,
+            Urgency.LATE if s["failing"] else c.at(due),
+            {"structure": s["name"], "failing": s["failing"], "near": s["soon"]},
+        )
+    for adviser, count in small.items():
+        yield Item(
+            f"{Kind.STRUCTURE_AT_RISK}:small",
+            Kind.STRUCTURE_AT_RISK,
+            adviser,
+            "dashboards.opco",
+            {},
+            None,
+            Urgency.LATER,
+            {"small": count, "k": k},
+        )
+
+
 # --- consultant -----------------------------------------------------------------------------
 
 
@@ -307,12 +362,16 @@ def items(
     managing = kinds & {Kind.PROTOCOL_AT_RISK, Kind.PROTOCOL_SIGNATURES}
     c.tutored = queries.tutored(session, people=people, now=now) if tutoring else []
     c.managed = oversight.managed(session, people=people, now=now) if managing else []
+    funding = Kind.STRUCTURE_AT_RISK in kinds
+    c.funded = oversight.funded(session, people=people, now=now) if funding else []
     windows = {r.id for r in c.tutored} if Kind.REFLECTION_DUE in kinds else set()
     if Kind.PROTOCOL_AT_RISK in kinds:
         windows |= {r.id for r in c.managed if r.status == ProtocolStatus.IN_PROGRESS}
+    windows |= {r.id for r in c.funded}
     deadlines = _deadlines(c, windows)
     yield from _tutored(c, kinds, deadlines)
     yield from _managed(c, kinds, deadlines)
+    yield from _structures_at_risk(c, deadlines)
     if Kind.PLANNED_SEQUENCE in kinds:
         yield from _planned(c)
     if Kind.SIGN_SEQUENCE in kinds:

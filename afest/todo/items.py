@@ -14,7 +14,9 @@ Who waits for what:
 - manager: protocols awaiting signatures; protocols failing, or about to fail, a legal
   condition; tutors without a PIN; invitations not accepted;
 - consultant: VAE pathways stuck at a milestone longer than VAE_STUCK_DAYS;
-- OPCO adviser: nothing.
+- OPCO adviser: nothing, unless she chose to be reminded (afest.todo.preferences): then the
+  structures her OPCO funds whose protocols in progress fail, or are about to fail, a legal
+  condition (named from SMALL_CELL_K learners, the smaller ones counted together).
 
 A paused protocol (an open `ProtocolPause`) makes nobody wait.
 """
@@ -43,6 +45,7 @@ class Kind(enum.StrEnum):
     TUTOR_WITHOUT_PIN = "tutor_without_pin"  # manager
     INVITATION_PENDING = "invitation_pending"  # manager: an invited person never came
     VAE_STUCK = "vae_stuck"  # consultant
+    STRUCTURE_AT_RISK = "structure_at_risk"  # OPCO adviser who asked for her summary
 
 
 class Urgency(enum.StrEnum):
@@ -87,6 +90,7 @@ ROLES = {  # the kinds a person may hold, by role (afest.models.Role values)
         Kind.INVITATION_PENDING,
     ),
     "consultant": (Kind.VAE_STUCK,),
+    "opco": (Kind.STRUCTURE_AT_RISK,),
 }
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel import dates as babel_dates
 from flask import url_for
-from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import format_date, format_time, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -79,6 +79,36 @@ def _at_risk(facts: dict) -> str:
     )
 
 
+def _structure_at_risk(facts: dict) -> str:
+    if "small" in facts:
+        return ngettext(
+            "%(num)d structure de moins de %(k)d apprenant·es a un protocole en jeu"
+            " (non nommée, comme au tableau de bord)",
+            "%(num)d structures de moins de %(k)d apprenant·es ont un protocole en jeu"
+            " (non nommées, comme au tableau de bord)",
+            facts["small"],
+            k=facts["k"],
+        )
+    parts = []
+    if facts["failing"]:
+        parts.append(
+            ngettext(
+                "%(num)d protocole ne remplit pas une condition légale",
+                "%(num)d protocoles ne remplissent pas une condition légale",
+                facts["failing"],
+            )
+        )
+    if facts["near"]:
+        parts.append(
+            ngettext(
+                "%(num)d protocole est près d'en manquer une",
+                "%(num)d protocoles sont près d'en manquer une",
+                facts["near"],
+            )
+        )
+    return _("%(structure)s : %(what)s", structure=facts["structure"], what=", ".join(parts))
+
+
 def describe(item: Item) -> str:
     """The sentence of `item`, in the current locale."""
     f = item.facts
@@ -129,6 +159,8 @@ def describe(item: Item) -> str:
             if f.get("expired"):
                 return _("%(name)s n'a pas accepté son invitation (lien expiré)", name=f["name"])
             return _("%(name)s n'a pas encore accepté son invitation", name=f["name"])
+        case Kind.STRUCTURE_AT_RISK:
+            return _structure_at_risk(f)
         case Kind.VAE_STUCK:
             return _(
                 "Parcours VAE de %(learner)s : aucune nouvelle étape depuis le %(date)s",

@@ -29,6 +29,7 @@ from afest.models import (
     VaePathway,
     VaeState,
 )
+from afest.todo.preferences import OPTED_IN
 from afest.todo.queries import People, among, current, paused, run, signed
 
 TERMINAL_VAE = (VaeState.CERTIFICATION, VaeState.ABANDON)
@@ -43,9 +44,9 @@ def blank(text_column):
     return func.trim(spaced) == ""
 
 
-@cache
-def _managed(everyone: bool):
-    learner = aliased(User)
+def _conditions(learner):
+    """The columns of a protocol that its legal conditions and signatures stand on, for the
+    manager's and the OPCO's items (afest.todo.build.at_risk reads them)."""
     first = (  # correlated with the protocol of the outer query, two levels up
         select(func.min(ProtocolTutor.designated_at))
         .where(ProtocolTutor.protocol_id == Protocol.id)
@@ -56,24 +57,29 @@ def _managed(everyone: bool):
         Sequence.protocol_id == Protocol.id, current(Sequence), Sequence.occurred_at < first
     )
     return (
-        select(
-            RoleAssignment.user_id,
-            Protocol.id,
-            Protocol.public_id,
-            Protocol.title,
-            Protocol.status,
-            Protocol.planned_start,
-            Protocol.planned_end,
-            learner.full_name,
-            blank(Protocol.activity_analysis).label("no_analysis"),
-            (~exists().where(ProtocolTutor.protocol_id == Protocol.id)).label("no_tutor"),
-            early.label("early"),
-            exists().where(Evaluation.protocol_id == Protocol.id).label("evaluated"),
-            *(
-                signed(SignedKind.PROTOCOL, Protocol.id, role).label(f"signed_{role.value}")
-                for role in SignerRole
-            ),
-        )
+        Protocol.id,
+        Protocol.public_id,
+        Protocol.title,
+        Protocol.status,
+        Protocol.planned_start,
+        Protocol.planned_end,
+        learner.full_name,
+        blank(Protocol.activity_analysis).label("no_analysis"),
+        (~exists().where(ProtocolTutor.protocol_id == Protocol.id)).label("no_tutor"),
+        early.label("early"),
+        exists().where(Evaluation.protocol_id == Protocol.id).label("evaluated"),
+        *(
+            signed(SignedKind.PROTOCOL, Protocol.id, role).label(f"signed_{role.value}")
+            for role in SignerRole
+        ),
+    )
+
+
+@cache
+def _managed(everyone: bool):
+    learner = aliased(User)
+    return (
+        select(RoleAssignment.user_id, *_conditions(learner))
         .select_from(RoleAssignment)
         .join(Protocol, Protocol.structure_id == RoleAssignment.organisation_id)
         .join(learner, learner.id == Protocol.learner_id)
@@ -150,6 +156,42 @@ def pending_invitations(session: Session, *, people: People):
     """(manager, person…, structure, when the last link expires) of the people of her
     structures invited and never signed in."""
     return run(session, _invitations(people is None), people)
+
+
+# --- OPCO -------------------------------------------------------------------------------------
+
+
+@cache
+def _funded(everyone: bool):
+    learner, adviser = aliased(User), aliased(User)
+    return (
+        select(
+            RoleAssignment.user_id,
+            *_conditions(learner),
+            Protocol.learner_id,
+            Organisation.public_id.label("structure_public_id"),
+            Organisation.name.label("structure_name"),
+        )
+        .select_from(RoleAssignment)
+        .join(adviser, adviser.id == RoleAssignment.user_id)
+        .join(Protocol, Protocol.funder_id == RoleAssignment.organisation_id)
+        .join(Organisation, Organisation.id == Protocol.structure_id)
+        .join(learner, learner.id == Protocol.learner_id)
+        .where(
+            RoleAssignment.role == Role.OPCO,
+            among(RoleAssignment.user_id, everyone),
+            adviser.reminder_frequency.in_(OPTED_IN),
+            Protocol.status == ProtocolStatus.IN_PROGRESS,
+            ~paused(),
+        )
+    )
+
+
+def funded(session: Session, *, people: People, now: datetime):
+    """(OPCO adviser, protocol…, learner id, structure's public id and name) of the
+    protocols in progress that her OPCO funds, for the advisers who chose to be reminded
+    (an OPCO is told nothing unless she asks: afest.todo.preferences)."""
+    return run(session, _funded(people is None), people, now=now)
 
 
 # --- consultant -----------------------------------------------------------------------------

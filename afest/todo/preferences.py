@@ -1,7 +1,8 @@
 """How often a person is reminded of what waits for her: daily, weekly or never.
 
 `User.reminder_frequency` NULL means "the default of her roles": daily for a tutor (her
-reflexive windows are counted in days), weekly for everyone else. `frequency_of` is the one
+reflexive windows are counted in days), never for an OPCO adviser (she asks for her weekly
+summary of the structures at risk), weekly for everyone else. `frequency_of` is the one
 place that rule is written; the reminder digests and the preferences page both read it.
 """
 
@@ -20,6 +21,7 @@ DAILY = "daily"
 WEEKLY = "weekly"
 NEVER = "never"
 FREQUENCIES = (DAILY, WEEKLY, NEVER)
+OPTED_IN = (DAILY, WEEKLY)  # an OPCO adviser's summary is computed only for these choices
 
 LABELS = {
     DAILY: _l("Quotidien"),
@@ -29,8 +31,13 @@ LABELS = {
 
 
 def default_of(roles: Iterable[Role | str]) -> str:
-    """The frequency a person gets without choosing: daily for a tutor, weekly otherwise."""
-    return DAILY if any(Role(role) == Role.TUTOR for role in roles) else WEEKLY
+    """The frequency a person gets without choosing: daily for a tutor; never for an OPCO
+    adviser with no other role (her summary of the structures at risk is hers to ask for);
+    weekly otherwise."""
+    roles = {Role(role) for role in roles}
+    if Role.TUTOR in roles:
+        return DAILY
+    return NEVER if roles == {Role.OPCO} else WEEKLY
 
 
 def frequency_of(user: User, roles: Iterable[Role | str]) -> str:

@@ -105,6 +105,9 @@ FACTS = {
     "state": "projet",
     "since": date(2026, 1, 5),
     "days": 30,
+    "structure": "EHPAD Les Tilleuls",
+    "failing": 2,
+    "near": 1,
 }
 VALUES = {
     "people.person": {"structure_id": "S", "public_id": "P"},
@@ -125,6 +128,7 @@ def test_every_kind_has_a_sentence_and_a_screen_in_both_languages(app):
         Kind.TUTOR_WITHOUT_PIN: "people.person",
         Kind.INVITATION_PENDING: "people.person",
         Kind.VAE_STUCK: "vae.show",
+        Kind.STRUCTURE_AT_RISK: "dashboards.structure",
     }
     assert set(endpoints) == set(Kind)
     sentences = {}

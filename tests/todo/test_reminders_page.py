@@ -38,15 +38,16 @@ def reload(session, user: User) -> User:
         ([Role.LEARNER], WEEKLY),
         ([Role.MANAGER], WEEKLY),
         ([Role.CONSULTANT], WEEKLY),
-        ([Role.OPCO], WEEKLY),
+        ([Role.OPCO], NEVER),  # her summary is hers to ask for
+        ([Role.OPCO, Role.CONSULTANT], WEEKLY),
         ([], WEEKLY),
     ],
 )
 def test_the_default_frequency_follows_the_roles(roles, default):
     assert default_of(roles) == default
     assert frequency_of(User(email="x", full_name="x", password_hash="!"), roles) == default
-    chosen = User(email="x", full_name="x", password_hash="!", reminder_frequency=NEVER)
-    assert frequency_of(chosen, roles) == NEVER
+    chosen = User(email="x", full_name="x", password_hash="!", reminder_frequency=WEEKLY)
+    assert frequency_of(chosen, roles) == WEEKLY
 
 
 def test_the_page_shows_the_roles_default(make_user, login_as):

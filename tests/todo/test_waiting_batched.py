@@ -77,7 +77,12 @@ def test_every_kind_waits_in_the_busy_structure(app, session, make_protocol, mak
     ids = busy(app, session, make_protocol, make_user)
     found = items_at(app, session, NOW, ids)
     kinds = {i.kind for items in found.values() for i in items}
-    assert kinds == set(Kind) - {Kind.COUNTERSIGN_EVALUATION, Kind.FINAL_EVALUATION}
+    # no OPCO adviser of this structure asked for her summary (tests/todo/test_opco_summary.py)
+    assert kinds == set(Kind) - {
+        Kind.COUNTERSIGN_EVALUATION,
+        Kind.FINAL_EVALUATION,
+        Kind.STRUCTURE_AT_RISK,
+    }
     assert all(i.person_id == person for person, items in found.items() for i in items)
 
 
@@ -95,7 +100,7 @@ def test_the_number_of_statements_does_not_grow_with_people(app, session, make_p
     everyone = _waiting(app, session, None)
     assert count_statements(app, everyone) == statements_for_one
     assert {p: everyone.found[p] for p in many if p in everyone.found} == run.found
-    assert statements_for_one == 11  # one per kind, and the reflexive windows
+    assert statements_for_one == 12  # one per kind, and the reflexive windows
 
 
 def test_a_persons_roles_limit_the_work(app, session, make_protocol, make_user):
