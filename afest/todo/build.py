@@ -298,7 +298,7 @@ def _structures_at_risk(c: _Context, deadlines) -> Iterator[Item]:
         if len(s["learners"]) < k:
             small[adviser] += 1
             continue
-        due = min(s["due"])
+        due = min(s["due"]) if s["due"] else None  # conditions 1 and 2 have no date
         yield Item(
             f"{Kind.STRUCTURE_AT_RISK}:{public_id}",
             Kind.STRUCTURE_AT_RISK,

@@ -20,7 +20,7 @@ from afest.models import (
     utcnow,
 )
 from afest.todo import digests
-from afest.todo.items import Kind, waiting
+from afest.todo.items import Kind, Urgency, waiting
 from afest.todo.preferences import NEVER, WEEKLY, default_of
 from tests.todo.scene import START, at, made, travel
 
@@ -117,6 +117,26 @@ def test_a_structure_put_right_leaves_the_summary(
     session.commit()
     keys = {i.key for i in items_at(app, session, adviser)}
     assert keys == {f"{Kind.STRUCTURE_AT_RISK}:small"}
+
+
+def test_a_condition_without_a_date_is_late_with_no_deadline(
+    app, session, make_protocol, make_structure, make_user
+):
+    adviser, large, _ = scene(app, session, make_protocol, make_structure, make_user)
+    adviser.reminder_frequency = WEEKLY
+    session.execute(
+        sa.update(Protocol)
+        .where(Protocol.structure_id == large.id, Protocol.activity_analysis != " ")
+        .values(planned_end=START + timedelta(days=90))
+    )
+    session.commit()
+    item = next(i for i in items_at(app, session, adviser) if large.public_id in i.key)
+    assert (item.due, item.urgency, item.facts["failing"], item.facts["near"]) == (
+        None,
+        Urgency.LATE,
+        1,
+        0,
+    )
 
 
 def test_her_weekly_digest_lists_them_and_opens_her_dashboard(
