@@ -19,10 +19,14 @@ Its message goes to the outbox in the same transaction (afest.mail.outbox.enqueu
 the person's language, each link absolute on PUBLIC_BASE_URL (a link opened while signed out
 goes through the login page, then to its screen).
 
-Batched: people are taken CHUNK at a time, and each chunk costs the same few queries however
-many people it holds. `send_due` does it all in the caller's session (flushed, not committed);
-`run`, the job's and the command's, reads each chunk in a read transaction and writes it in a
-short write transaction of its own, so that SQLite's writer turn is held only for the writes.
+Batched: what waits is read once for all the people due (`afest.todo.items.waiting`, a fixed
+number of statements: for everyone at once from EVERYONE_FROM people, which costs less than
+for a long list of them), then the digests are made CHUNK people at a time, each chunk with
+the same few statements however many people it holds. On the national dataset the items of
+everyone are some 45,000, held in memory for the run. `send_due` does it all in the caller's
+session (flushed, not committed); `run`, the job's and the command's, reads in read
+transactions and writes each chunk in a short write transaction of its own, so that SQLite's
+writer turn is held only for the writes.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from afest.todo import labels
 from afest.todo.items import Item, Kind, Urgency, waiting
 from afest.todo.preferences import DAILY, NEVER, WEEKLY, frequency_of
 
-CHUNK = 2000  # people read, rendered and written at a time
+CHUNK = 2000  # people whose digests are read, rendered and written at a time
+EVERYONE_FROM = 1000  # from this many people due, what waits is read for everyone at once
 SHOWN = 10  # items a digest lists at most, the most urgent; it counts the others
 ANNOUNCE_DAYS = 2  # a reflexive window is announced from this many days before it closes
 TEMPLATE = "reminder_digest"
@@ -158,12 +163,29 @@ def mailed(item: Item, *, today: date, zone: ZoneInfo) -> bool:
     return closes is not None and closes <= today + timedelta(days=ANNOUNCE_DAYS)
 
 
-def plan(session: Session, *, now: datetime, due: list[tuple[int, str]]) -> list[Draft]:
+def waiting_for(session: Session, *, now: datetime, due: list[tuple[int, str]]):
+    """What waits for the `due` people at `now` (afest.todo.items.waiting): read for everyone
+    at once when they are many (the same statements, without a list of ids, which a
+    database plans badly when it is long and limits in length), else for them."""
+    if len(due) > EVERYONE_FROM:
+        return waiting(session, people=None, now=now)
+    return waiting(session, people=[user_id for user_id, _ in due], now=now)
+
+
+def plan(
+    session: Session,
+    *,
+    now: datetime,
+    due: list[tuple[int, str]],
+    waits: dict[int, list[Item]] | None = None,
+) -> list[Draft]:
     """The digests `due` (user id, period) people get at `now` (reads only): those with
-    something new to announce in their period, none for those already sent theirs."""
+    something new to announce in their period, none for those already sent theirs. `waits`:
+    what waits for them, when it was read already (`waiting_for`)."""
     if not due:
         return []
-    waits = waiting(session, people=[user_id for user_id, _ in due], now=now)
+    if waits is None:
+        waits = waiting_for(session, now=now, due=due)
     due = [(user_id, period) for user_id, period in due if waits.get(user_id)]
     if not due:
         return []
@@ -310,21 +332,24 @@ def send_due(session: Session, *, now: datetime, people: Iterable[int] | None = 
     sent = Sent()
     due = due_people(session, now=now, people=people)
     sent.people_due = len(due)
+    waits = waiting_for(session, now=now, due=due)
     for chunk in _chunks(due):
-        sent.add(record(session, plan(session, now=now, due=chunk)))
+        sent.add(record(session, plan(session, now=now, due=chunk, waits=waits)))
     return sent
 
 
 def run(db: Database, *, now: datetime) -> Sent:
-    """`send_due` for everyone, a chunk at a time: each read in a read transaction, then
-    written and committed in a short write transaction (the morning job and the command)."""
+    """`send_due` for everyone: what waits read once, in a read transaction; then a chunk at
+    a time, what was sent already read, and the digests written and committed in a short
+    write transaction (the morning job and the command)."""
     sent = Sent()
     with db.session() as session:
         due = due_people(session, now=now)
+        waits = waiting_for(session, now=now, due=due)
     sent.people_due = len(due)
     for chunk in _chunks(due):
         with db.session() as session:
-            drafts = plan(session, now=now, due=chunk)
+            drafts = plan(session, now=now, due=chunk, waits=waits)
         if not drafts:
             continue
         with db.session(write=True) as session:
