@@ -4,8 +4,10 @@ What "À faire" adds to a person's home, timed for people of each role with some
 on the national dataset of bench/generate.py: what waits for her
 (afest.todo.items.waiting for her id and her roles — the navigation's count reads the same
 items, once per request), then the list composed and rendered (afest.todo.home.groups and
-templates/todo/_home.html). Read only. Figures: p50 and p95 in milliseconds per role, and
-the SQL statements of one person's list.
+templates/todo/_home.html); the OPCO advisers as if they had all asked for their summary of
+the structures at risk (in a transaction never committed: their home lists nothing, the
+summary is their digest's). Read only. Figures: p50 and p95 in milliseconds per role, and the
+SQL statements of one person's list.
 
 Usage:
     .venv/bin/python bench/bench_home_todo.py                 # both datasets, when they exist
@@ -37,7 +39,7 @@ from bench.common import dataset_exists as _exists  # noqa: E402
 AT = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 PEOPLE = 30  # per role
 ROUNDS = 3  # each person's list timed this many times (the best kept: a warm home page)
-ROLES = ("tutor", "learner", "manager", "consultant")
+ROLES = ("tutor", "learner", "manager", "consultant", "opco")
 
 
 def _people(conn: sa.Connection, role: str) -> list[int]:
@@ -69,6 +71,13 @@ def bench(url: str, engine: str) -> None:
         statements.append(statement)
 
     with app.test_request_context(), db.session() as session:
+        # every OPCO adviser asked for her summary (none has by default); never committed
+        session.execute(
+            sa.text(
+                "UPDATE \"user\" SET reminder_frequency = 'weekly' WHERE id IN "
+                "(SELECT user_id FROM roleassignment WHERE role = 'opco')"
+            )
+        )
         items = 0
         for role in ROLES:
             people = _people(session.connection(), role)

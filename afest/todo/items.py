@@ -14,9 +14,10 @@ Who waits for what:
 - manager: protocols awaiting signatures; protocols failing, or about to fail, a legal
   condition; tutors without a PIN; invitations not accepted;
 - consultant: VAE pathways stuck at a milestone longer than VAE_STUCK_DAYS;
-- OPCO adviser: nothing, unless she chose to be reminded (afest.todo.preferences): then the
-  structures her OPCO funds whose protocols in progress fail, or are about to fail, a legal
-  condition (named from SMALL_CELL_K learners, the smaller ones counted together).
+- OPCO adviser: nothing, unless she chose to be reminded (afest.todo.preferences): then, in
+  her digest only (DIGEST_ONLY), the structures her OPCO funds whose protocols in progress
+  fail, or are about to fail, a legal condition (named from SMALL_CELL_K learners, the
+  smaller ones counted together).
 
 A paused protocol (an open `ProtocolPause`) makes nobody wait.
 """
@@ -90,8 +91,12 @@ ROLES = {  # the kinds a person may hold, by role (afest.models.Role values)
         Kind.INVITATION_PENDING,
     ),
     "consultant": (Kind.VAE_STUCK,),
-    "opco": (Kind.STRUCTURE_AT_RISK,),
 }
+# Kinds that only the reminder digests announce (they ask for every kind, roles=None): an
+# OPCO adviser's summary is a report she asked for by e-mail, not something she resolves, and
+# reading her OPCO's every protocol in progress on each page would cost 160-330 ms at the
+# national scale (bench/bench_home_todo.py) where a list must add under 10 ms.
+DIGEST_ONLY = (Kind.STRUCTURE_AT_RISK,)
 
 
 def urgency_of(due: datetime | None, now: datetime, zone: tzinfo) -> Urgency:
@@ -127,7 +132,8 @@ def waiting(
     """Every item waiting for each of `people` (everyone when None) at `now`, most urgent
     first; a person with nothing waiting is absent from the result. `roles`, when given,
     limits the work to the kinds those roles may have (a person's home knows hers): a fixed
-    number of queries, whatever the number of people."""
+    number of queries, whatever the number of people. The home page gives `roles`, the
+    digests do not (DIGEST_ONLY kinds are only theirs)."""
     from afest.todo import build  # the statements and the rules that turn rows into items
 
     people = None if people is None else sorted(set(people))

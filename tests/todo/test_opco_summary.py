@@ -158,17 +158,17 @@ def test_her_weekly_digest_lists_them_and_opens_her_dashboard(
     assert f"/tableaux/structures/{large.public_id}" in message.body_text
 
 
-def test_her_home_shows_them_once_she_asked(
+def test_her_home_never_lists_them_her_digest_does(
     app, session, make_protocol, make_structure, make_user, login_as
 ):
-    adviser, large, _ = scene(app, session, make_protocol, make_structure, make_user)
+    adviser, _, _ = scene(app, session, make_protocol, make_structure, make_user)
+    adviser.reminder_frequency = WEEKLY
+    session.commit()
+    assert items_at(app, session, adviser)  # what the digest reads
     with travel(MONDAY):
         client = login_as(adviser.email)
         page = client.get("/").get_data(as_text=True)
-        assert "ne remplit pas une condition légale" not in page
         assert "Conseil OPCO" in client.get("/compte/rappels").get_data(as_text=True)
-        adviser.reminder_frequency = WEEKLY
-        session.commit()
-        page = client.get("/").get_data(as_text=True)
-    assert "EHPAD Les Tilleuls : 1 protocole ne remplit pas une condition légale" in page
-    assert f"/tableaux/structures/{large.public_id}" in page
+    assert "EHPAD Les Tilleuls" in page  # her structures' table
+    assert "ne remplit pas une condition légale" not in page
+    assert 'class="count"' not in page
