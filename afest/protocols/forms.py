@@ -63,6 +63,9 @@ class ProtocolForm(Form):
 
 
 class PlanForm(Form):
+    """One planned sequence. Its fields are prefixed ("plan-title"), as the draft's form on the
+    same page has a title too."""
+
     kind = SelectField(
         _l("Type de séquence"),
         choices=[
@@ -80,6 +83,10 @@ class PlanForm(Form):
         _l("Durée prévue (minutes)"),
         validators=[InputRequired(), NumberRange(min=1, max=720, message=_l("De 1 à 720 min."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "plan")
+        super().__init__(*args, **kwargs)
 
     def plan(self) -> dict:
         """The arguments of protocols.add_planned_sequences, as entered: one planned sequence."""

@@ -102,10 +102,10 @@ def test_manager_drafts_positions_submits_and_three_parties_sign(session, login_
     bad = {f"level-{comp_ids[0]}": "999999"}
     assert manager.post(f"{base}/positionnement", data=bad).status_code == 422
     plan = {
-        "kind": "situation",
-        "planned_on": date.today().isoformat(),
-        "title": "Ménage",
-        "minutes": "180",
+        "plan-kind": "situation",
+        "plan-planned_on": date.today().isoformat(),
+        "plan-title": "Ménage",
+        "plan-minutes": "180",
     }
     assert manager.post(f"{base}/planning", data=plan).status_code == 302
 
