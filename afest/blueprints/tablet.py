@@ -15,10 +15,9 @@ from afest.core.database import get_session
 from afest.core.http import perform, render
 from afest.models import Role, SequenceKind, utcnow
 from afest.policy.loaders import load_protocol_or_404
-from afest.sequences import operations as sequences
 from afest.sequences import screens as sequence_screens
 from afest.sequences import tablet as tablet_view
-from afest.sequences.forms import ReflectionForm, SituationForm, reflection_choices
+from afest.sequences.forms import TabletReflectionForm, TabletSituationForm, reflection_choices
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablette")
 
@@ -54,22 +53,23 @@ def learner(public_id: str):
 
 
 def _save(form, public_id: str, kind: SequenceKind):
-    """Log a form that passed its own checks, or answer None; a rule violation puts its
-    message beside its field."""
+    """Log a form that passed its own checks, signed when she typed her PIN for it, or answer
+    None; a wrong PIN or a rule violation puts its message beside its field."""
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence, parents=False)
+    if (operation := form.operation(get_session(), current_user.id)) is None:
+        return None
     zone = clock.zone()
     arguments = {"protocol": protocol, "kind": kind, "data": form.to_data(zone), "tz": zone}
-    if not (saved := perform(form, sequences.log_sequence, **arguments)):
+    if not (saved := perform(form, operation, **arguments)):
         return None
-    sequence, _created = saved
-    return redirect(url_for("sequences.show", public_id=sequence.public_id, saved=1))
+    return redirect(sequence_screens.after_save(protocol, saved[0], signed=form.signing_now()))
 
 
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
 @login_required
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
-    form = SituationForm()
+    form = TabletSituationForm()
     form.prepare(clock.zone(), now=utcnow(), default_minutes=SITUATION_MINUTES)
     if form.validate_on_submit() and (done := _save(form, public_id, SequenceKind.SITUATION)):
         return done
@@ -88,7 +88,7 @@ def situation(public_id: str):
 @login_required
 def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
-    form = ReflectionForm()
+    form = TabletReflectionForm()
     form.prepare(clock.zone(), now=utcnow(), default_minutes=REFLECTION_MINUTES)
     if form.validate_on_submit() and (done := _save(form, public_id, SequenceKind.REFLECTION)):
         return done

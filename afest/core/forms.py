@@ -3,9 +3,13 @@ labels and messages in French through lazy_gettext."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, time
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -61,3 +65,109 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+# --- a local date and time, typed the same way in every browser ------------------------------
+
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[/.,\- ]\s*(\d{1,2})\s*[/.,\- ]\s*(\d{4})\s*$")
+_DAY_DIGITS = re.compile(r"^\s*(\d{2})(\d{2})(\d{4})\s*$")  # 03122026
+_TIME = re.compile(r"^\s*(\d{1,2})\s*(?:[:hH.,]\s*(\d{2})?)?\s*$")  # 14:30, 14h30, 14h, 9
+_TIME_DIGITS = re.compile(r"^\s*(\d{2})(\d{2})\s*$")  # 1430
+ISO_MINUTES = "%Y-%m-%dT%H:%M"
+
+
+def parse_day(text: str) -> date:
+    """A day as people write it in France: 3/12/2026, 03.12.2026, 03-12-2026, 03122026."""
+    match = _DAY.match(text) or _DAY_DIGITS.match(text)
+    if not match:
+        raise ValueError(text)
+    day, month, year = (int(part) for part in match.groups())
+    return date(year, month, day)  # ValueError for 31/02
+
+
+def parse_time(text: str) -> time:
+    """A time on 24 hours: 14:30, 14h30, 14h, 14.30, 1430, 9."""
+    match = _TIME.match(text) or _TIME_DIGITS.match(text)
+    if not match:
+        raise ValueError(text)
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute)  # ValueError for 25:00
+
+
+class _Joined:
+    """The form data a LocalDateTimeField reads: its two inputs joined under its own name."""
+
+    def __init__(self, formdata, name: str):
+        self.formdata, self.name = formdata, name
+
+    def __contains__(self, key: str) -> bool:
+        return key == self.name or key in self.formdata
+
+    def getlist(self, key: str) -> list[str]:
+        if key != self.name:
+            return self.formdata.getlist(key)
+        day = self.formdata.get(f"{key}-date", "")
+        hour = self.formdata.get(f"{key}-time", "")
+        if not day.strip() and not hour.strip():
+            return [""]  # nothing typed: InputRequired says so
+        return [f"{day}\x1f{hour}"]
+
+
+class LocalDateTimeField(Field):
+    """A local date and time as two text inputs, `<name>-date` (dd/mm/yyyy) and `<name>-time`
+    (HH:MM on 24 hours), that read the same in every browser: a `datetime-local` input is
+    shown in the browser's own locale ("12/02/2026, 02:50 AM" in a French page). Its data is a
+    naive datetime, as DateTimeLocalField's. A form posting `<name>` alone in ISO 8601
+    (2026-12-03T14:30, the single input of earlier pages, whose entries may still wait in a
+    tablet's offline queue) is read as before. Rendered by the forms macro `date_time`."""
+
+    day_message = _l("Date : jour/mois/année, par exemple 03/12/2026.")
+    time_message = _l("Heure : heures et minutes sur 24 heures, par exemple 14:30.")
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.typed = ("", "")  # what was typed, shown again beside a message
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if formdata is not None and f"{self.name}-date" in formdata:
+            formdata = _Joined(formdata, self.name)
+        super().process(formdata, data, extra_filters)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0]
+        if not text.strip():
+            self.data = None
+            return
+        if "\x1f" not in text:  # the ISO value of a single input
+            self.typed = (text, "")
+            try:
+                self.data = datetime.strptime(text.strip(), ISO_MINUTES)
+            except ValueError:
+                self.data = None
+                raise ValueError(self.day_message) from None
+            return
+        day, hour = text.split("\x1f", 1)
+        self.typed = (day, hour)
+        try:
+            on = parse_day(day)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.day_message) from None
+        try:
+            at = parse_time(hour)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.time_message) from None
+        self.data = datetime.combine(on, at)
+
+    def day_value(self) -> str:
+        if self.raw_data and self.process_errors:
+            return self.typed[0]
+        return self.data.strftime("%d/%m/%Y") if self.data else self.typed[0]
+
+    def time_value(self) -> str:
+        if self.raw_data and self.process_errors:
+            return self.typed[1]
+        return self.data.strftime("%H:%M") if self.data else self.typed[1]

@@ -8,33 +8,32 @@ the view. Scope rules are checked by the service so that the message says what i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 from wtforms import (
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from afest.assessments.forms import LevelsMixin, posted_levels
 from afest.core.errors import ServiceError, form_error
-from afest.core.forms import CheckboxesField, Form, record_id
+from afest.core.forms import CheckboxesField, Form, LocalDateTimeField, record_id
 from afest.models import Autonomy, Sequence, SequenceKind, User
 from afest.sequences import operations as sequences
 from afest.sequences import signing
 from afest.sequences.operations import TEXT_LIMIT, SequenceData
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def new_client_id() -> str:
@@ -56,9 +55,8 @@ class SequenceForm(Form):
         _l("Identifiant de saisie"),  # never shown; WTForms would otherwise make one up
         validators=[DataRequired(_l("Identifiant de saisie manquant."))],
     )
-    occurred_at = DateTimeLocalField(
+    occurred_at = LocalDateTimeField(
         _l("Date et heure"),
-        format=DATETIME_FORMAT,
         validators=[InputRequired(_l("Indiquez la date et l'heure."))],
     )
     duration_minutes = IntegerField(
@@ -89,6 +87,45 @@ class SequenceForm(Form):
             duration_minutes=self.duration_minutes.data,
             place=self.place.data or "",
         )
+
+
+class SignNowMixin:
+    """Save and sign in one tap: the tutor types her PIN (or password) on the entry form and
+    taps "Enregistrer et signer"; "Enregistrer sans signer" saves it for a later signature,
+    as before. The secret is checked before the write (afest.sequences.signing)."""
+
+    secret = PasswordField(
+        _l("Votre code PIN, pour signer maintenant"),
+        validators=[Optional()],
+        render_kw={"autocomplete": "off"},
+    )
+    sign = SubmitField(_l("Enregistrer et signer"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.sign.data and not self.secret.data:
+            message = _l("Tapez votre code PIN pour signer, ou enregistrez sans signer.")
+            self.secret.errors = [*self.secret.errors, message]
+            return False
+        return valid
+
+    def signing_now(self) -> bool:
+        """Whether the tutor asked to sign (with her secret: `validate` checks it is there)."""
+        return bool(self.sign.data)
+
+    def operation(self, session: Session, user_id: int) -> Callable | None:
+        """What saves the entry: log_sequence, or, when she signs now, signing.log_signed
+        with how she confirmed (PIN or password, checked here, before the write: the check is
+        slow on purpose); None for a wrong secret, its reason beside the field."""
+        if not self.signing_now():
+            return sequences.log_sequence
+        try:
+            user = session.get(User, user_id)
+            method = signing.confirm_secret(user, self.secret.data, allow_pin=True)
+        except ServiceError as exc:
+            form_error(self, exc, default="secret")
+            return None
+        return partial(signing.log_signed, method=method)
 
 
 class SituationForm(SequenceForm):
@@ -162,6 +199,14 @@ class AmendmentMixin:
     def amendment(self, tz: ZoneInfo) -> dict:
         """The arguments of sequences.amend_sequence, as entered: the new version, why."""
         return {"data": self.to_data(tz), "reason": self.reason.data, "tz": tz}
+
+
+class TabletSituationForm(SignNowMixin, SituationForm):
+    pass
+
+
+class TabletReflectionForm(SignNowMixin, ReflectionForm):
+    pass
 
 
 class SituationAmendForm(SituationForm, AmendmentMixin):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from sqlmodel import Session
 
 from afest.models import Protocol, Sequence, SequenceKind
@@ -46,3 +47,17 @@ def amend_page(session: Session, sequence: Sequence, protocol: Protocol, form) -
             situation_ids=form.situation_ids.data if reflection else None,
         ),
     }
+
+
+def after_save(protocol: Protocol, sequence: Sequence, *, signed: bool) -> str:
+    """Where the tablet goes once an entry is saved. Signed on the form: a situation opens
+    its reflexive sequence (same learner, the situations to analyse chosen: the usual
+    "debrief straight after"), a reflection goes back to the learner's screen. Saved without
+    signing: the entry's page, where she signs it. `saved` in the address says what was just
+    saved (offline.js follows the redirect with fetch, which would spend a flashed message
+    before the page shows it)."""
+    if not signed:
+        return url_for("sequences.show", public_id=sequence.public_id, saved=1)
+    if sequence.kind == SequenceKind.SITUATION:
+        return url_for("tablet.reflection", public_id=protocol.public_id, saved="situation")
+    return url_for("tablet.learner", public_id=protocol.public_id, saved="reflection")

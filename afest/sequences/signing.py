@@ -11,6 +11,7 @@ from afest.accounts.operations import verify_secret
 from afest.core.errors import ServiceError
 from afest.models import Protocol, Sequence, SignedKind, SignerRole, User
 from afest.proof import signatures
+from afest.sequences.operations import log_sequence
 
 METHOD_PIN = "pin"
 METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
@@ -58,6 +59,32 @@ def sign_as_tutor(
         sequence=sequence,
         role=SignerRole.TUTOR,
         method=method,
+    )
+
+
+def log_signed(
+    session: Session,
+    *,
+    actor_id: int,
+    protocol: Protocol,
+    method: str,
+    **entry,
+) -> tuple[Sequence, bool]:
+    """Save an entry and sign it as its tutor in one transaction (the tablet's "Enregistrer
+    et signer", `method` from confirm_secret): `entry` is log_sequence's. A resend of an entry
+    saved before signs it if she has not signed it yet, and changes nothing otherwise."""
+    sequence, created = log_sequence(session, actor_id=actor_id, protocol=protocol, **entry)
+    if created or not _signed_by(session, sequence, actor_id, SignerRole.TUTOR):
+        sign_as_tutor(
+            session, actor_id=actor_id, protocol=protocol, sequence=sequence, method=method
+        )
+    return sequence, created
+
+
+def _signed_by(session: Session, sequence: Sequence, user_id: int, role: SignerRole) -> bool:
+    return any(
+        s.signer_id == user_id and s.signer_role == role
+        for s in signatures.signatures_of(session, SignedKind.SEQUENCE, sequence.id)
     )
 
 

@@ -1,10 +1,12 @@
 """The tutor's tablet in a real browser (810×1080, touch): situation → reflection → signatures
-→ the learner's level changes; axe finds no violation on any page visited; an entry made
-while the network is down is kept on the tablet and sent once when it is back."""
+→ the learner's level changes, saved and signed in one tap each; axe finds no violation on
+any page visited; an entry made while the network is down is kept on the tablet, for her
+only, and sent once when it is back."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -13,6 +15,7 @@ from tests.browser.conftest import assert_axe_clean, login, logout
 pytestmark = pytest.mark.browser
 
 TUTOR = "tuteur@azur-aide.demo"
+OTHER_TUTOR = "tutrice2@azur-aide.demo"
 LEARNER = "apprenant3@azur-aide.demo"
 PIN = "2468"
 PASSWORD = "afest-demo-2026"
@@ -48,7 +51,7 @@ def test_tutor_logs_signs_and_the_learner_level_changes(page):
     toggle.tap()
     page.get_by_label("Intention pédagogique annoncée").fill("Aide au repas d'une résidente")
     page.get_by_label("Observations du·de la tuteur·rice").fill("Installation correcte")
-    page.get_by_role("button", name="Enregistrer").tap()
+    page.get_by_role("button", name="Enregistrer sans signer").tap()
     page.wait_for_url(re.compile(r"/sequences/[^/]+\?saved=1"))
     page.get_by_text("Enregistrée sur le serveur.").wait_for()
     assert_axe_clean(page)
@@ -82,7 +85,7 @@ def test_tutor_logs_signs_and_the_learner_level_changes(page):
     labels = [t.strip() for t in choices.all_inner_texts()]
     target = next(t for t in reversed(labels) if t not in (before, "Non travaillée"))
     choices.filter(has_text=target).first.tap()
-    page.get_by_role("button", name="Enregistrer").tap()
+    page.get_by_role("button", name="Enregistrer sans signer").tap()
     page.wait_for_url(re.compile(r"/sequences/[^/]+\?saved=1"))
     assert_axe_clean(page)
     reflection_url = page.url.split("?")[0]
@@ -111,6 +114,72 @@ def test_tutor_logs_signs_and_the_learner_level_changes(page):
     assert_axe_clean(page)
 
 
+def test_a_situation_and_its_reflection_signed_in_eight_taps_at_most(page):
+    """The usual case, "a situation, then the debrief straight after", from the learner's
+    screen: every tap counted (the text fields apart), typing at a human pace."""
+    login(page, TUTOR)
+    learner_url = open_first_learner(page)
+    taps: list[str] = []
+    fields: list[str] = []
+
+    def tap(locator, what: str) -> None:
+        locator.tap()
+        taps.append(what)
+
+    def type_in(label: str, text: str) -> None:
+        field = page.get_by_label(label, exact=True)
+        field.tap()
+        field.press_sequentially(text, delay=200)  # about 5 characters a second
+        fields.append(label)
+
+    started = time.monotonic()
+    tap(page.get_by_role("link", name="Nouvelle mise en situation"), "new situation")
+    page.wait_for_url("**/situation")
+    toggle = page.locator("#competence_ids label.toggle").first
+    code = toggle.locator("strong").inner_text().strip()
+    tap(toggle, "competence")
+    type_in("Intention pédagogique annoncée", "Aide au repas")
+    type_in("Observations du·de la tuteur·rice", "Installation sûre")
+    type_in("Votre code PIN, pour signer maintenant", PIN)
+    tap(page.get_by_role("button", name="Enregistrer et signer"), "save and sign")
+
+    # straight on to its reflexive sequence, the situation chosen
+    page.wait_for_url("**/reflexion?saved=situation")
+    page.get_by_text("Mise en situation enregistrée et signée").wait_for()
+    assert page.locator("#situation_ids input:checked").count() >= 1
+    type_in("Ce qui a été appris", "Vérifier la texture")
+    group = page.locator("fieldset.level").filter(
+        has=page.locator("legend", has_text=re.compile(rf"^{re.escape(code)} "))
+    )
+    tap(group.locator("label.toggle").last, "level")
+    type_in("Votre code PIN, pour signer maintenant", PIN)
+    tap(page.get_by_role("button", name="Enregistrer et signer"), "save and sign")
+
+    page.wait_for_url(learner_url + "?saved=reflection")
+    page.get_by_text("Séquence réflexive enregistrée et signée.").wait_for()
+    elapsed = time.monotonic() - started
+    assert_axe_clean(page)
+    print(
+        f"tablet: {len(taps)} taps ({', '.join(taps)}), {len(fields)} text fields, {elapsed:.1f} s"
+    )
+    assert len(taps) <= 8
+    assert elapsed <= 30
+    # both are signed by the tutor
+    for kind in ("Séquence réflexive", "Mise en situation"):
+        page.goto(learner_url)
+        page.goto(page.locator("a.card").filter(has_text=kind).first.get_attribute("href"))
+        assert page.get_by_text("Tuteur·rice :").count() == 1
+        assert page.get_by_text("Pas encore signée.").count() == 0
+
+
+def queued(page) -> int:
+    """The entries waiting on the tablet, all people together."""
+    return page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.endsWith(':queue'))"
+        ".reduce((n, k) => n + JSON.parse(localStorage.getItem(k)).length, 0)"
+    )
+
+
 def test_entry_made_offline_is_kept_and_sent_once_when_back_online(page):
     login(page, TUTOR)
     learner_url = open_first_learner(page)
@@ -118,21 +187,72 @@ def test_entry_made_offline_is_kept_and_sent_once_when_back_online(page):
     page.wait_for_url("**/situation")
     page.locator("#competence_ids label.toggle").first.tap()
     page.get_by_label("Observations du·de la tuteur·rice").fill("Saisie sans réseau")
+    page.get_by_label("Votre code PIN, pour signer maintenant").fill(PIN)
 
     page.context.set_offline(True)
-    page.get_by_role("button", name="Enregistrer").tap()
+    page.get_by_role("button", name="Enregistrer et signer").tap()
     status = page.locator("[data-sync-status]").first
     status.filter(has_text="en attente d'envoi").wait_for()
     assert status.get_attribute("data-state") == "waiting"
-    assert page.evaluate("() => JSON.parse(localStorage.getItem('afest:queue')).length") == 1
+    assert queued(page) == 1
+    # her PIN is never kept on the tablet
+    assert PIN not in page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
     assert_axe_clean(page)
-    page.get_by_role("button", name="Enregistrer").tap()  # a second tap while offline
-    assert page.evaluate("() => JSON.parse(localStorage.getItem('afest:queue')).length") == 1
+    page.get_by_role("button", name="Enregistrer et signer").tap()  # a second tap offline
+    assert queued(page) == 1
 
     page.context.set_offline(False)
-    status.filter(has_text="Tout est enregistré").wait_for()
-    assert page.evaluate("() => JSON.parse(localStorage.getItem('afest:queue')).length") == 0
-    page.goto(learner_url)
-    cards = page.locator("a.card").filter(has_text="Mise en situation")
-    page.goto(cards.first.get_attribute("href"))
+    status.filter(has_text="enregistrée sur le serveur, sans signature").wait_for()
+    assert queued(page) == 0
+    status.get_by_role("link", name="La signer").tap()  # the entry's page, to sign it
+    page.wait_for_url(re.compile(r"/sequences/[^/]+"))
     assert page.get_by_text("Saisie sans réseau").count() == 1
+    page.get_by_label("Votre code PIN ou mot de passe").fill(PIN)
+    page.get_by_role("button", name="Signer", exact=True).tap()
+    page.get_by_text("Séquence signée.").wait_for()
+    page.goto(learner_url)
+    assert page.locator("a.card").filter(has_text="Mise en situation").count() >= 1
+
+
+def test_on_a_shared_tablet_nothing_of_one_tutor_reaches_the_next(page):
+    login(page, TUTOR)
+    open_first_learner(page)
+    page.get_by_role("link", name="Nouvelle mise en situation").tap()
+    page.wait_for_url("**/situation")
+    page.locator("#competence_ids label.toggle").first.tap()
+    page.get_by_label("Observations du·de la tuteur·rice").fill("Note du premier tuteur")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Enregistrer sans signer").tap()
+    page.locator("[data-sync-status]").first.filter(has_text="en attente d'envoi").wait_for()
+    page.get_by_label("Intention pédagogique annoncée").fill("Brouillon en cours")
+    page.route("**/tablette/**", lambda route: route.abort())  # still no network for entries
+    page.context.set_offline(False)
+
+    warned: list[str] = []
+    page.once("dialog", lambda dialog: (warned.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Se déconnecter").tap()
+    page.wait_for_url("**/connexion**")
+    assert warned and "attend encore le réseau" in warned[0]
+    page.unroute("**/tablette/**")
+
+    # another tutor on the same tablet: nothing of the first is shown, nor sent as hers
+    login(page, OTHER_TUTOR)
+    page.goto(page.url)
+    assert "Note du premier tuteur" not in page.content()
+    assert "Brouillon en cours" not in page.evaluate(
+        "() => JSON.stringify(Object.assign({}, localStorage))"
+    )  # the first tutor's draft went with her
+    assert queued(page) == 1  # hers, kept under her name, untouched
+    logout(page)
+
+    # back as the first tutor, online: her entry leaves once
+    login(page, TUTOR)
+    page.wait_for_function(
+        "() => Object.keys(localStorage).filter(k => k.endsWith(':queue'))"
+        ".every(k => JSON.parse(localStorage.getItem(k)).length === 0)"
+    )
+    open_first_learner(page)
+    page.goto(
+        page.locator("a.card").filter(has_text="Mise en situation").first.get_attribute("href")
+    )
+    assert page.get_by_text("Note du premier tuteur").count() == 1

@@ -132,7 +132,10 @@ def test_situation_form_has_defaults_and_a_client_id(session, login_as):
     client_id = re.search(r'name="client_id" type="hidden" value="([0-9a-f]{32})"', page)
     assert client_id
     assert re.search(r'<input checked [^>]*value="accompanied"', page)
-    assert 'name="occurred_at"' in page and 'value="20' in page
+    # the day and the time as French people write them, whatever the browser's locale
+    assert re.search(r'name="occurred_at-date" value="\d\d/\d\d/20\d\d"', page)
+    assert re.search(r'name="occurred_at-time" value="[0-2]\d:[0-5]\d"', page)
+    assert 'type="datetime-local"' not in page
     assert "<script>" not in page and " style=" not in page and " onclick=" not in page
 
 

@@ -1,14 +1,28 @@
-// afest tablet: never lose an entry.
+// afest tablet: never lose an entry, never show or send it for someone else.
 //
 // Forms marked data-offline="<key>" are sent with fetch. While typing, the fields are kept in
 // localStorage (a draft, restored if the page is reopened). If the network fails while
 // saving, the entry goes into a queue in localStorage and is re-sent when the tablet is back
 // online; the server saves each client id once, so a resend can never create a duplicate.
-// Without JavaScript the forms are ordinary full-page POSTs. No inline scripts (CSP).
+// Drafts and the queue belong to the signed-in person (<body data-user>): another person
+// signed in on the same tablet neither sees nor sends them. Signing out removes her drafts;
+// entries waiting for the network stay under her name (she is warned) and leave at her next
+// sign-in. A PIN typed to sign is never stored: an entry queued offline is saved unsigned,
+// and the screen then offers its signature.
+// The messages come translated from the page (#offline-messages). Without JavaScript the
+// forms are ordinary full-page POSTs. No inline scripts (CSP).
 "use strict";
 (function () {
-  var QUEUE = "afest:queue";
-  var DRAFT = "afest:draft:";
+  var SECRET_FIELDS = ["secret", "sign"]; // never kept on the tablet
+  var user = "";
+  var messages = {};
+
+  function t(key, count) {
+    var text = messages[key] || key;
+    return count === undefined ? text : text.replace("{num}", String(count));
+  }
+  function queueKey() { return "afest:" + user + ":queue"; }
+  function draftPrefix() { return "afest:" + user + ":draft:"; }
 
   function read(key, fallback) {
     try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
@@ -24,10 +38,14 @@
     var input = document.querySelector("input[name=csrf_token]");
     return input ? input.value : "";
   }
-  function fields(form) {
+  function fields(form, submitter) {
     var out = [];
     new FormData(form).forEach(function (value, name) { out.push([name, String(value)]); });
+    if (submitter && submitter.name) { out.push([submitter.name, submitter.value]); }
     return out;
+  }
+  function kept(pairs) {
+    return pairs.filter(function (p) { return SECRET_FIELDS.indexOf(p[0]) < 0; });
   }
   function body(pairs) {
     var data = new URLSearchParams();
@@ -36,28 +54,31 @@
   }
 
   // --- status shown to the tutor ------------------------------------------------------
-  function showStatus(text, state) {
+  function showStatus(text, state, link) {
     document.querySelectorAll("[data-sync-status]").forEach(function (el) {
       el.textContent = text;
+      if (link) {
+        var a = document.createElement("a");
+        a.href = link.href;
+        a.textContent = link.text;
+        el.appendChild(document.createTextNode(" "));
+        el.appendChild(a);
+      }
       el.setAttribute("data-state", state);
     });
   }
   function refreshStatus() {
-    var waiting = read(QUEUE, []).length;
+    var waiting = read(queueKey(), []).length;
     if (waiting) {
-      showStatus(waiting === 1
-        ? "1 saisie en attente d'envoi : elle est gardée sur la tablette et partira dès le retour du réseau."
-        : waiting + " saisies en attente d'envoi : elles sont gardées sur la tablette et partiront dès le retour du réseau.",
-        "waiting");
+      showStatus(t(waiting === 1 ? "waiting_one" : "waiting_many", waiting), "waiting");
     } else {
-      showStatus(navigator.onLine ? "Tout est enregistré sur le serveur." : "Hors connexion : vos saisies seront gardées sur la tablette.",
-        navigator.onLine ? "saved" : "offline");
+      showStatus(navigator.onLine ? t("all_saved") : t("offline"), navigator.onLine ? "saved" : "offline");
     }
   }
 
   // --- drafts -------------------------------------------------------------------------
-  function draftKey(form) { return DRAFT + form.getAttribute("data-offline"); }
-  function saveDraft(form) { write(draftKey(form), { at: Date.now(), fields: fields(form) }); }
+  function draftKey(form) { return draftPrefix() + form.getAttribute("data-offline"); }
+  function saveDraft(form) { write(draftKey(form), { at: Date.now(), fields: kept(fields(form)) }); }
   function restoreDraft(form) {
     var draft = read(draftKey(form), null);
     if (!draft || !draft.fields || form.hasAttribute("data-submitted")) { return; }
@@ -67,9 +88,9 @@
       if (!el.name || el.name === "csrf_token" || !(el.name in byName)) { return; }
       var values = byName[el.name];
       if (el.type === "checkbox" || el.type === "radio") { el.checked = values.indexOf(el.value) >= 0; }
-      else if (el.type !== "submit") { el.value = values[0]; }
+      else if (el.type !== "submit" && el.type !== "password") { el.value = values[0]; }
     });
-    showStatus("Brouillon retrouvé sur la tablette : vérifiez puis enregistrez.", "draft");
+    showStatus(t("draft_found"), "draft");
   }
 
   // --- sending --------------------------------------------------------------------------
@@ -85,14 +106,14 @@
     return response.redirected && /\/connexion/.test(new URL(response.url).pathname);
   }
   function enqueue(form, pairs) {
-    var queue = read(QUEUE, []);
+    var queue = read(queueKey(), []);
     var clientId = (pairs.find(function (p) { return p[0] === "client_id"; }) || [])[1];
     queue = queue.filter(function (item) { return item.clientId !== clientId; });
     queue.push({
-      url: form.action || location.href, fields: pairs, clientId: clientId,
+      url: form.action || location.href, fields: kept(pairs), clientId: clientId,
       draft: draftKey(form), at: Date.now()
     });
-    write(QUEUE, queue);
+    write(queueKey(), queue);
   }
 
   function replaceEntry(html) {
@@ -109,13 +130,14 @@
 
   function onSubmit(event) {
     var form = event.target;
+    if (form.matches("form[data-logout]")) { return onLogout(event); }
     if (!form.matches("form[data-offline]")) { return; }
     event.preventDefault();
     if (form.getAttribute("data-busy")) { return; } // a double tap sends once
     form.setAttribute("data-busy", "1");
-    var pairs = fields(form);
+    var pairs = fields(form, event.submitter);
     saveDraft(form);
-    showStatus("Enregistrement en cours…", "sending");
+    showStatus(t("sending"), "sending");
     send(form.action || location.href, pairs).then(function (response) {
       if (landedOnLogin(response)) { throw new Error("session"); }
       if (response.redirected || response.ok) {
@@ -126,7 +148,7 @@
       return response.text().then(function (html) {
         form.removeAttribute("data-busy");
         replaceEntry(html);
-        showStatus("Rien n'a été enregistré : corrigez ce qui est signalé.", "error");
+        showStatus(t("refused"), "error");
       });
     }).catch(function () {
       form.removeAttribute("data-busy");
@@ -137,15 +159,16 @@
 
   var flushing = false;
   function flush() {
-    var queue = read(QUEUE, []);
-    if (flushing || !queue.length || !navigator.onLine) { refreshStatus(); return; }
+    var queue = read(queueKey(), []);
+    if (!user || flushing || !queue.length || !navigator.onLine) { refreshStatus(); return; }
     flushing = true;
     var item = queue[0];
     send(item.url, item.fields).then(function (response) {
       if (landedOnLogin(response)) { throw new Error("session"); }
       // Saved (redirect) or refused (422): either way the server has answered for this entry;
       // a refused one is left as a draft on its form so that nothing typed is lost.
-      if (!response.redirected && !response.ok) {
+      var saved = response.redirected || response.ok;
+      if (!saved) {
         write(item.draft, { at: Date.now(), fields: item.fields });
       } else if (item.draft) {
         var draft = read(item.draft, { fields: [] });
@@ -154,13 +177,38 @@
         });
         if (same) { localStorage.removeItem(item.draft); }
       }
-      write(QUEUE, read(QUEUE, []).filter(function (q) { return q.clientId !== item.clientId; }));
+      write(queueKey(), read(queueKey(), []).filter(function (q) { return q.clientId !== item.clientId; }));
       flushing = false;
-      flush();
+      if (read(queueKey(), []).length) { flush(); return; }
+      if (saved) {
+        // the entry's page, where she signs it (it was queued without her PIN)
+        showStatus(t("sent"), "saved", { href: response.url, text: t("sign_it") });
+      } else {
+        showStatus(t("sent_refused"), "error", { href: item.url, text: t("open_it") });
+      }
     }).catch(function () {
       flushing = false;
       refreshStatus();
     });
+  }
+
+  // --- signing out on a shared tablet -------------------------------------------------
+  // Her drafts (what she was typing, learners' words among it) go with her; entries already
+  // saved on the tablet and waiting for the network stay, under her name only, and leave at
+  // her next sign-in: she is told so first, and may stay signed in.
+  function forgetDrafts() {
+    var prefix = draftPrefix();
+    Object.keys(localStorage).forEach(function (key) {
+      if (key.indexOf(prefix) === 0) { localStorage.removeItem(key); }
+    });
+  }
+  function onLogout(event) {
+    var waiting = read(queueKey(), []).length;
+    if (waiting && !window.confirm(t(waiting === 1 ? "logout_one" : "logout_many", waiting))) {
+      event.preventDefault();
+      return;
+    }
+    forgetDrafts();
   }
 
   function wire(root) {
@@ -173,6 +221,13 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    user = document.body.getAttribute("data-user") || "";
+    var source = document.getElementById("offline-messages");
+    try { messages = source ? JSON.parse(source.textContent) : {}; } catch (e) { messages = {}; }
+    // Entries an earlier version of this script kept ("afest:queue", "afest:draft:…") belong
+    // to nobody in particular: they are left where they are, neither sent under whoever is
+    // signed in now nor shown to her.
+    if (!user) { return; } // signed out: nothing of anyone is restored or sent
     document.querySelectorAll("form[data-offline]").forEach(restoreDraft);
     wire(document);
     refreshStatus();
