@@ -1,6 +1,8 @@
 """The pages with tables (homes, dashboards, lists, a protocol, its bilan), on a phone
 (390×844) and on a tablet (810×1080): axe finds no violation, and a table wider than the
-screen scrolls in a region the keyboard reaches and screen readers name."""
+screen scrolls in a region the keyboard reaches and screen readers name. On a phone, the
+homes, a protocol, its draft's form and the dashboards: buttons, the top bar's links, form
+fields and the labels of radios and check boxes are targets of at least 44 px."""
 
 from __future__ import annotations
 
@@ -40,8 +42,7 @@ TABLE_PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def urls(live_server, tmp_path_factory):
+def _urls(tmp_path_factory, pages) -> dict[tuple[str, str], str]:
     """(who, endpoint) → the page's address, with objects of the live server's database
     the person may see (found as the authorization table finds them)."""
     path = next(tmp_path_factory.getbasetemp().glob("live*/afest.sqlite"))
@@ -51,7 +52,7 @@ def urls(live_server, tmp_path_factory):
     with Session(engine) as session, app.test_request_context():
         from flask import url_for
 
-        for who, endpoint in TABLE_PAGES:
+        for who, endpoint in pages:
             route = ROUTES[endpoint]
             assert route.expected[who] == 200, (who, endpoint)
             values = dict(route.params)
@@ -61,6 +62,11 @@ def urls(live_server, tmp_path_factory):
             found[who, endpoint] = url_for(endpoint, **values)
     engine.dispose()
     return found
+
+
+@pytest.fixture(scope="module")
+def urls(live_server, tmp_path_factory):
+    return _urls(tmp_path_factory, TABLE_PAGES)
 
 
 @pytest.fixture(params=list(SIZES))
@@ -100,3 +106,72 @@ def test_table_pages_are_axe_clean_and_their_scrolling_tables_focusable(device, 
             assert region["tabindex"] == "0" and region["role"] == "region", (url, region)
             assert region["named"], (url, region)
         assert_axe_clean(device)
+
+
+# (who, endpoint): the homes, a protocol, its draft's form (check boxes), the dashboards
+TOUCH_PAGES = [
+    *((who, "main.home") for who in ("manager", "tutor", "learner", "opco", "consultant")),
+    ("manager", "protocols.show"),
+    ("manager", "protocols.edit"),
+    ("manager", "dashboards.structure"),
+    ("opco", "dashboards.opco"),
+    ("consultant", "dashboards.cohort"),
+]
+
+# The visible controls a finger aims at: buttons and links styled as buttons, the top bar's
+# links, form fields, the labels of radios and check boxes. Links inside running text
+# (paragraphs, table cells, list items) are exempt, as WCAG 2.5.8 exempts inline targets.
+TARGETS = """() => {
+  const visible = e => { const r = e.getBoundingClientRect();
+    return r.width > 1 && r.height > 1 && getComputedStyle(e).visibility !== 'hidden'; };
+  const boxes = (selector, what) => [...document.querySelectorAll(selector)].filter(visible)
+    .map(e => { const r = e.getBoundingClientRect();
+      return {what, text: (e.innerText || e.name || e.id || '').trim().slice(0, 40),
+              width: r.width, height: r.height}; });
+  const checkLabels = [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+    .flatMap(i => [...i.labels]);
+  checkLabels.forEach(l => l.setAttribute('data-check-label', ''));
+  return [
+    ...boxes('button, .button, input[type=submit], summary', 'button'),
+    ...boxes('.topbar a, .footer a, .pager a', 'link'),
+    ...boxes('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select', 'field'),
+    ...boxes('[data-check-label]', 'label'),
+  ];
+}"""
+TAP = 44
+
+
+@pytest.fixture()
+def phone(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=SIZES["phone"],
+        has_touch=True,
+        is_mobile=True,
+        locale="fr-FR",
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def touch_urls(live_server, tmp_path_factory):
+    return _urls(tmp_path_factory, TOUCH_PAGES)
+
+
+@pytest.mark.parametrize("who", sorted({who for who, _ in TOUCH_PAGES}))
+def test_buttons_fields_and_check_labels_are_44_px_targets_on_a_phone(phone, touch_urls, who):
+    login(phone, ROLE_EMAILS[who])
+    for (person, endpoint), url in touch_urls.items():
+        if person != who:
+            continue
+        assert phone.goto(url).status == 200, (endpoint, url)
+        targets = phone.evaluate(TARGETS)
+        assert targets, url  # the page has controls: the measure measured something
+        small = [
+            t
+            for t in targets
+            if t["height"] < TAP - 0.5 or (t["what"] == "button" and t["width"] < TAP - 0.5)
+        ]
+        assert not small, f"targets under {TAP} px on {url}: {small}"
