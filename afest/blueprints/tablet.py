@@ -75,13 +75,8 @@ def situation(public_id: str):
         return done
     # the form, blank or back with its messages, shows the learner, structure and référentiel
     protocol = load_protocol_or_404(public_id, require=policy.can_log_sequence)
-    return render(
-        "tablet/situation.html",
-        protocol=protocol,
-        form=form,
-        blocks=tablet_view.scope_by_block(get_session(), protocol.id),
-        status=422 if form.is_submitted() else 200,
-    )
+    page = sequence_screens.situation_page(get_session(), protocol, form)
+    return render("tablet/situation.html", status=422 if form.is_submitted() else 200, **page)
 
 
 @bp.route("/protocoles/<public_id>/reflexion", methods=["GET", "POST"])

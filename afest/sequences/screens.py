@@ -13,6 +13,16 @@ from afest.models import Protocol, Sequence, SequenceKind
 from afest.sequences import tablet
 
 
+def situation_page(session: Session, protocol: Protocol, form) -> dict[str, Any]:
+    """The situation form: the protocol's competences by block, those of its current focus
+    first (tablet.focus_of), the others folded; the ones chosen always in view."""
+    blocks = tablet.scope_by_block(session, protocol.id)
+    focus = tablet.focus_of(session, protocol.id, blocks)
+    if focus:
+        focus |= set(form.competence_ids.data or [])
+    return {"protocol": protocol, "form": form, "blocks": blocks, "focus": focus}
+
+
 def reflection_page(session: Session, protocol: Protocol, form) -> dict[str, Any]:
     """The reflection form: blank with the unanalysed situations chosen, or back with its
     messages."""

@@ -172,6 +172,42 @@ def scope_by_block(session: Session, protocol_id: int) -> list[BlockChoices]:
     return list(blocks.values())
 
 
+RECENT_SITUATIONS = 3  # the situations whose competences a new one usually works on again
+FOLD_FROM = 8  # a protocol targeting more competences than this shows its focus first
+
+
+def focus_of(session: Session, protocol_id: int, blocks: list[BlockChoices]) -> set[int]:
+    """The competences of the protocol's current focus, shown first on a new situation, the
+    others folded: those of its last RECENT_SITUATIONS situations (what she is working on);
+    with none yet, those not acquired so far. A protocol of FOLD_FROM competences or fewer
+    shows them all (empty set: nothing folded). Two queries."""
+    scope = [c.competence_id for b in blocks for c in b.competences]
+    if len(scope) <= FOLD_FROM:
+        return set()
+    recent = (
+        select(Sequence.id)
+        .where(
+            Sequence.protocol_id == protocol_id,
+            Sequence.kind == SequenceKind.SITUATION,
+            not_amended(),
+        )
+        .order_by(Sequence.occurred_at.desc(), Sequence.id.desc())
+        .limit(RECENT_SITUATIONS)
+        .subquery()
+    )
+    worked = set(
+        session.exec(
+            select(SequenceCompetence.competence_id).where(
+                SequenceCompetence.sequence_id.in_(select(recent.c.id))
+            )
+        )
+    )
+    if worked:
+        return worked & set(scope)
+    levels = current_levels(session, protocol_id)
+    return {c for c in scope if not (c in levels and levels[c].acquired)} or set()
+
+
 def level_scale(session: Session, referential_id: int) -> list[Level]:
     return list(
         session.exec(

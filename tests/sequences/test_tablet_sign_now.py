@@ -1,5 +1,5 @@
 """Save and sign in one tap on the tablet, then straight on to the reflexive sequence; the day
-and the time typed as French people write them."""
+and the time typed as French people write them; the competences of the moment first."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as BaseForm
 
+from afest.assessments.levels import targeted_competence_ids
 from afest.core.forms import LocalDateTimeField, parse_day, parse_time
 from afest.models import Sequence as SequenceRow
 from afest.models import Signature, SignedKind, SignerRole, utcnow
+from afest.sequences.tablet import FOLD_FROM, focus_of, scope_by_block
 from tests.sequences.test_tablet import (
     TUTOR,
     TZ,
@@ -208,3 +210,31 @@ def test_other_days_are_refused(text):
 def test_other_times_are_refused(text):
     with pytest.raises(ValueError):
         parse_time(text)
+
+
+def test_the_situation_form_shows_the_current_focus_first(session, login_as):
+    protocol = demo_protocol(session)
+    client = login_as(TUTOR)
+    scope = sorted(targeted_competence_ids(session, protocol.id))
+    assert len(scope) > FOLD_FROM  # the demo protocol targets enough to fold some
+    form = tablet_situation(
+        session, protocol, "focus-1", competence_ids=[str(c) for c in scope[:2]]
+    )
+    assert post_situation(client, protocol, form).status_code == 302
+    url = f"/tablette/protocoles/{protocol.public_id}/situation"
+    page = client.get(url).get_data(as_text=True)
+    focus, folded = page.split("data-focus", 1)[1].split('<details class="more">', 1)
+    recent = focus_of(session, protocol.id, scope_by_block(session, protocol.id))
+    assert set(scope[:2]) <= recent < set(scope)
+    for competence in scope:
+        shown_first = f'value="{competence}"' in focus
+        assert shown_first == (competence in recent)
+        assert shown_first != (f'value="{competence}"' in folded)
+    assert f"Autres compétences du protocole ({len(scope) - len(recent)})" in folded
+
+
+def test_a_protocol_of_few_competences_folds_nothing(session, make_protocol):
+    protocol, _ = make_protocol()
+    blocks = scope_by_block(session, protocol.id)
+    assert 0 < sum(len(b.competences) for b in blocks) <= FOLD_FROM
+    assert focus_of(session, protocol.id, blocks) == set()
