@@ -1,6 +1,7 @@
-"""The pages with tables (homes, dashboards, lists, a protocol, its bilan), on a phone
-(390×844) and on a tablet (810×1080): axe finds no violation, and a table wider than the
-screen scrolls in a region the keyboard reaches and screen readers name. On a phone, the
+"""Every page of the authorization table, on a phone (390×844) and on a tablet (810×1080):
+axe finds no violation, and a table wider than the screen scrolls in a region the keyboard
+reaches and screen readers name; the pages with tables (homes, dashboards, lists, a
+protocol, its bilan) for each role that reads them, the others for one. On a phone, the
 homes, a protocol, its draft's form and the dashboards: buttons, the top bar's links, form
 fields and the labels of radios and check boxes are targets of at least 44 px."""
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from afest import create_app
-from tests.authz import OBJECTS, ROLE_EMAILS, ROUTES
+from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
 from tests.authz.test_routes import _object_values
 from tests.browser.conftest import assert_axe_clean, login
 
@@ -94,18 +95,57 @@ SCROLLERS = """() => [...document.querySelectorAll('body *')]
               named: !!(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby'))}))"""
 
 
+def _check(page, url: str) -> bool:
+    """Open `url`; unless it is no page (a download, a fragment for htmx, a script): every
+    scrolling region focusable and named, and no axe violation. Whether it was a page."""
+    asked = page.request.get(url)  # the session's cookies: what the browser would receive
+    assert asked.status == 200, url
+    if not asked.headers.get("content-type", "").startswith("text/html"):
+        return False
+    assert page.goto(url).status == 200, url
+    if not page.locator("main").count():
+        return False
+    for region in page.evaluate(SCROLLERS):
+        assert region["tabindex"] == "0" and region["role"] == "region", (url, region)
+        assert region["named"], (url, region)
+    assert_axe_clean(page)
+    return True
+
+
 @pytest.mark.parametrize("who", sorted({who for who, _ in TABLE_PAGES}))
 def test_table_pages_are_axe_clean_and_their_scrolling_tables_focusable(device, urls, who):
     login(device, ROLE_EMAILS[who])
     for (person, endpoint), url in urls.items():
-        if person != who:
-            continue
-        response = device.goto(url)
-        assert response.status == 200, (endpoint, url)
-        for region in device.evaluate(SCROLLERS):
-            assert region["tabindex"] == "0" and region["role"] == "region", (url, region)
-            assert region["named"], (url, region)
-        assert_axe_clean(device)
+        if person == who:
+            assert _check(device, url), (endpoint, "is not a page")
+
+
+# Every other GET page of the authorization table, for the first role that may open it;
+# not the pages whose object the table makes by writing to the database (a file to import,
+# a failed e-mail: the other browser tests share this database), nor downloads.
+WRITING_KINDS = {"people_upload", "structures_upload", "mail"}
+EVERY_PAGE = [
+    (next(w for w, status in route.expected.items() if status == 200 and w != ANON), endpoint)
+    for endpoint, route in sorted(ROUTES.items())
+    if route.method == "GET"
+    and endpoint != "static"
+    and route.obj not in WRITING_KINDS
+    and endpoint not in {e for _, e in TABLE_PAGES}
+    and any(status == 200 and w != ANON for w, status in route.expected.items())
+]
+
+
+@pytest.fixture(scope="module")
+def every_url(live_server, tmp_path_factory):
+    return _urls(tmp_path_factory, EVERY_PAGE)
+
+
+@pytest.mark.parametrize("who", sorted({who for who, _ in EVERY_PAGE}))
+def test_every_page_is_axe_clean_on_a_phone_and_a_tablet(device, every_url, who):
+    login(device, ROLE_EMAILS[who])
+    for (person, _), url in every_url.items():
+        if person == who:
+            _check(device, url)
 
 
 # (who, endpoint): the homes, a protocol, its draft's form (check boxes), the dashboards
