@@ -156,6 +156,10 @@ TOUCH_PAGES = [
     ("manager", "dashboards.structure"),
     ("opco", "dashboards.opco"),
     ("consultant", "dashboards.cohort"),
+    ("tutor", "todo.reminders"),  # radios
+    ("consultant", "vae.feasibility"),  # radios
+    ("tutor", "tablet.situation"),
+    ("tutor", "tablet.reflection"),
 ]
 
 # The visible controls a finger aims at: buttons and links styled as buttons, the top bar's
