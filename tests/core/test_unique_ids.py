@@ -66,3 +66,28 @@ def test_ids_are_unique_and_labels_find_their_field(app, session, login_as, endp
     if response.mimetype != "text/html":
         pytest.skip("a download: no HTML")
     assert id_problems(response.get_data(as_text=True)) == [], (endpoint, who)
+
+
+REFUSED = [
+    (endpoint, who)
+    for endpoint, route in sorted(ROUTES.items())
+    if route.method == "POST"
+    for who, status in route.expected.items()
+    if status == 422 and who != ANON
+]
+
+
+@pytest.mark.parametrize(("endpoint", "who"), REFUSED)
+def test_a_form_sent_back_with_its_errors_keeps_ids_unique(app, session, login_as, endpoint, who):
+    """The same on a page sent back with its messages (a form refused, 422): the messages'
+    ids (title-error) are the fields' ids, unique too."""
+    route = ROUTES[endpoint]
+    values = dict(route.params)
+    if route.obj:
+        ids = OBJECTS[route.obj].in_scope(session, who)
+        values.update(_object_values(app, endpoint, values, ids))
+    response = login_as(ROLE_EMAILS[who]).post(_url(app, endpoint, values), data=route.data)
+    assert response.status_code == 422, (endpoint, who, response.status_code)
+    if response.mimetype != "text/html":
+        pytest.skip("not a page")
+    assert id_problems(response.get_data(as_text=True)) == [], (endpoint, who)
