@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export AFEST_DATABASE_URL ?= sqlite:///instance/afest.sqlite
 
-.PHONY: run test browser-deps lint install system-deps migrate seed translations i18n bench clean
+.PHONY: run test browser-deps lint install system-deps migrate seed translations i18n bench clean vendor-workbox
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -61,6 +61,17 @@ lint: install
 browser-deps:
 	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests/browser --no-audit --no-fund
+
+# The tablet's service worker library, vendored (committed) in afest/static/vendor: run this
+# to take another pinned release from the npm registry (then change WORKBOX in static/js/sw.js).
+WORKBOX := 7.4.1
+vendor-workbox:
+	@tmp=$$(mktemp -d); dest=afest/static/vendor/workbox-$(WORKBOX); \
+	npm install --prefix $$tmp --no-save --no-audit --no-fund \
+		workbox-sw@$(WORKBOX) workbox-core@$(WORKBOX) workbox-routing@$(WORKBOX) workbox-strategies@$(WORKBOX) \
+	&& mkdir -p $$dest && cp $$tmp/node_modules/workbox-sw/build/workbox-sw.js $$tmp/node_modules/workbox-sw/LICENSE $$dest/ \
+	&& for m in core routing strategies; do cp $$tmp/node_modules/workbox-$$m/build/workbox-$$m.prod.js $$dest/; done; \
+	rm -rf $$tmp
 
 # Every test on SQLite, then again on PostgreSQL when AFEST_TEST_DATABASE_URL is set.
 test: lint browser-deps

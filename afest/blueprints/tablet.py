@@ -6,7 +6,15 @@ after a dropped connection all land on the same row.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from afest import policy
@@ -23,6 +31,15 @@ bp = Blueprint("tablet", __name__, url_prefix="/tablette")
 
 SITUATION_MINUTES = 60
 REFLECTION_MINUTES = 30
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The tablet's service worker (static/js/sw.js), served here for its scope, /tablette/:
+    the tablet opens offline. No login: the browser checks it for updates at any time."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/")

@@ -89,6 +89,7 @@ OBJECTS = {
 TUTOR_ONLY = each(403, tutor=200, admin=404)
 
 ROUTES = {
+    "tablet.service_worker": Route("GET", each(200, anon=200), foreign=None),
     "tablet.index": Route("GET", each(403, tutor=200), foreign=None),
     "tablet.learner": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),
     "tablet.situation": Route("GET", TUTOR_ONLY, obj="tutored_protocol"),

@@ -347,7 +347,7 @@ def log_and_sign_sequence(page) -> None:
     page.locator("#competence_ids label.toggle").first.click()
     page.get_by_label("Intention pédagogique annoncée").fill("Aide au repas d'un bénéficiaire")
     page.get_by_label("Observations du·de la tuteur·rice").fill("Installation et écoute justes")
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer sans signer").click()
     page.get_by_text("Enregistrée sur le serveur.").wait_for()
     page.get_by_label("Votre code PIN ou mot de passe").fill(PIN)
     page.get_by_role("button", name="Signer", exact=True).click()

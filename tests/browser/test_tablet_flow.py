@@ -256,3 +256,35 @@ def test_on_a_shared_tablet_nothing_of_one_tutor_reaches_the_next(page):
         page.locator("a.card").filter(has_text="Mise en situation").first.get_attribute("href")
     )
     assert page.get_by_text("Note du premier tuteur").count() == 1
+
+
+def test_the_tablet_opens_offline_and_sends_what_was_typed(page):
+    login(page, TUTOR)
+    open_first_learner(page)
+    page.goto(page.url.rsplit("/protocoles/", 1)[0] + "/")  # "Mes apprenant·es" warms the cache
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    situation_url = page.locator("a[data-tablet-learner]").filter(has_not_text="incomplet").first
+    situation_url = situation_url.get_attribute("href") + "/situation"
+    page.wait_for_function(
+        f"""async () => !!(await (await caches.open("afest-tablet")).match("{situation_url}"))"""
+    )
+
+    page.context.set_offline(True)
+    page.goto(situation_url)  # from the tablet's own cache: the form opens
+    page.get_by_role("heading", name=re.compile("Mise en situation de")).wait_for()
+    page.locator("#competence_ids label.toggle").first.tap()
+    page.get_by_label("Observations du·de la tuteur·rice").fill("Sans réseau, page rouverte")
+    page.get_by_role("button", name="Enregistrer sans signer").tap()
+    page.locator("[data-sync-status]").first.filter(has_text="en attente d'envoi").wait_for()
+    assert queued(page) == 1
+
+    page.context.set_offline(False)
+    page.locator("[data-sync-status]").first.filter(
+        has_text="enregistrée sur le serveur"
+    ).wait_for()
+    assert queued(page) == 0
+    page.locator("[data-sync-status] a").first.tap()
+    page.wait_for_url(re.compile(r"/sequences/[^/]+"))
+    assert page.get_by_text("Sans réseau, page rouverte").count() == 1
+    logout(page)
+    assert page.evaluate("async () => (await caches.keys()).includes('afest-tablet')") is False

@@ -209,6 +209,43 @@
       return;
     }
     forgetDrafts();
+    localStorage.removeItem("afest:pages-owner");
+    if (!window.caches) { return; }
+    event.preventDefault(); // her pages leave the tablet's cache before she is signed out
+    var form = event.target;
+    caches.delete(PAGES).catch(function () {}).then(function () { form.submit(); });
+  }
+
+  // --- the tablet opens offline (static/js/sw.js) ------------------------------------
+  // Its cache of pages is the signed-in tutor's only: emptied when someone else signs in
+  // on this tablet, and at sign-out; warmed, from "Mes apprenant·es", with each learner's
+  // page and forms while she is online.
+  var PAGES = "afest-tablet";
+  function ownCache() {
+    if (!window.caches) { return Promise.resolve(); }
+    var owner = localStorage.getItem("afest:pages-owner");
+    localStorage.setItem("afest:pages-owner", user);
+    return owner && owner !== user ? caches.delete(PAGES) : Promise.resolve();
+  }
+  function warm() {
+    if (!window.caches || !navigator.onLine) { return; }
+    var links = document.querySelectorAll("a[data-tablet-learner]");
+    if (!links.length) { return; }
+    caches.open(PAGES).then(function (cache) {
+      Array.prototype.forEach.call(links, function (a) {
+        var base = a.getAttribute("href");
+        [base, base + "/situation", base + "/reflexion"].forEach(function (url) {
+          cache.add(new Request(url, { credentials: "same-origin" })).catch(function () {});
+        });
+      });
+      cache.add(new Request(location.pathname, { credentials: "same-origin" })).catch(function () {});
+    });
+  }
+  function startWorker() {
+    if (!("serviceWorker" in navigator) || location.pathname.indexOf("/tablette/") !== 0) { return; }
+    ownCache().then(function () {
+      return navigator.serviceWorker.register("/tablette/sw.js", { scope: "/tablette/" });
+    }).then(warm).catch(function () { /* no worker: the tablet still works online */ });
   }
 
   function wire(root) {
@@ -232,6 +269,7 @@
     wire(document);
     refreshStatus();
     flush();
+    startWorker();
   });
   document.addEventListener("submit", onSubmit);
   window.addEventListener("online", flush);
