@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, tzinfo
 from functools import cache
 from types import SimpleNamespace
 
@@ -35,6 +35,8 @@ from afest.models import (
     User,
     VaePathway,
 )
+
+from . import trajectory
 
 TIMELINE_SIZE = 20
 PLANNED_SIZE = 5
@@ -77,10 +79,16 @@ class BlockProgress:
     code: str
     title: str
     competences: list[CompetenceProgress] = field(default_factory=list)
+    moments: list[trajectory.Moment] = field(default_factory=list)  # in time order
 
     @property
     def targeted(self) -> int:
         return len(self.competences)
+
+    @property
+    def chart(self) -> trajectory.StepChart:
+        """The acquired count at each moment, as a step line from 0 to all targeted."""
+        return trajectory.step_chart([(m.on, m.acquired) for m in self.moments], self.targeted)
 
     @property
     def acquired(self) -> int:
@@ -311,11 +319,21 @@ def _timeline(session: Session, learner_id: int, size: int) -> list[TimelineItem
 
 
 def progress(
-    session: Session, learner: User, *, today: date, timeline_size: int = TIMELINE_SIZE
+    session: Session,
+    learner: User,
+    *,
+    today: date,
+    timeline_size: int = TIMELINE_SIZE,
+    zone: tzinfo = UTC,
 ) -> Progress:
-    """Everything "Mon parcours" shows, in a fixed number of queries."""
+    """Everything "Mon parcours" shows, in a fixed number of queries (a sequence's day for the
+    blocks' moments is read in `zone`)."""
     q, params = _queries(), {"learner_id": learner.id}
     initial, current = competence_levels(session, learner.id)
+    blocks = _blocks(session, learner.id, initial, current)
+    moments = trajectory.block_moments(session, learner.id, zone=zone)
+    for block in blocks:
+        block.moments = moments.get(block.block_id, [])
     timeline = _timeline(session, learner.id, timeline_size)
     next_step = next(
         (
@@ -328,7 +346,7 @@ def progress(
     return Progress(
         learner=learner,
         protocols=list(session.exec(q.protocols, params=params)),
-        blocks=_blocks(session, learner.id, initial, current),
+        blocks=blocks,
         totals=_totals(session, learner.id),
         timeline=timeline,
         pending_sequences=list(session.exec(q.pending, params=params)),

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from afest.accounts import export, export_format
 from afest.assessments import progress
+from afest.core import clock
 from afest.core.database import get_session
 from afest.core.http import render
 from afest.models import Role, utcnow
@@ -36,7 +37,7 @@ def progress_page(public_id: str):
     learner = load_learner_or_404(public_id)
     return render(
         "learner/progress.html",
-        view=progress.progress(get_session(), learner, today=utcnow().date()),
+        view=progress.progress(get_session(), learner, today=utcnow().date(), zone=clock.zone()),
         countersign_endpoint=endpoint_or("sequences.countersign", "protocols.show"),
     )
 
