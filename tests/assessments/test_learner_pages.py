@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import html.parser
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import select
 
 from afest.assessments import progress
 from afest.models import User, VaePathway
-from tests.learner_factories import history
+from tests.learner_factories import history, sign, situation, start_of, targeted
 
 CARE = "apprenant1@ehpad-01.demo"
 OTHER = "apprenant2@ehpad-01.demo"
@@ -97,3 +98,102 @@ def test_vae_learner_sees_the_timeline_and_next_step_but_no_recording_form(sessi
     assert 'id="vae-state"' in html
     assert "Noter une étape" not in html
     assert login_as(CARE).post(f"/vae/{pathway.public_id}/etapes").status_code == 403
+
+
+class FoldParser(html.parser.HTMLParser):
+    """Each <details data-fold> of a page: its summary's text and what it holds (sequence
+    items, body rows, cards), in page order."""
+
+    def __init__(self):
+        super().__init__()
+        self.folds: list[dict] = []
+        self.open: list[dict] = []
+        self.in_summary = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "details":
+            fold = {"fold": attrs.get("data-fold"), "summary": "", "li": 0, "tr": 0}
+            self.folds.append(fold)
+            self.open.append(fold)
+        elif tag == "summary":
+            self.in_summary = True
+        elif self.open and tag in ("li", "tr"):
+            self.open[-1][tag] += 1
+
+    def handle_endtag(self, tag):
+        if tag == "details":
+            self.open.pop()
+        elif tag == "summary":
+            self.in_summary = False
+
+    def handle_data(self, data):
+        if self.in_summary:
+            self.open[-1]["summary"] += data.strip()
+
+
+def _folds(client, learner) -> list[dict]:
+    response = client.get(f"/parcours/{learner.public_id}")
+    assert response.status_code == 200
+    parser = FoldParser()
+    parser.feed(response.get_data(as_text=True))
+    return parser.folds
+
+
+def test_long_lists_fold_behind_their_counts(session, make_protocol, login_as):
+    protocol, people = make_protocol()
+    history(session, protocol, people, 7)  # reflections on C1, C2 (first block) and C3
+    folds = _folds(login_as(people["learner"].email), people["learner"])
+    # per block: its moments, then its competences (two of the four targeted in each)
+    assert [(f["fold"], f["summary"], f["tr"]) for f in folds[:4]] == [
+        ("moments", "Moment par moment (2)", 3),  # a header row and one row per moment
+        ("competences", "Compétences (2)", 3),
+        ("moments", "Moment par moment (1)", 2),
+        ("competences", "Compétences (2)", 3),
+    ]
+    # the latest sequence stays in sight, the six before it are folded
+    [sequences] = [f for f in folds if f["fold"] == "sequences"]
+    assert (sequences["summary"], sequences["li"]) == ("Séquences précédentes (6)", 6)
+    assert not [f for f in folds if f["fold"] == "pending"]
+
+
+def test_pending_countersignatures_beyond_three_fold(session, make_protocol, login_as):
+    protocol, people = make_protocol()
+    at = start_of(protocol)
+    for i in range(5):
+        made = situation(
+            session,
+            protocol,
+            people,
+            at=at + timedelta(hours=i),
+            competence_ids=[targeted(session, protocol)[0].competence_id],
+        )
+        sign(session, protocol, people, made, learner=False)
+    session.commit()
+    client = login_as(people["learner"].email)
+    html_page = client.get(f"/parcours/{people['learner'].public_id}").get_data(as_text=True)
+    [pending] = [f for f in _folds(client, people["learner"]) if f["fold"] == "pending"]
+    assert (pending["summary"], pending["li"]) == ("Autres séquences à contresigner (2)", 2)
+    assert html_page.count("à contresigner</span>") == 5  # three in sight, two folded
+
+
+def test_each_block_draws_its_moments_with_a_table_of_the_same_figures(
+    session, make_protocol, login_as
+):
+    protocol, people = make_protocol()
+    history(session, protocol, people, 4)
+    html_page = (
+        login_as(people["learner"].email)
+        .get(f"/parcours/{people['learner'].public_id}")
+        .get_data(as_text=True)
+    )
+    view = progress.progress(session, people["learner"], today=date.today())
+    first = view.blocks[0]
+    assert len(first.moments) == 2
+    assert f'<polyline class="steps" points="{first.chart.line}">' in html_page
+    assert html_page.count('<svg class="chart chart-steps"') == sum(
+        1 for b in view.blocks if b.moments
+    )
+    assert 'role="img" aria-labelledby="bloc-1-steps-t"' in html_page
+    assert f'<caption id="bloc-1-mcap">Compétences acquises du bloc {first.code}' in html_page
+    assert f"{first.moments[-1].acquired} sur {first.targeted}</td>" in html_page
