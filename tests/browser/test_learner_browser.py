@@ -186,3 +186,28 @@ def test_consultant_recording_form_and_feasibility_form_are_axe_clean(device, li
     page.goto(f"/vae/{pathway.public_id}/faisabilite?depuis=afest")
     page.get_by_role("button", name="Enregistrer mon auto-évaluation").wait_for()
     assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("device", ["phone"], indirect=True)
+def test_progress_fits_a_phone_with_its_lists_folded(device, live_db):
+    """The demo learner's page: about three screens, not nine; every fold opens from the
+    keyboard and the page stays axe-clean with all of them open."""
+    _size, page = device
+    login(page, "apprenant@azur-aide.demo", PASSWORD)
+    page.goto("/parcours/")
+    page.get_by_role("heading", level=1, name="Mon parcours").wait_for()
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height <= 4 * 844, height  # 7,513 px before the folds and the step charts
+    steps = page.locator("svg.chart-steps[role=img]")
+    assert steps.count() == len(blocks_in_db(live_db, "apprenant@azur-aide.demo"))
+    assert "en 5 moments" in steps.first.locator("title").text_content()
+    folds = page.locator("details.fold")
+    assert folds.count() >= 4
+    for i in range(folds.count()):
+        summary = folds.nth(i).locator("summary")
+        assert re.search(r"\(\d+\)$", summary.inner_text().strip())
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert folds.nth(i).evaluate("d => d.open")
+    assert_axe_clean(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
