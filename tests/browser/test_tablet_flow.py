@@ -288,3 +288,31 @@ def test_the_tablet_opens_offline_and_sends_what_was_typed(page):
     assert page.get_by_text("Sans réseau, page rouverte").count() == 1
     logout(page)
     assert page.evaluate("async () => (await caches.keys()).includes('afest-tablet')") is False
+
+
+def test_an_entry_refused_once_sent_comes_back_with_its_reason(page):
+    login(page, TUTOR)
+    open_first_learner(page)
+    page.get_by_role("link", name="Nouvelle mise en situation").tap()
+    page.wait_for_url("**/situation")
+    situation_url = page.url
+    page.locator("#competence_ids label.toggle").first.tap()
+    page.get_by_label("Jour").fill("01/01/2099")  # the server refuses a day to come
+    page.get_by_label("Observations du·de la tuteur·rice").fill("Saisie à corriger")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Enregistrer sans signer").tap()
+    page.locator("[data-sync-status]").first.filter(has_text="en attente d'envoi").wait_for()
+
+    page.context.set_offline(False)
+    status = page.locator("[data-sync-status]").first
+    status.filter(has_text="La date est dans le futur.").wait_for()
+    assert status.get_attribute("data-state") == "error"
+    assert queued(page) == 0
+    page.goto(situation_url)  # back on its form, as typed, with the reason
+    page.locator("[data-sync-status]").first.filter(
+        has_text="La date est dans le futur."
+    ).wait_for()
+    assert (
+        page.get_by_label("Observations du·de la tuteur·rice").input_value() == "Saisie à corriger"
+    )
+    assert page.get_by_label("Jour").input_value() == "01/01/2099"

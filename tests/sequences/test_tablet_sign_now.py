@@ -13,7 +13,7 @@ from wtforms import Form as BaseForm
 from afest.assessments.levels import targeted_competence_ids
 from afest.core.forms import LocalDateTimeField, parse_day, parse_time
 from afest.models import Sequence as SequenceRow
-from afest.models import Signature, SignedKind, SignerRole, utcnow
+from afest.models import Signature, SignedKind, SignerRole, User, utcnow
 from afest.sequences.tablet import FOLD_FROM, focus_of, scope_by_block
 from tests.sequences.test_tablet import (
     TUTOR,
@@ -238,3 +238,14 @@ def test_a_protocol_of_few_competences_folds_nothing(session, make_protocol):
     blocks = scope_by_block(session, protocol.id)
     assert 0 < sum(len(b.competences) for b in blocks) <= FOLD_FROM
     assert focus_of(session, protocol.id, blocks) == set()
+
+
+def test_the_tablet_scripts_messages_follow_the_interface_language(session, login_as):
+    tutor = session.exec(select(User).where(User.email == TUTOR)).one()
+    page = login_as(TUTOR).get("/tablette/").get_data(as_text=True)
+    assert "Tout est enregistr" in page and "data-messages=" in page  # JSON: é as \\u00e9
+    tutor.locale = "en"
+    session.commit()
+    page = login_as(TUTOR).get("/tablette/").get_data(as_text=True)
+    assert "Everything is saved on the server." in page
+    assert "Tout est enregistr" not in page

@@ -67,9 +67,12 @@
       el.setAttribute("data-state", state);
     });
   }
+  var notice = null; // what a restored draft says, kept until she saves
   function refreshStatus() {
     var waiting = read(queueKey(), []).length;
-    if (waiting) {
+    if (!waiting && notice) {
+      showStatus(notice.text, notice.state);
+    } else if (waiting) {
       showStatus(t(waiting === 1 ? "waiting_one" : "waiting_many", waiting), "waiting");
     } else {
       showStatus(navigator.onLine ? t("all_saved") : t("offline"), navigator.onLine ? "saved" : "offline");
@@ -90,7 +93,10 @@
       if (el.type === "checkbox" || el.type === "radio") { el.checked = values.indexOf(el.value) >= 0; }
       else if (el.type !== "submit" && el.type !== "password") { el.value = values[0]; }
     });
-    showStatus(t("draft_found"), "draft");
+    notice = draft.reason
+      ? { text: t("sent_refused") + " " + draft.reason, state: "error" }
+      : { text: t("draft_found"), state: "draft" };
+    showStatus(notice.text, notice.state);
   }
 
   // --- sending --------------------------------------------------------------------------
@@ -116,6 +122,17 @@
     write(queueKey(), queue);
   }
 
+  // What the server said of a refused entry: the messages beside its fields, or why its
+  // form is closed to her now (the protocol ended, or was given to another tutor).
+  function reasonOf(html, status) {
+    if (status === 403 || status === 404) { return t("closed"); }
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var texts = Array.prototype.map.call(doc.querySelectorAll("#entry .error"), function (el) {
+      return el.textContent.trim();
+    }).filter(Boolean);
+    return texts.length ? texts.join(" ") : t("refused");
+  }
+
   function replaceEntry(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("entry");
@@ -136,6 +153,7 @@
     if (form.getAttribute("data-busy")) { return; } // a double tap sends once
     form.setAttribute("data-busy", "1");
     var pairs = fields(form, event.submitter);
+    notice = null;
     saveDraft(form);
     showStatus(t("sending"), "sending");
     send(form.action || location.href, pairs).then(function (response) {
@@ -169,7 +187,14 @@
       // a refused one is left as a draft on its form so that nothing typed is lost.
       var saved = response.redirected || response.ok;
       if (!saved) {
-        write(item.draft, { at: Date.now(), fields: item.fields });
+        return response.text().then(function (html) {
+          // kept as a draft on its form, with the reason: never dropped
+          var reason = reasonOf(html, response.status);
+          write(item.draft, { at: Date.now(), fields: item.fields, reason: reason });
+          write(queueKey(), read(queueKey(), []).filter(function (q) { return q.clientId !== item.clientId; }));
+          flushing = false;
+          showStatus(t("sent_refused") + " " + reason, "error", { href: item.url, text: t("open_it") });
+        });
       } else if (item.draft) {
         var draft = read(item.draft, { fields: [] });
         var same = (draft.fields || []).some(function (p) {
@@ -180,12 +205,8 @@
       write(queueKey(), read(queueKey(), []).filter(function (q) { return q.clientId !== item.clientId; }));
       flushing = false;
       if (read(queueKey(), []).length) { flush(); return; }
-      if (saved) {
-        // the entry's page, where she signs it (it was queued without her PIN)
-        showStatus(t("sent"), "saved", { href: response.url, text: t("sign_it") });
-      } else {
-        showStatus(t("sent_refused"), "error", { href: item.url, text: t("open_it") });
-      }
+      // the entry's page, where she signs it (it was queued without her PIN)
+      showStatus(t("sent"), "saved", { href: response.url, text: t("sign_it") });
     }).catch(function () {
       flushing = false;
       refreshStatus();
@@ -260,7 +281,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     user = document.body.getAttribute("data-user") || "";
     var source = document.getElementById("offline-messages");
-    try { messages = source ? JSON.parse(source.textContent) : {}; } catch (e) { messages = {}; }
+    try { messages = source ? JSON.parse(source.getAttribute("data-messages")) : {}; } catch (e) { messages = {}; }
     // Entries an earlier version of this script kept ("afest:queue", "afest:draft:…") belong
     // to nobody in particular: they are left where they are, neither sent under whoever is
     // signed in now nor shown to her.
