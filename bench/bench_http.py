@@ -26,7 +26,10 @@ bench/load.py opens them, redirects not followed.
     saves/s offered, several times the national peak (1,500,000 sequences a year, real
     tutors save one every few minutes: a few saves per second at the busiest). The
     achieved rate is printed as `…_throughput`.
-  Targets: p95 <= 60 ms alone, <= 300 ms with 20 tutors (both ways).
+  Targets: p95 <= 60 ms alone, <= 300 ms with 20 tutors (both ways). Then the demo tutor
+  alone again, saving and signing in one tap ("Enregistrer et signer", her PIN on the form:
+  the PIN's check, argon2, is slow on purpose); a 302/303 to the situation's reflexive form
+  is a success (`tablet_save_and_sign`, no target: what the signature adds is shown).
 - OPCO dashboard: GET /tableaux/opco as the national data's Uniformation advisor
   (conseil@uniformation.bench: at scale 1.0, 940 structures and 35,000 protocols), one reader
   alone, then the same reader, reading back to back, while the 20 tutors save back to back
@@ -57,6 +60,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import dataclasses
 import http.client
 import os
 import random
@@ -408,6 +412,7 @@ class Saver:
     path: str
     fields: dict[str, str]
     competences: list[tuple[str, str]]
+    signs: bool = False  # "Enregistrer et signer" with her PIN, instead of a save alone
 
 
 def protocol_of(url: str, learner_email: str) -> str:
@@ -461,8 +466,9 @@ def saver(port: int, email: str, protocol: str) -> Saver:
 
 def save(port: int, who: Saver) -> tuple[float, str | None]:
     """One save: its wall time and None, or its wall time and what went wrong."""
+    signing = {"secret": load.PIN, "sign": "1"} if who.signs else {}
     body = urllib.parse.urlencode(
-        [*{**who.fields, "client_id": uuid.uuid4().hex}.items(), *who.competences]
+        [*{**who.fields, **signing, "client_id": uuid.uuid4().hex}.items(), *who.competences]
     )
     t0 = time.perf_counter()
     try:
@@ -473,7 +479,8 @@ def save(port: int, who: Saver) -> tuple[float, str | None]:
         return time.perf_counter() - t0, f"save: {type(exc).__name__}: {exc}"
     elapsed = time.perf_counter() - t0
     location = headers.get("Location", "")
-    if status in (302, 303) and "/sequences/" in location:
+    expected = "/reflexion?saved=situation" if who.signs else "/sequences/"
+    if status in (302, 303) and expected in location:
         return elapsed, None
     return elapsed, f"save answered {status}" + (f" to {location}" if location else "")
 
@@ -644,6 +651,14 @@ def run(engine: str, scale: float, app_root: Path, args: argparse.Namespace) -> 
         one, _r = tutors_saving(port, [alone], args.saves, args.seconds)
         one.server_cpu = server.cpu() - cpu
         report("tablet_save", f"{label},1 tutor", one, "saves", TARGET_ALONE_MS)
+        load.wait_settled(url, timeout=120)
+
+        # the same, saved and signed in one tap (her PIN checked: argon2, slow on purpose)
+        signer = dataclasses.replace(alone, signs=True)
+        cpu = server.cpu()
+        signed, _r = tutors_saving(port, [signer], max(20, args.saves // 3), args.seconds)
+        signed.server_cpu = server.cpu() - cpu
+        report("tablet_save_and_sign", f"{label},1 tutor", signed, "saves")
         load.wait_settled(url, timeout=120)
 
         cpu = server.cpu()
