@@ -363,6 +363,12 @@ def sees_learner_records(actor: ActorLike, structure_id: int) -> bool:
     return manages(actor, structure_id)
 
 
+def learner_records_of(actor: ActorLike) -> frozenset[int]:
+    """The structures whose learners' records the actor is entitled to (sees_learner_records
+    of each), decided once: a dashboard asks it of every structure row."""
+    return actor.orgs(Role.MANAGER) if actor.has(Role.MANAGER) else frozenset()
+
+
 def followed_cohort_ids(actor: ActorLike):
     """SQL select of the ids of the cohorts the actor follows."""
     return _followed_cohorts(actor)
