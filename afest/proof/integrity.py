@@ -103,5 +103,66 @@ def check_signatures(session: Session) -> Iterator[Finding]:
             session.expunge_all()
 
 
+def _value(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def check_signatures_announced(session: Session) -> Iterator[Finding]:
+    """Every signature announced by the audit log (its `<kind>.sign` entry, written in the same
+    transaction) is in the signature table with the announced hash, and every signature there
+    was announced: a signature deleted, or inserted, behind the application is reported."""
+    actions = [f"{kind}.sign" for kind in SUBJECTS]
+    announced: dict[tuple[str, int, str], tuple[int, int | None, str]] = {}
+    query = (
+        select(
+            AuditEntry.id,
+            AuditEntry.subject_kind,
+            AuditEntry.subject_id,
+            AuditEntry.protocol_id,
+            AuditEntry.after,
+        )
+        .where(AuditEntry.action.in_(actions))
+        .order_by(AuditEntry.id)
+    )
+    for entry_id, kind, subject_id, protocol_id, after in session.exec(query):
+        role = _value((after or {}).get("role"))
+        announced[(kind, subject_id, role)] = (entry_id, protocol_id, (after or {}).get("hash"))
+    present = session.exec(
+        select(
+            Signature.id,
+            Signature.subject_kind,
+            Signature.subject_id,
+            Signature.signer_role,
+            Signature.content_hash,
+        ).order_by(Signature.id)
+    )
+    for signature_id, kind, subject_id, role, digest in present:
+        key = (_value(kind), subject_id, _value(role))
+        entry = announced.pop(key, None)
+        if entry is None:
+            yield Finding(
+                "signature", signature_id, None, "no audit entry announces this signature"
+            )
+        elif entry[2] != digest:
+            yield Finding(
+                "signature",
+                signature_id,
+                entry[1],
+                f"hash differs from the one announced by audit #{entry[0]}",
+            )
+    for (kind, subject_id, role), (entry_id, protocol_id, _digest) in announced.items():
+        yield Finding(
+            "audit",
+            entry_id,
+            protocol_id,
+            f"announces a signature of {kind} #{subject_id} as {role}, missing from the "
+            "signature table",
+        )
+
+
 def verify_all(session: Session) -> list[Finding]:
-    return [*check_audit_chains(session), *check_signatures(session)]
+    return [
+        *check_audit_chains(session),
+        *check_signatures(session),
+        *check_signatures_announced(session),
+    ]
