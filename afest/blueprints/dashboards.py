@@ -71,10 +71,7 @@ def _board(scope: Scope, *, single_structure: bool = False):
 
 
 def _export(board, fmt: str, name: str) -> Response:
-    if fmt == "xlsx":
-        body, mimetype = dashboard_export.to_xlsx(board), dashboard_export.XLSX_MIMETYPE
-    else:
-        body, mimetype = dashboard_export.to_csv(board).encode("utf-8-sig"), "text/csv"
+    body, mimetype = dashboard_export.render(board, fmt)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

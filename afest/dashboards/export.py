@@ -1,22 +1,52 @@
-"""The current view of a dashboard as CSV or XLSX: the same rows, the same hidden cells.
+"""The current view of a dashboard as CSV or XLSX: the same rows, the same hidden cells, laid
+out as French Excel opens them.
 
-A cell that a spreadsheet would read as a formula (starting with = + - @, or a tab or carriage
-return) is prefixed with an apostrophe, so that an exported name cannot run anything.
+CSV: `;` between cells, a decimal comma, hours as h:mm, UTF-8 with a BOM (Excel then reads the
+accents right), CRLF line ends. XLSX: numbers in numeric cells with a number format (shares as
+percentages, hours as durations of a day), which the spreadsheet shows in its user's locale; a
+bold header row that stays in view, columns as wide as their labels, French sheet names.
+
+A text cell that a spreadsheet would read as a formula (starting with = + - @, or a tab or
+carriage return) is prefixed with an apostrophe, so that an exported name cannot run anything;
+numbers are never text, a negative one included.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from afest.dashboards.board import JURY_NAMES, PAUSED_NAME, STATUS_NAMES, Dashboard, Row, Table
+from afest.models import VaeState
 from afest.models.rollup import STATUS_KEYS
+from afest.vae.states import STATE_LABELS
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SHEET_TITLE_MAX = 31
+SHEET_TITLE_SWAPS = str.maketrans({":": "-", "/": "-", "\\": "-", "[": "(", "]": ")"})
+COLUMN_WIDTH_MAX = 50  # wider labels wrap
+
+
+@dataclass(frozen=True)
+class Share:
+    """A part of a whole (0 to 1): a percentage with one decimal."""
+
+    ratio: float
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A count of minutes, shown as hours and minutes."""
+
+    minutes: int
 
 
 def safe_cell(value):
@@ -25,9 +55,50 @@ def safe_cell(value):
     return value
 
 
-def _percent(row: Row, num: str, den: str):
+def decimal_comma(value: float, digits: int | None = None) -> str:
+    text = f"{value:.{digits}f}" if digits is not None else f"{value:.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def hours_minutes(minutes: int) -> str:
+    sign, minutes = ("-" if minutes < 0 else ""), abs(round(minutes))
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Share):
+        return decimal_comma(100 * value.ratio, 1)
+    if isinstance(value, Duration):
+        return hours_minutes(value.minutes)
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return decimal_comma(value)
+    return safe_cell(str(value))
+
+
+def xlsx_cell(value) -> tuple[object, str | None]:
+    """(value, number format) of a cell; a format code is the same in every locale."""
+    if isinstance(value, Share):
+        return value.ratio, "0.0%"
+    if isinstance(value, Duration):
+        return value.minutes / (24 * 60), "[h]:mm"
+    if isinstance(value, bool):
+        return int(value), None
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float):
+        return value, "0.0"
+    return (None if value is None else safe_cell(str(value))), None
+
+
+def _share(row: Row, num: str, den: str) -> Share | None:
     ratio = row.ratio(num, den)
-    return None if ratio is None else round(100 * ratio, 1)
+    return None if ratio is None else Share(ratio)
 
 
 def headers() -> list[str]:
@@ -41,8 +112,8 @@ def headers() -> list[str]:
         _("Complétion (%)"),
         _("Séquences réalisées"),
         _("Séquences prévues"),
-        _("Heures réalisées"),
-        _("Heures prévues"),
+        _("Heures réalisées (h:mm)"),
+        _("Heures prévues (h:mm)"),
         _("Protocoles remplissant les 4 conditions"),
         _("Part conforme (%)"),
     ]
@@ -58,14 +129,21 @@ def row_values(row: Row, k: int) -> list:
         row.get("p_completed"),
         row.get("targeted"),
         row.get("acquired"),
-        _percent(row, "acquired", "targeted"),
+        _share(row, "acquired", "targeted"),
         row.get("done_sequences"),
         row.get("planned_sequences"),
-        round(row.get("done_minutes") / 60, 1),
-        round(row.get("planned_minutes") / 60, 1),
+        Duration(row.get("done_minutes")),
+        Duration(row.get("planned_minutes")),
         row.get("compliant"),
-        _percent(row, "compliant", "protocols"),
+        _share(row, "compliant", "protocols"),
     ]
+
+
+def vae_label(measure: str) -> str:
+    if measure == "pathways":
+        return _("Tous les parcours")
+    state = VaeState(measure.removeprefix("r_"))
+    return _("Abandon") if state == VaeState.ABANDON else str(STATE_LABELS.get(state, state.value))
 
 
 def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
@@ -92,7 +170,7 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     ]
     hidden = _("masqué (moins de %(k)s)", k=board.k)
     vae = [
-        [m.removeprefix("r_"), hidden if m in board.vae_hidden else v]
+        [vae_label(m), hidden if m in board.vae_hidden else v]
         for m, v in board.vae.values.items()
         if m.startswith(("pathways", "r_"))
     ]
@@ -101,26 +179,67 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     return out
 
 
-def to_csv(board: Dashboard) -> str:
+def to_csv(board: Dashboard) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csv.writer(buffer, delimiter=";")  # CRLF line ends, the csv module's default
     for title, header, rows in sections(board):
-        writer.writerow([safe_cell(title)])
-        writer.writerow([safe_cell(h) for h in header])
+        writer.writerow([csv_cell(title)])
+        writer.writerow([csv_cell(h) for h in header])
         for row in rows:
-            writer.writerow([safe_cell(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
         writer.writerow([])
-    return buffer.getvalue()
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def sheet_titles(titles: list[str]) -> list[str]:
+    """Names a spreadsheet accepts: none of []:*?/\\, at most 31 characters, each its own."""
+    out: list[str] = []
+    for title in titles:
+        name = " ".join(
+            title.translate(SHEET_TITLE_SWAPS).replace("*", " ").replace("?", " ").split()
+        )
+        name = name[:SHEET_TITLE_MAX].rstrip() or "-"
+        base, n = name, 1
+        while name.casefold() in {o.casefold() for o in out}:
+            n += 1
+            name = f"{base[: SHEET_TITLE_MAX - len(str(n)) - 1].rstrip()} {n}"
+        out.append(name)
+    return out
+
+
+def _fill_sheet(sheet, header: list[str], rows: list[list]) -> None:
+    widths = [len(str(h)) for h in header]
+    for r, values in enumerate([header, *rows], start=1):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=c)
+            cell.value, number_format = xlsx_cell(value)
+            if number_format:
+                cell.number_format = number_format
+            shown = csv_cell(value)  # about as wide as the spreadsheet shows it
+            widths[c - 1] = max(widths[c - 1], len(shown))
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    for cell in sheet[1]:
+        cell.font, cell.alignment = bold, wrap
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = min(width + 2, COLUMN_WIDTH_MAX)
+    sheet.freeze_panes = "A2"
 
 
 def to_xlsx(board: Dashboard) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    for title, header, rows in sections(board):
-        sheet = book.create_sheet(title[:31])
-        sheet.append([safe_cell(h) for h in header])
-        for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+    parts = sections(board)
+    for name, (_title, header, rows) in zip(
+        sheet_titles([p[0] for p in parts]), parts, strict=True
+    ):
+        _fill_sheet(book.create_sheet(name), header, rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def render(board: Dashboard, fmt: str) -> tuple[bytes, str]:
+    """(body, mimetype) of the export in this format: "xlsx", else CSV."""
+    if fmt == "xlsx":
+        return to_xlsx(board), XLSX_MIMETYPE
+    return to_csv(board), CSV_MIMETYPE
