@@ -5,15 +5,16 @@ measure; `protocol_facts(True)` the same for the protocols in the `ids` paramete
 rebuild and the upkeep on write run the very same statement, so they cannot disagree.
 
 The four legal conditions (D6313-3-2), with the exact definitions of
-afest/services/compliance.py:
+afest/protocols/compliance.py:
 1. `activity_analysis` is not blank (whitespace only is blank);
 2. at least one tutor is designated, and every current sequence occurred at or after the
    earliest `designated_at` among the protocol's tutors;
-3. every current situation is analysed by at least one current reflection (no window: a
-   situation still within its window, lengthened or frozen by a pause or not, is "pending"
-   on the compliance panel, and pending is not met there either — so pauses change nothing
-   here);
-4. at least one evaluation exists.
+3. at least one current situation exists, and every current situation is analysed by at
+   least one current reflection (no window: a situation still within its window,
+   lengthened or frozen by a pause or not, is "pending" on the compliance panel, and pending
+   is not met there either — so pauses change nothing here);
+4. at least one current evaluation carries the tutor's signature (the learner's
+   countersignature is not required).
 `paused`: the protocol is in progress and has a pause not resumed yet.
 "Current" means not amended (no sequence's `amends_id` points to it). "Acquired" means the
 latest assessed level (highest assessment id, as on the protocol page) has `Level.acquired`.
@@ -41,6 +42,9 @@ from afest.models import (
     ReflectionSituation,
     Sequence,
     SequenceKind,
+    Signature,
+    SignedKind,
+    SignerRole,
     VaeMilestone,
     VaePathway,
     VaeState,
@@ -169,15 +173,29 @@ def protocol_facts(filtered: bool = False):
         .join(refl, refl.id == ReflectionSituation.reflection_id)
         .where(ReflectionSituation.situation_id == s3.id, _current(refl))
     )
-    orphans = _limit(
-        select(s3.protocol_id, func.count().label("n"))
-        .where(s3.kind == SequenceKind.SITUATION, _current(s3), ~analysed.exists())
+    situations = _limit(
+        select(
+            s3.protocol_id,
+            func.count().label("n"),
+            func.sum(_flag(~analysed.exists())).label("orphans"),
+        )
+        .where(s3.kind == SequenceKind.SITUATION, _current(s3))
         .group_by(s3.protocol_id),
         s3.protocol_id,
         filtered,
     ).subquery()
+    newer_eval = aliased(Evaluation)
     evals = _limit(
-        select(Evaluation.protocol_id, func.count().label("n")).group_by(Evaluation.protocol_id),
+        select(Evaluation.protocol_id, func.count().label("n"))
+        .where(
+            ~exists().where(newer_eval.amends_id == Evaluation.id),
+            exists().where(
+                Signature.subject_kind == SignedKind.EVALUATION,
+                Signature.subject_id == Evaluation.id,
+                Signature.signer_role == SignerRole.TUTOR,
+            ),
+        )
+        .group_by(Evaluation.protocol_id),
         Evaluation.protocol_id,
         filtered,
     ).subquery()
@@ -197,7 +215,7 @@ def protocol_facts(filtered: bool = False):
     conditions = (
         analysis != "",
         and_(tutors.c.first.is_not(None), func.coalesce(early.c.n, 0) == 0),
-        func.coalesce(orphans.c.n, 0) == 0,
+        and_(func.coalesce(situations.c.n, 0) > 0, situations.c.orphans == 0),
         func.coalesce(evals.c.n, 0) > 0,
     )
     is_latest = latest.c.last_id == p.id
@@ -240,7 +258,7 @@ def protocol_facts(filtered: bool = False):
         .outerjoin(plan, plan.c.protocol_id == p.id)
         .outerjoin(tutors, tutors.c.protocol_id == p.id)
         .outerjoin(early, early.c.protocol_id == p.id)
-        .outerjoin(orphans, orphans.c.protocol_id == p.id)
+        .outerjoin(situations, situations.c.protocol_id == p.id)
         .outerjoin(evals, evals.c.protocol_id == p.id)
         .outerjoin(latest, latest.c.learner_id == p.learner_id)
     )

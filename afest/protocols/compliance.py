@@ -20,10 +20,16 @@ reflection is a current sequence of kind `reflection`.
    overlaps it, and frozen while a pause is open (afest.protocols.pauses.deadline): a
    situation whose window a pause froze or lengthened is pending until the lengthened end.
    Pending is not met, as on the dashboards, whose condition 3 (every situation analysed)
-   has no window: pauses never move it.
-4. Evaluations: at least one `Evaluation` row exists for the protocol. A protocol not yet
-   ended (draft, awaiting signatures, in progress) with none is "not yet met"; a completed or
-   stopped one with none fails.
+   has no window: pauses never move it. A protocol with no current situation has had no
+   reflexive phase: not met — "not yet met" until it ends, failed once completed or stopped.
+4. Evaluations: at least one current `Evaluation` (no amendment points to it) carries the
+   tutor's signature (`Signature` of kind `evaluation`, role `tutor`). The learner's
+   countersignature is not required: the evaluation is the designated tutor's act, which the
+   tutor's signature attests (as completing a protocol requires of the final one); the
+   learner acknowledges it, and a learner who has left or will not countersign cannot undo
+   an evaluation that took place. An evaluation written but not signed by the tutor counts
+   as none. A protocol not yet ended (draft, awaiting signatures, in progress) with none is
+   "not yet met"; a completed or stopped one with none fails.
 
 A condition is met only when its state is MET; PENDING and NOT_YET are not met. A protocol is
 "at risk" when any condition is FAILED.
@@ -56,7 +62,7 @@ class State(enum.StrEnum):
     MET = "met"
     FAILED = "failed"
     PENDING = "pending"  # condition 3: a situation still within the reflection window
-    NOT_YET = "not_yet"  # condition 4: a protocol not ended with no evaluation yet
+    NOT_YET = "not_yet"  # conditions 3, 4: a protocol not ended with no situation, evaluation
 
 
 STATE_LABELS = {
@@ -269,14 +275,36 @@ def _condition_3(protocol, seqs, pauses, now, settings, flags, warnings) -> Item
             warnings[-1].fix = _sequence(seq)
     if pending and item.state == State.MET:
         item.state = State.PENDING
+    if not any(seq.kind == SequenceKind.SITUATION for seq in seqs):
+        item.state = State.FAILED if protocol.status in ENDED else State.NOT_YET
+        item.problems.append(_l("Aucune mise en situation n'est enregistrée."))
+        if protocol.status == ProtocolStatus.IN_PROGRESS:
+            item.fix = Fix(
+                "tablet.learner",
+                {"public_id": protocol.public_id},
+                "",
+                _l("Saisir une mise en situation"),
+                "can_use_tablet",
+            )
     return item
 
 
-def _condition_4(protocol: Protocol, count: int) -> Item:
+def _condition_4(protocol: Protocol, facts: evidence.EvaluationFacts | None) -> Item:
     item = Item(4, "evaluation", _l("Évaluations des acquis"), State.MET)
-    if count:
+    if facts is not None and facts.signed:
         return item
     item.state = State.FAILED if protocol.status in ENDED else State.NOT_YET
+    if facts is not None and facts.unsigned_id:
+        item.problems.append(
+            _l(
+                "%(n)s évaluation(s) enregistrée(s), aucune signée par le·la tuteur·rice.",
+                n=facts.count,
+            )
+        )
+        item.fix = Fix(
+            "evaluations.show", {"public_id": facts.unsigned_id}, "", _l("Voir l'évaluation")
+        )
+        return item
     item.problems.append(_l("Aucune évaluation n'est enregistrée."))
     if protocol.status == ProtocolStatus.IN_PROGRESS:
         item.fix = Fix(
@@ -362,7 +390,7 @@ def check_many(
             _condition_1(protocol),
             _condition_2(protocol, designated.get(protocol.id), seqs, flags),
             _condition_3(protocol, seqs, pauses, now, settings, flags, warnings),
-            _condition_4(protocol, evaluations.get(protocol.id, 0)),
+            _condition_4(protocol, evaluations.get(protocol.id)),
         ]
         _practice(protocol, seqs, settings, warnings)
         result[protocol.id] = Checklist(protocol.id, conditions, warnings, dict(flags), pauses)

@@ -1,8 +1,8 @@
 """What the four conditions of a protocol are checked on (afest.protocols.compliance), read
 for many protocols at once in a fixed number of queries: the first tutor designation, the
-number of evaluations, the current sequences with the current reflections that analysed
-them and who signed them, and the protocol's pauses. A "current" sequence is one that no
-amendment points to."""
+current evaluations and how many of them the tutor signed, the current sequences with the
+current reflections that analysed them and who signed them, and the protocol's pauses. A
+"current" sequence or evaluation is one that no amendment points to."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, func
+from sqlalchemy import case, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -23,6 +23,7 @@ from afest.models import (
     SequenceKind,
     Signature,
     SignedKind,
+    SignerRole,
 )
 
 
@@ -40,6 +41,16 @@ class SequenceFacts:
 
 
 @dataclass(frozen=True)
+class EvaluationFacts:
+    """A protocol's current evaluations: how many, how many the tutor signed, and the first
+    one still without the tutor's signature (its public id), if any."""
+
+    count: int
+    signed: int
+    unsigned_id: str | None
+
+
+@dataclass(frozen=True)
 class PauseFacts:
     """A pause as the checks see it (afest.protocols.pauses.PauseSpan, and what it says)."""
 
@@ -54,17 +65,37 @@ def _current():
     return ~exists().where(newer.amends_id == Sequence.id)
 
 
+def _evaluations(session: Session, ids: list[int]) -> dict[int, EvaluationFacts]:
+    newer = aliased(Evaluation)
+    tutor_signed = exists().where(
+        Signature.subject_kind == SignedKind.EVALUATION,
+        Signature.subject_id == Evaluation.id,
+        Signature.signer_role == SignerRole.TUTOR,
+    )
+    rows = session.exec(
+        select(
+            Evaluation.protocol_id,
+            func.count(Evaluation.id),
+            func.sum(case((tutor_signed, 1), else_=0)),
+            func.min(case((tutor_signed, None), else_=Evaluation.public_id)),
+        )
+        .where(Evaluation.protocol_id.in_(ids), ~exists().where(newer.amends_id == Evaluation.id))
+        .group_by(Evaluation.protocol_id)
+    )
+    return {pid: EvaluationFacts(n, int(signed or 0), first) for pid, n, signed, first in rows}
+
+
 def gather(
     session: Session, ids: list[int]
 ) -> tuple[
     dict[int, datetime],
-    dict[int, int],
+    dict[int, EvaluationFacts],
     dict[int, list[SequenceFacts]],
     dict[int, list[PauseFacts]],
 ]:
     """Everything the checks need for these protocols, in six queries: the first tutor
-    designation of each, its number of evaluations, its current sequences in order, its
-    pauses in order."""
+    designation of each, its current evaluations (EvaluationFacts), its current sequences in
+    order, its pauses in order."""
     designated = dict(
         session.exec(
             select(ProtocolTutor.protocol_id, func.min(ProtocolTutor.designated_at))
@@ -72,13 +103,7 @@ def gather(
             .group_by(ProtocolTutor.protocol_id)
         ).all()
     )
-    evaluations = dict(
-        session.exec(
-            select(Evaluation.protocol_id, func.count(Evaluation.id))
-            .where(Evaluation.protocol_id.in_(ids))
-            .group_by(Evaluation.protocol_id)
-        ).all()
-    )
+    evaluations = _evaluations(session, ids)
     seqs: dict[int, SequenceFacts] = {}
     by_protocol: dict[int, list[SequenceFacts]] = defaultdict(list)
     for row in session.exec(

@@ -55,6 +55,9 @@ DIRECT = {
             AND NOT EXISTS (SELECT 1 FROM sequence n WHERE n.amends_id = s.id)
             AND s.occurred_at < (SELECT MIN(t.designated_at) FROM protocoltutor t
                                  WHERE t.protocol_id = p.id))
+        AND EXISTS (SELECT 1 FROM sequence s WHERE s.protocol_id = p.id
+            AND s.kind = 'situation'
+            AND NOT EXISTS (SELECT 1 FROM sequence n WHERE n.amends_id = s.id))
         AND NOT EXISTS (SELECT 1 FROM sequence s WHERE s.protocol_id = p.id
             AND s.kind = 'situation'
             AND NOT EXISTS (SELECT 1 FROM sequence n WHERE n.amends_id = s.id)
@@ -62,7 +65,10 @@ DIRECT = {
                 JOIN sequence r ON r.id = rs.reflection_id
                 WHERE rs.situation_id = s.id
                 AND NOT EXISTS (SELECT 1 FROM sequence n2 WHERE n2.amends_id = r.id)))
-        AND EXISTS (SELECT 1 FROM evaluation e WHERE e.protocol_id = p.id)
+        AND EXISTS (SELECT 1 FROM evaluation e WHERE e.protocol_id = p.id
+            AND NOT EXISTS (SELECT 1 FROM evaluation n WHERE n.amends_id = e.id)
+            AND EXISTS (SELECT 1 FROM signature g WHERE g.subject_kind = 'evaluation'
+                AND g.subject_id = e.id AND g.signer_role = 'tutor'))
     """,
 }
 

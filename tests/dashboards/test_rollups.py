@@ -17,17 +17,22 @@ from afest.core.errors import ServiceError
 from afest.dashboards import rollups
 from afest.models import (
     Autonomy,
+    Evaluation,
     EvaluationKind,
     Level,
+    Protocol,
     ProtocolCompetence,
     ProtocolStatus,
     Referential,
     Sequence,
     SequenceKind,
+    SignedKind,
+    SignerRole,
     VaeState,
 )
 from afest.models.rollup import ROLLUP_TABLES, rollup_cell, rollup_pending, rollup_protocol
-from afest.protocols import drafting, pausing
+from afest.proof import signatures
+from afest.protocols import compliance, drafting, pausing
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData, not_amended
@@ -40,6 +45,7 @@ OPS = (
     "reflection",
     "amend",
     "evaluation",
+    "sign_evaluation",
     "pause",
     "resume",
     "stop",
@@ -176,6 +182,27 @@ class World:
                 levels={
                     c: self.levels[(x + i) % len(self.levels)] for i, c in enumerate(self.comps)
                 },
+            )
+        elif op == "sign_evaluation":
+            unsigned = [
+                e
+                for e in s.exec(
+                    select(Evaluation).where(Evaluation.protocol_id == p.id).order_by(Evaluation.id)
+                )
+                if not any(
+                    g.signer_role == SignerRole.TUTOR
+                    for g in signatures.signatures_of(s, SignedKind.EVALUATION, e.id)
+                )
+            ]
+            if not unsigned:
+                return False
+            evaluations.sign_evaluation(
+                s,
+                actor_id=tutor.id,
+                protocol=p,
+                evaluation=unsigned[x % len(unsigned)],
+                role=SignerRole.TUTOR,
+                method="password",
             )
         elif op == "pause":
             if pausing.open_pause(s, p.id) is not None:
@@ -429,4 +456,44 @@ def test_a_pause_and_its_resumption_move_the_paused_count(session, make_protocol
     assert world.play("pause", 2) and world.play("stop", 0)  # a stop ends the pause
     drain_all(session)
     assert paused() == (0, 0)
+    assert_equals_rebuild(session)
+
+
+CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
+
+
+def assert_conditions_equal_the_checklist(session) -> int:
+    """Each protocol's four conditions in the rollups are met exactly when the compliance
+    panel says so, and it is compliant exactly when all four are; return how many compared."""
+    drain_all(session)
+    rows = {
+        r.protocol_id: r for r in session.connection().execute(sa.select(rollup_protocol)).all()
+    }
+    protocols_ = session.exec(select(Protocol).where(Protocol.id.in_(list(rows)))).all()
+    for protocol_id, checklist in compliance.check_many(session, protocols_).items():
+        row = rows[protocol_id]
+        met = [c.met for c in checklist.conditions]
+        assert [bool(getattr(row, c)) for c in CONDITIONS] == met, (protocol_id, met)
+        assert bool(row.compliant) == checklist.all_met, protocol_id
+    return len(rows)
+
+
+def test_the_rollups_conditions_are_the_checklist_s(session, make_protocol):
+    """On the demo, and on protocols built for the cases where the two could part: none or
+    one situation, an evaluation the tutor has not signed yet, then signed."""
+    empty, _ = make_protocol()
+    protocol, people = make_protocol()
+    world = World(session, protocol, people)
+    assert world.play("situation", 3) and world.play("reflection", 0)
+    assert world.play("evaluation", 1)
+    assert assert_conditions_equal_the_checklist(session) >= 99
+    row = {r.protocol_id: r for r in session.connection().execute(sa.select(rollup_protocol))}
+    assert row[empty.id].cond_reflection == 0  # no situation: not met
+    assert row[protocol.id].cond_reflection == 1
+    assert row[protocol.id].cond_evaluation == 0  # evaluated, not signed yet
+    assert world.play("sign_evaluation", 0)
+    assert_conditions_equal_the_checklist(session)
+    drain_all(session)
+    fact = sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id)
+    assert session.connection().execute(fact).one().cond_evaluation == 1
     assert_equals_rebuild(session)

@@ -201,3 +201,81 @@ def test_stopped_protocol_without_evaluation_fails_condition_4(session, make_pro
         session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
     )
     assert compliance.check(session, protocol).condition(4).state == State.FAILED
+
+
+def _evaluation(session, protocol, tutor, client_id: str = "eval-1"):
+    from datetime import date
+
+    from afest.assessments import evaluations
+    from afest.models import EvaluationKind, Level
+
+    level = session.exec(
+        select(Level).where(Level.referential_id == protocol.referential_id).order_by(Level.rank)
+    ).first()
+    return evaluations.create_evaluation(
+        session,
+        actor_id=tutor.id,
+        protocol=protocol,
+        client_id=f"{client_id}-{protocol.id}",
+        kind=EvaluationKind.INTERMEDIATE,
+        evaluated_on=date.today(),
+        summary="Point d'étape",
+        levels={protocol.competences[0].competence_id: level.id},
+    )
+
+
+def _sign_evaluation(session, protocol, evaluation, who, role):
+    from afest.assessments import evaluations
+
+    evaluations.sign_evaluation(
+        session,
+        actor_id=who.id,
+        protocol=protocol,
+        evaluation=evaluation,
+        role=role,
+        method="password",
+    )
+
+
+def test_an_evaluation_meets_condition_4_only_once_the_tutor_signed_it(session, make_protocol):
+    from afest.models import SignerRole
+
+    protocol, people = make_protocol()
+    evaluation = _evaluation(session, protocol, people["tutor"])
+    item = compliance.check(session, protocol).condition(4)
+    assert item.state == State.NOT_YET
+    assert "signée" in str(item.problems[0])
+    assert item.fix.endpoint == "evaluations.show"
+    assert item.fix.values == {"public_id": evaluation.public_id}
+
+    # The learner's countersignature alone is not the tutor's evaluation.
+    _sign_evaluation(session, protocol, evaluation, people["learner"], SignerRole.LEARNER)
+    assert compliance.check(session, protocol).condition(4).state == State.NOT_YET
+
+    _sign_evaluation(session, protocol, evaluation, people["tutor"], SignerRole.TUTOR)
+    assert compliance.check(session, protocol).condition(4).state == State.MET
+
+
+def test_a_stopped_protocol_with_an_unsigned_evaluation_fails_condition_4(session, make_protocol):
+    from afest.protocols import operations as protocols
+
+    protocol, people = make_protocol()
+    _evaluation(session, protocol, people["tutor"])
+    protocols.stop_protocol(
+        session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
+    )
+    assert compliance.check(session, protocol).condition(4).state == State.FAILED
+
+
+def test_no_situation_at_all_does_not_meet_condition_3(session, make_protocol):
+    from afest.protocols import operations as protocols
+
+    protocol, people = make_protocol()
+    item = compliance.check(session, protocol).condition(3)
+    assert item.state == State.NOT_YET
+    assert "Aucune mise en situation" in str(item.problems[0])
+
+    protocols.stop_protocol(
+        session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
+    )
+    assert compliance.check(session, protocol).condition(3).state == State.FAILED
