@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
+from copy import copy
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment
 
 from afest.dashboards.board import JURY_NAMES, PAUSED_NAME, STATUS_NAMES, Dashboard, Row, Table
 from afest.models import VaeState
@@ -32,7 +33,10 @@ CSV_MIMETYPE = "text/csv"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE_MAX = 31
 SHEET_TITLE_SWAPS = str.maketrans({":": "-", "/": "-", "\\": "-", "[": "(", "]": ")"})
-COLUMN_WIDTH_MAX = 50  # wider labels wrap
+LABEL_WIDTH_MAX = 50  # the first column: names; longer ones are cut where the next cell starts
+FIGURE_WIDTH_MAX = 16  # the other columns: wider labels wrap in the header
+BOLD_WIDTH = 1.1  # a bold character is about this much wider
+LINE_HEIGHT = 15  # points, a line of the default font
 
 
 @dataclass(frozen=True)
@@ -207,22 +211,43 @@ def sheet_titles(titles: list[str]) -> list[str]:
     return out
 
 
+def _column_widths(header: list[str], rows: list[list]) -> list[int]:
+    """The first column as wide as its longest name (up to LABEL_WIDTH_MAX); the others as wide
+    as their figures and their label, a label wider than FIGURE_WIDTH_MAX wrapping instead."""
+    widths = []
+    for c, label in enumerate(header):
+        shown = max((len(csv_cell(row[c])) for row in rows), default=0)  # about as shown
+        cap = LABEL_WIDTH_MAX if c == 0 else max(FIGURE_WIDTH_MAX, shown)
+        widths.append(min(max(round(BOLD_WIDTH * len(label)), shown), cap))
+    return widths
+
+
 def _fill_sheet(sheet, header: list[str], rows: list[list]) -> None:
-    widths = [len(str(h)) for h in header]
-    for r, values in enumerate([header, *rows], start=1):
-        for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c)
-            cell.value, number_format = xlsx_cell(value)
-            if number_format:
-                cell.number_format = number_format
-            shown = csv_cell(value)  # about as wide as the spreadsheet shows it
-            widths[c - 1] = max(widths[c - 1], len(shown))
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    for cell in sheet[1]:
-        cell.font, cell.alignment = bold, wrap
-    for c, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(c)].width = min(width + 2, COLUMN_WIDTH_MAX)
+    """Cells with their formats, a bold header in view, printed in landscape on pages one
+    table wide with the header on each."""
+    right = Alignment(horizontal="right")
+    for values in [header, *rows]:
+        sheet.append([xlsx_cell(v)[0] for v in values])
+        for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+            cell.number_format = xlsx_cell(value)[1] or cell.number_format
+            if cell.column > 1 and cell.data_type == "s":
+                cell.alignment = right  # a hidden figure's text, where the figure would be
+    widths = _column_widths(header, rows)
+    for cell, width in zip(sheet[1], widths, strict=True):
+        sheet.column_dimensions[cell.column_letter].width = width + 2
+        bold = copy(cell.font)  # the workbook's font, in bold
+        bold.b = True
+        cell.font = bold
+        cell.alignment = Alignment(  # a figure's label right-aligned, over its figures
+            wrap_text=True, vertical="top", horizontal="left" if cell.column == 1 else "right"
+        )
+    lines = max(len(textwrap.wrap(h, w) or [""]) for h, w in zip(header, widths, strict=True))
+    sheet.row_dimensions[1].height = LINE_HEIGHT * lines + 2
     sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def to_xlsx(board: Dashboard) -> bytes:

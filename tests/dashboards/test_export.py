@@ -113,8 +113,15 @@ def test_xlsx_has_numeric_cells_number_formats_and_a_frozen_bold_header(app):
     assert negative.value == -2 and negative.data_type == "n"
     hidden = [c.value for c in sheet[4]]
     assert hidden == ["Petite structure", *[HIDDEN] * (len(header) - 1)]
-    for column, label in zip("ABCDEFGHIJKLM", header, strict=True):
-        assert sheet.column_dimensions[column].width >= min(len(label), 50), label
+    for cell in sheet[1]:  # as wide as its label, or the label wraps on lines of the header
+        width, label = sheet.column_dimensions[cell.column_letter].width, cell.value
+        assert width >= max(len(word) for word in label.split()) + 2, label
+        lines = -(-len(label) // (width - 2))
+        assert width >= len(label) or (cell.alignment.wrap_text and lines > 1), label
+        assert sheet.row_dimensions[1].height >= 15 * lines, label
+    assert sheet.column_dimensions["A"].width >= len("Petite structure")
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$1"
     vae = [[c.value for c in r] for r in book["Parcours VAE"].iter_rows()]
     assert ["Projet", 4] in vae and ["Abandon", 1] in vae
 
