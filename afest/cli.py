@@ -135,16 +135,50 @@ def import_referential(path: Path) -> None:
 
 @group.command("verify")
 def verify() -> None:
-    """Check the audit hash chains and every signature; report rows changed outside afest."""
+    """Check the audit hash chains, every signature, and the chains against their latest
+    checkpoint; report rows changed or removed outside afest."""
+    from afest.proof import checkpoints
     from afest.proof.integrity import verify_all
 
+    store = checkpoints.Store.of(current_app)
     with database(current_app).session() as session:
-        findings = verify_all(session)
+        findings = verify_all(session, store)
     for finding in findings:
         click.echo(str(finding))
     if findings:
         raise click.ClickException(f"{len(findings)} problem(s) found")
+    if store.path.exists():
+        click.echo(f"Compared with the latest checkpoint in {store.path}.")
+    else:
+        click.echo(
+            f"No checkpoint in {store.path} yet: the last entries of a chain removed "
+            "cannot be told (flask afest checkpoint)."
+        )
     click.echo("Audit chains and signatures: all intact.")
+
+
+@group.command("checkpoint")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even though chains fall short of the latest checkpoint (once looked into).",
+)
+def checkpoint_command(force: bool) -> None:
+    """Append the heads of every audit chain to the checkpoint file (AUDIT_CHECKPOINT_DIR)."""
+    from afest.proof import checkpoints
+
+    store = checkpoints.Store.of(current_app)
+    with database(current_app).session() as session:
+        try:
+            written = checkpoints.write(session, store, force=force)
+        except checkpoints.CheckpointRefused as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise click.ClickException(
+                "checkpoint refused: the chains fall short of the latest one "
+                "(see flask afest verify; --force once looked into)"
+            ) from None
+    click.echo(f"Checkpoint of {len(written.chains)} chains written to {store.path}.")
 
 
 @group.command("backup")

@@ -19,11 +19,13 @@ pass; UPDATE is never allowed.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlmodel import Session, SQLModel, delete, select, update
 
 from afest.accounts import operations as accounts
@@ -50,6 +52,9 @@ from afest.models import (
     VaePathway,
     VaeState,
 )
+from afest.proof import checkpoints
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS_NAME = "Compte anonymisé"
 # Deleted last, in this order, once every table that points to them has been emptied.
@@ -260,7 +265,32 @@ def purge(session: Session, *, settings, now: datetime) -> PurgePlan:
         subject_id=None,
         after=todo.summary(),
     )
+    if todo.protocol_ids:
+        _checkpoint_once_committed(session, [checkpoints.chain_name(i) for i in todo.protocol_ids])
     return todo
+
+
+def _checkpoint_once_committed(session: Session, removed: list[str]) -> None:
+    """Once the caller has committed the purge, the heads of the chains are checkpointed
+    again, the purged protocols' chains left out: else `verify` would report them missing
+    against the checkpoint written before. Only where checkpoints are kept already (the
+    nightly job writes the first one); a checkpoint refused is logged as an error."""
+    if not has_app_context():
+        return
+    store = checkpoints.Store.of(current_app)
+    if not store.path.exists():
+        return
+    bind = session.get_bind()
+
+    def write(_session: Session) -> None:
+        with Session(bind=bind, join_transaction_mode="create_savepoint") as fresh:
+            try:
+                checkpoints.write(fresh, store, removed=removed)
+            except checkpoints.CheckpointRefused as exc:
+                for problem in exc.problems:
+                    log.error("checkpoint after the purge refused: %s", problem)
+
+    sa.event.listen(session, "after_commit", write, once=True)
 
 
 def _refresh_rollups(session: Session) -> None:

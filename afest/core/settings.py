@@ -127,6 +127,7 @@ def _mail_sender(text: str) -> str:
 
 Count = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(gt=0)]
 Proxies = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(ge=0, le=5)]
+Percent = Annotated[int, BeforeValidator(_no_bool("int_type")), Field(ge=0, le=1000)]
 Seconds = Annotated[
     float, BeforeValidator(_no_bool("float_type")), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
 ]
@@ -214,6 +215,7 @@ class Settings(_Sourced):
     SESSION_ABSOLUTE_HOURS: Count
     REFLECTION_MAX_DAYS: Count
     CYCLE_MIN_MINUTES: Count
+    HOURS_MARGIN_PERCENT: Percent
     VAE_STUCK_DAYS: Count
     SMALL_CELL_K: Count
     ROLLUP_SETTLE_SECONDS: Seconds
@@ -232,6 +234,8 @@ class Settings(_Sourced):
     MAIL_SENDER: MailSender
     MAIL_MAX_ATTEMPTS: Count
     RETENTION_MAIL_DAYS: Count
+    AUDIT_CHECKPOINT_DIR: str
+    AUDIT_CHECKPOINT_KEY: str
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None

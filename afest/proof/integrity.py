@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from afest.core.audit import entry_hash
 from afest.models import AuditEntry, Evaluation, Protocol, Sequence, Signature, SignedKind
-from afest.proof import signatures
+from afest.proof import checkpoints, signatures
 
 SUBJECTS = {
     SignedKind.PROTOCOL: Protocol,
@@ -26,14 +26,15 @@ BATCH = 2000
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "audit" | "signature"
-    row_id: int
+    kind: str  # "audit" | "signature" | "checkpoint"
+    row_id: int | None
     protocol_id: int | None
     problem: str
 
     def __str__(self) -> str:
         where = f" (protocol {self.protocol_id})" if self.protocol_id else ""
-        return f"{self.kind} #{self.row_id}{where}: {self.problem}"
+        row = f" #{self.row_id}" if self.row_id is not None else ""
+        return f"{self.kind}{row}{where}: {self.problem}"
 
 
 def _audit_rows(session: Session) -> Iterator[AuditEntry]:
@@ -160,9 +161,26 @@ def check_signatures_announced(session: Session) -> Iterator[Finding]:
         )
 
 
-def verify_all(session: Session) -> list[Finding]:
+def check_checkpoint(session: Session, store: checkpoints.Store) -> Iterator[Finding]:
+    """The chains reach at least as far as the latest checkpoint written outside the
+    database, through the entries it names (nothing to compare before the first one)."""
+    try:
+        checkpoint = checkpoints.latest(store)
+    except checkpoints.CheckpointError as exc:
+        yield Finding("checkpoint", None, None, f"{exc} ({store.path})")
+        return
+    if checkpoint is None:
+        return
+    for gap in checkpoints.compare(session, checkpoint):
+        protocol_id = None if gap.chain == checkpoints.OUTSIDE else int(gap.chain)
+        yield Finding("audit", gap.entry_id, protocol_id, gap.problem)
+
+
+def verify_all(session: Session, store: checkpoints.Store | None = None) -> list[Finding]:
+    """Every check; against the latest checkpoint too when `store` is given."""
     return [
         *check_audit_chains(session),
         *check_signatures(session),
         *check_signatures_announced(session),
+        *(check_checkpoint(session, store) if store is not None else ()),
     ]

@@ -70,6 +70,24 @@ def test_purge_removes_old_proof_and_keeps_the_rest_verifiable(app, session, mak
     assert verify.exit_code == 0, verify.output
 
 
+def test_purge_checkpoints_the_chains_again_without_the_purged_ones(
+    app, session, make_protocol, checkpoint_dir
+):
+    old, _ = make_protocol()
+    _age(session, old, years=7)
+    runner = app.test_cli_runner()
+    assert runner.invoke(group, ["checkpoint"], catch_exceptions=False).exit_code == 0
+    (path,) = checkpoint_dir.iterdir()
+    assert f'"{old.id}":' in path.read_text()
+
+    assert _run(app).exit_code == 0
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and f'"{old.id}":' not in lines[-1]
+    verify = runner.invoke(group, ["verify"], catch_exceptions=False)
+    assert verify.exit_code == 0, verify.output
+    assert "Compared with the latest checkpoint" in verify.output
+
+
 def test_append_only_rows_still_refuse_deletion_outside_a_purge(connection):
     try:
         with connection.begin_nested():

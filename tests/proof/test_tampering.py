@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlmodel import Session
 
 from afest.cli import group
+from afest.core import audit
 from afest.models import AuditEntry, Signature, SignerRole
 
 
@@ -81,3 +83,117 @@ def test_a_deletion_in_the_middle_of_a_chain_is_reported(app, connection, engine
     result = _verify(app)
     assert result.exit_code == 1, result.output
     assert f"audit #{ids[2]} (protocol {protocol_id}): chain broken" in result.output
+
+
+def _checkpoint(app, *args):
+    return app.test_cli_runner().invoke(group, ["checkpoint", *args], catch_exceptions=False)
+
+
+def _chain_with(connection, at_least: int) -> tuple[int, list[int]]:
+    protocol_id = connection.execute(
+        sa.select(AuditEntry.protocol_id)
+        .where(AuditEntry.protocol_id.is_not(None))
+        .group_by(AuditEntry.protocol_id)
+        .having(func.count() >= at_least)
+        .order_by(AuditEntry.protocol_id)
+        .limit(1)
+    ).scalar_one()
+    ids = (
+        connection.execute(
+            sa.select(AuditEntry.id)
+            .where(AuditEntry.protocol_id == protocol_id)
+            .order_by(AuditEntry.id)
+        )
+        .scalars()
+        .all()
+    )
+    return protocol_id, ids
+
+
+def test_a_truncated_chain_is_reported_against_the_checkpoint(app, connection, engine_name):
+    protocol_id, ids = _chain_with(connection, 3)
+    written = _checkpoint(app)
+    assert written.exit_code == 0, written.output
+    assert _verify(app).exit_code == 0
+    _lift_delete_trigger(connection, engine_name, "auditentry")
+    connection.execute(sa.delete(AuditEntry).where(AuditEntry.id.in_(ids[-2:])))
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert (
+        f"audit #{ids[-1]} (protocol {protocol_id}): chain shorter than at the checkpoint"
+        in result.output
+    )
+    assert f"its last entry is #{ids[-3]}" in result.output
+    # the next checkpoint does not make the removal good
+    refused = _checkpoint(app)
+    assert refused.exit_code == 1 and "checkpoint refused" in refused.output
+
+
+def test_a_chain_removed_whole_is_reported_against_the_checkpoint(app, connection, engine_name):
+    protocol_id, ids = _chain_with(connection, 1)
+    assert _checkpoint(app).exit_code == 0
+    _lift_delete_trigger(connection, engine_name, "auditentry")
+    connection.execute(sa.delete(AuditEntry).where(AuditEntry.protocol_id == protocol_id))
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert f"audit #{ids[-1]} (protocol {protocol_id}): chain shorter" in result.output
+    assert "no entry left" in result.output
+
+
+def test_a_checkpointed_head_replaced_is_reported(app, connection, engine_name):
+    """The tail removed, then as many entries appended again: as long, but not the same."""
+    protocol_id, ids = _chain_with(connection, 2)
+    assert _checkpoint(app).exit_code == 0
+    _lift_delete_trigger(connection, engine_name, "auditentry")
+    connection.execute(sa.delete(AuditEntry).where(AuditEntry.id == ids[-1]))
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        audit.record(
+            session,
+            actor_id=None,
+            action="sequence.sign",
+            subject_kind="x",
+            subject_id=None,
+            protocol_id=protocol_id,
+        )
+        session.commit()
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert f"audit #{ids[-1]} (protocol {protocol_id}): not the entry checkpointed" in (
+        result.output
+    )
+
+
+def test_a_checkpoint_changed_in_the_file_is_reported(app, connection, checkpoint_dir):
+    assert _checkpoint(app).exit_code == 0
+    (path,) = checkpoint_dir.iterdir()
+    path.write_text(path.read_text().replace('"chains":{', '"chains":{"999999":[1,"x"],'))
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert "checkpoint: the latest checkpoint's seal does not match" in result.output
+
+
+def test_checkpoints_are_appended_one_line_each(app, connection, checkpoint_dir):
+    assert _checkpoint(app).exit_code == 0
+    assert _checkpoint(app).exit_code == 0
+    (path,) = checkpoint_dir.iterdir()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and all('"seal":' in line for line in lines)
+    assert "Compared with the latest checkpoint" in _verify(app).output
+
+
+def test_the_nightly_checkpoint_is_written_then_refused_once_a_tail_is_removed(
+    app, connection, engine_name, checkpoint_dir, caplog
+):
+    from afest.proof.jobs import checkpoint_nightly, verify_nightly
+
+    with app.app_context():
+        assert checkpoint_nightly.call_local() is True
+        assert verify_nightly.call_local() == 0
+        _protocol_id, ids = _chain_with(connection, 2)
+        _lift_delete_trigger(connection, engine_name, "auditentry")
+        connection.execute(sa.delete(AuditEntry).where(AuditEntry.id == ids[-1]))
+        assert verify_nightly.call_local() == 1
+        assert checkpoint_nightly.call_local() is False
+    (path,) = checkpoint_dir.iterdir()
+    assert len(path.read_text().splitlines()) == 1
+    assert "checkpoint refused" in caplog.text
