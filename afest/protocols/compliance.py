@@ -36,7 +36,11 @@ A condition is met only when its state is MET; PENDING and NOT_YET are not met. 
 
 Practice warnings (not conditions): a cycle (a situation plus the duration of its first
 reflection) shorter than CYCLE_MIN_MINUTES; current sequences missing the tutor's or the
-learner's signature; hours done (current sequences) against hours planned.
+learner's signature; hours done against hours planned, when they differ by more than
+HOURS_MARGIN_PERCENT of the plan. The hours done are those an OPCO can be shown: the
+durations of the current sequences signed by both the tutor and the learner. More than the
+plan plus the margin is flagged at any time; less than the plan minus the margin only once
+the protocol has ended or its planned end has passed (before, it is on its way).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from afest.core.http import format_minutes
 from afest.models import Protocol, ProtocolStatus, SequenceKind, utcnow
 from afest.protocols import evidence
 from afest.protocols.pauses import deadline
@@ -77,12 +82,14 @@ STATE_LABELS = {
 class Settings:
     reflection_max_days: int = 7
     cycle_min_minutes: int = 210
+    hours_margin_percent: int = 25
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(
             reflection_max_days=int(config.get("REFLECTION_MAX_DAYS", 7)),
             cycle_min_minutes=int(config.get("CYCLE_MIN_MINUTES", 210)),
+            hours_margin_percent=int(config.get("HOURS_MARGIN_PERCENT", 25)),
         )
 
 
@@ -315,7 +322,7 @@ def _condition_4(protocol: Protocol, facts: evidence.EvaluationFacts | None) -> 
     return item
 
 
-def _practice(protocol, seqs, settings, warnings) -> None:
+def _practice(protocol, seqs, settings, now, warnings) -> None:
     short = [
         s
         for s in seqs
@@ -347,17 +354,27 @@ def _practice(protocol, seqs, settings, warnings) -> None:
         )
         item.fix = _sequence(unsigned[0])
         warnings.append(item)
-    done = sum(s.duration_minutes for s in seqs)
-    ended = protocol.status in ENDED or protocol.planned_end < utcnow().date()
-    if protocol.planned_minutes and (
-        done > protocol.planned_minutes or (ended and done < protocol.planned_minutes)
-    ):
+    _hours(protocol, seqs, settings, now, warnings)
+
+
+def _hours(protocol, seqs, settings, now, warnings) -> None:
+    """Hours done (signed by both) far from the hours planned: above at any time, below once
+    the protocol has ended or its planned end has passed."""
+    planned = protocol.planned_minutes
+    if not planned:
+        return
+    done = sum(s.duration_minutes for s in seqs if {"tutor", "learner"} <= s.signed)
+    margin = planned * settings.hours_margin_percent / 100
+    ended = protocol.status in ENDED or protocol.planned_end < now.date()
+    if done > planned + margin or (ended and done < planned - margin):
         item = Item(0, "hours", _l("Heures réalisées / prévues"), State.FAILED)
         item.problems.append(
             _l(
-                "%(done)s min réalisées pour %(planned)s min prévues.",
-                done=done,
-                planned=protocol.planned_minutes,
+                "%(done)s réalisées et signées pour %(planned)s prévues : un écart de plus de "
+                "%(margin)s %%.",
+                done=format_minutes(done),
+                planned=format_minutes(planned),
+                margin=settings.hours_margin_percent,
             )
         )
         item.fix = _show(protocol, "heures")
@@ -392,7 +409,7 @@ def check_many(
             _condition_3(protocol, seqs, pauses, now, settings, flags, warnings),
             _condition_4(protocol, evaluations.get(protocol.id)),
         ]
-        _practice(protocol, seqs, settings, warnings)
+        _practice(protocol, seqs, settings, now, warnings)
         result[protocol.id] = Checklist(protocol.id, conditions, warnings, dict(flags), pauses)
     return result
 

@@ -279,3 +279,106 @@ def test_no_situation_at_all_does_not_meet_condition_3(session, make_protocol):
         session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
     )
     assert compliance.check(session, protocol).condition(3).state == State.FAILED
+
+
+def _signed_situation(session, protocol, people, when, minutes):
+    from afest.models import SignerRole
+    from afest.sequences import signing
+
+    seq = _situation(session, protocol, people["tutor"], when, minutes)
+    for role in ("tutor", "learner"):
+        signing.sign_sequence(
+            session,
+            actor_id=people[role].id,
+            protocol=protocol,
+            sequence=seq,
+            role=SignerRole(role),
+            method="password",
+        )
+    return seq
+
+
+def _hours(checklist):
+    return [w for w in checklist.warnings if w.key == "hours"]
+
+
+def test_hours_done_far_above_the_plan_are_flagged(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    protocol.planned_minutes = 7 * 60
+    session.add(protocol)
+    when = utcnow() - timedelta(days=5)
+    _signed_situation(session, protocol, people, when, 6 * 60)
+    _signed_situation(session, protocol, people, when + timedelta(days=1), 6 * 60 + 15)
+    (item,) = _hours(compliance.check(session, protocol))
+    text = str(item.problems[0])
+    assert "12 h 15" in text and "7 h" in text and "25 %" in text
+    assert item.fix.anchor == "heures"
+
+
+def test_hours_within_the_margin_are_not_flagged(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    protocol.planned_minutes = 7 * 60
+    session.add(protocol)
+    _signed_situation(session, protocol, people, utcnow() - timedelta(days=5), 8 * 60)
+    assert not _hours(compliance.check(session, protocol))  # 8 h for 7 h: 14 % over
+    narrow = compliance.Settings(hours_margin_percent=10)
+    assert _hours(compliance.check(session, protocol, settings=narrow))
+
+
+def test_unsigned_hours_do_not_count_as_done(session, make_protocol):
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    protocol.planned_minutes = 7 * 60
+    session.add(protocol)
+    when = utcnow() - timedelta(days=5)
+    _situation(session, protocol, people["tutor"], when, 6 * 60)
+    _situation(session, protocol, people["tutor"], when + timedelta(days=1), 6 * 60 + 15)
+    assert not _hours(compliance.check(session, protocol))
+
+
+def test_hours_far_below_the_plan_are_flagged_once_the_protocol_ended(session, make_protocol):
+    from afest.protocols import operations as protocols
+
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    protocol.planned_minutes = 7 * 60
+    session.add(protocol)
+    _signed_situation(session, protocol, people, utcnow() - timedelta(days=5), 3 * 60)
+    assert not _hours(compliance.check(session, protocol))  # still in progress: on its way
+    _signed_situation(session, protocol, people, utcnow() - timedelta(days=4), 2 * 60 + 30)
+    protocols.stop_protocol(
+        session, actor_id=people["manager"].id, protocol=protocol, reason="Départ"
+    )
+    assert not _hours(compliance.check(session, protocol))  # 5 h 30 for 7 h: within 25 %
+    protocol.planned_minutes = 8 * 60
+    session.add(protocol)
+    (item,) = _hours(compliance.check(session, protocol))  # 5 h 30 for 8 h: 31 % under
+    assert "5 h 30" in str(item.problems[0]) and "8 h" in str(item.problems[0])
+
+
+def test_the_hours_warning_is_on_the_protocol_page_with_the_configured_margin(
+    session, make_protocol, login_as, app
+):
+    from flask import url_for
+
+    protocol, people = make_protocol()
+    _designate_early(session, protocol)
+    protocol.planned_minutes = 7 * 60
+    session.add(protocol)
+    when = utcnow() - timedelta(days=5)
+    _signed_situation(session, protocol, people, when, 6 * 60)
+    _signed_situation(session, protocol, people, when + timedelta(days=1), 6 * 60 + 15)
+    session.commit()
+    with app.test_request_context():
+        url = url_for("protocols.show", public_id=protocol.public_id)
+    client = login_as(people["manager"].email)
+    page = client.get(url).get_data(as_text=True)
+    assert "Heures réalisées / prévues" in page and "12 h 15" in page
+    app.config["HOURS_MARGIN_PERCENT"] = 80  # 12 h 15 for 7 h is 75 % over
+    try:
+        page = client.get(url).get_data(as_text=True)
+    finally:
+        app.config["HOURS_MARGIN_PERCENT"] = 25
+    assert "Heures réalisées / prévues" not in page
