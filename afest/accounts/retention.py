@@ -13,8 +13,10 @@ Categories and periods come from the settings:
   emptied (afest.mail.retention).
 
 Signatures and audit entries are append-only: the purge opens a purge window (a row in
-`purgewindow`, inside its own transaction) through which the database triggers let DELETE
-pass; UPDATE is never allowed.
+`purgewindow`, inside its own transaction, with a token drawn for this run that the
+connection presents as well: afest.models.retention) through which the database triggers let
+DELETE pass; UPDATE is never allowed. A row inserted in `purgewindow` by anything else opens
+nothing.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from afest.models import (
     VaePathway,
     VaeState,
 )
+from afest.models.retention import present_token
 from afest.proof import checkpoints
 
 log = logging.getLogger(__name__)
@@ -245,17 +248,22 @@ def purge(session: Session, *, settings, now: datetime) -> PurgePlan:
     """Remove what is past retention, in the caller's transaction; returns what was removed."""
     todo = plan(session, settings=settings, now=now)
     session_cut, _proof, _account = _cutoffs(settings, now)
-    window = PurgeWindow(opened_at=now)
+    token = secrets.token_hex(32)
+    window = PurgeWindow(opened_at=now, token=token)
     session.add(window)
     session.flush()
-    session.exec(delete(UserSession).where(_ended_sessions(session_cut)))
-    session.exec(delete(AccountToken).where(_ended_links(session_cut)))
-    _delete_protocols(session, todo.protocol_ids)
-    _delete_pathways(session, todo.pathway_ids)
-    _anonymise(session, todo.account_ids)
-    mail_retention.empty_bodies(session, settings=settings, now=now)
-    session.exec(delete(PurgeWindow).where(PurgeWindow.id == window.id))
-    session.flush()
+    present_token(session.connection(), token)
+    try:
+        session.exec(delete(UserSession).where(_ended_sessions(session_cut)))
+        session.exec(delete(AccountToken).where(_ended_links(session_cut)))
+        _delete_protocols(session, todo.protocol_ids)
+        _delete_pathways(session, todo.pathway_ids)
+        _anonymise(session, todo.account_ids)
+        mail_retention.empty_bodies(session, settings=settings, now=now)
+        session.exec(delete(PurgeWindow).where(PurgeWindow.id == window.id))
+        session.flush()
+    finally:
+        present_token(session.connection(), None)
     _refresh_rollups(session)
     audit.record(
         session,

@@ -1,8 +1,32 @@
-"""Integrity checks for `flask afest verify`: audit hash chains and signed content hashes.
+"""Integrity checks for `flask afest verify`: audit hash chains, signatures, checkpoints.
 
-Reports every row changed outside the application: an audit entry whose hash no longer
-matches its content or whose link to the previous entry is broken, and every signature whose
-signed record no longer hashes to what was signed.
+Reports every row changed or removed outside the application:
+- an audit entry whose hash no longer matches its content, or whose link to the previous
+  entry of its chain is broken (an entry before it changed or removed);
+- a signature whose signed record no longer hashes to what was signed;
+- a signature announced by its audit entry (`<kind>.sign`) but missing from the signature
+  table, or there with another hash, and a signature that no audit entry announces;
+- against the latest checkpoint written outside the database (afest.proof.checkpoints): a
+  chain shorter than it was, or whose entry at the checkpointed position is another one
+  (its last entries removed, which the chain alone cannot show); a checkpoint whose seal
+  does not match.
+
+What each engine guarantees. Rows of `auditentry` and `signature` are append-only through
+database triggers; only `flask afest purge` deletes them, past their retention period,
+through a purge window that a row in `purgewindow` alone does not open (the connection must
+present the token of the purge's run: afest.models.retention).
+- PostgreSQL: a role that was only granted writes on the tables can neither change nor
+  delete these rows, nor open a purge window. The owner of the tables (the app's database
+  user) or a superuser can do anything (disable the triggers, open a window by hand): what
+  it changes or removes is reported here, but for the last entries of a chain written since
+  the latest checkpoint, and a record with its audit entries and signatures removed whole
+  after that checkpoint.
+- SQLite: no roles. Through the app, a row inserted in `purgewindow` opens nothing; but any
+  process that can write the database file can drop the triggers and change anything. The
+  same is reported as on PostgreSQL, with the same limit: what was written after the latest
+  checkpoint can be removed unseen.
+Whoever holds both the checkpoint file and its key can rewrite history unseen: keep them
+away from the database (another machine, an append-only volume).
 """
 
 from __future__ import annotations

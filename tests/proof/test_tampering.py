@@ -6,13 +6,18 @@ PostgreSQL the owner of the tables disables it (ALTER TABLE ... DISABLE TRIGGER)
 
 from __future__ import annotations
 
+import secrets
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session
 
 from afest.cli import group
 from afest.core import audit
-from afest.models import AuditEntry, Signature, SignerRole
+from afest.models import AuditEntry, PurgeWindow, Sequence, Signature, SignedKind, SignerRole
+from afest.models.retention import present_token
+from afest.proof import signatures
 
 
 def _verify(app):
@@ -24,6 +29,41 @@ def _lift_delete_trigger(connection, engine_name: str, table: str) -> None:
         connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
     else:
         connection.exec_driver_sql(f"DROP TRIGGER {table}_append_only_delete")
+
+
+def _lift_update_trigger(connection, engine_name: str, table: str) -> None:
+    if engine_name == "postgresql":
+        connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+    else:
+        connection.exec_driver_sql(f"DROP TRIGGER {table}_append_only_update")
+
+
+def test_a_signed_record_rewritten_with_its_signature_is_reported(app, connection, engine_name):
+    """The record changed, and the hash of its signatures made to match the new content:
+    the audit entries that announced the signatures still hold the hash signed."""
+    signed = connection.execute(
+        sa.select(Sequence.id, Sequence.public_id)
+        .join(
+            Signature,
+            (Signature.subject_id == Sequence.id) & (Signature.subject_kind == "sequence"),
+        )
+        .limit(1)
+    ).first()
+    connection.execute(sa.update(Sequence).where(Sequence.id == signed.id).values(learnt="réécrit"))
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        rewritten = signatures.content_hash(
+            session, SignedKind.SEQUENCE, session.get(Sequence, signed.id)
+        )
+    _lift_update_trigger(connection, engine_name, "signature")
+    connection.execute(
+        sa.update(Signature)
+        .where(Signature.subject_kind == "sequence", Signature.subject_id == signed.id)
+        .values(content_hash=rewritten)
+    )
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert "changed after it was signed" not in result.output  # the hashes agree now
+    assert "hash differs from the one announced by audit #" in result.output
 
 
 def test_a_deleted_signature_is_reported(app, connection, engine_name):
@@ -197,3 +237,71 @@ def test_the_nightly_checkpoint_is_written_then_refused_once_a_tail_is_removed(
     (path,) = checkpoint_dir.iterdir()
     assert len(path.read_text().splitlines()) == 1
     assert "checkpoint refused" in caplog.text
+
+
+# --- the purge window --------------------------------------------------------------------
+
+
+def _delete_a_signature(connection) -> None:
+    connection.execute(
+        sa.delete(Signature).where(
+            Signature.id == sa.select(sa.func.max(Signature.id)).scalar_subquery()
+        )
+    )
+
+
+def test_a_purge_window_inserted_through_the_orm_opens_nothing(app, connection):
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        session.add(PurgeWindow(token="0" * 64))
+        session.flush()
+        try:
+            with connection.begin_nested():
+                _delete_a_signature(connection)
+        except sa.exc.DBAPIError as exc:
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError("a row in purgewindow let a signature be deleted")
+
+
+def test_the_token_of_another_window_opens_nothing(app, connection):
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        session.add(PurgeWindow(token="1" * 64))
+        session.flush()
+        present_token(connection, "2" * 64)
+        try:
+            with connection.begin_nested():
+                _delete_a_signature(connection)
+        except sa.exc.DBAPIError as exc:
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError("a token without its window let a signature be deleted")
+        finally:
+            present_token(connection, None)
+
+
+def test_a_role_granted_writes_cannot_open_a_purge_window(app, connection, engine_name):
+    """PostgreSQL: the tables' owner (the app's user) opens a window, a role that was only
+    granted writes on them cannot, even presenting the token of its own row."""
+    if engine_name != "postgresql":
+        pytest.skip("SQLite has no roles: whoever can write the file can drop the triggers")
+    role = f"afest_writer_{secrets.token_hex(4)}"  # made and dropped with the test's transaction
+    connection.exec_driver_sql(f"CREATE ROLE {role}")
+    connection.exec_driver_sql(
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+    )
+    connection.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    connection.exec_driver_sql(f"SET LOCAL ROLE {role}")
+    token = "3" * 64
+    try:
+        with connection.begin_nested():
+            present_token(connection, token)
+            connection.execute(
+                sa.insert(PurgeWindow).values(opened_at=sa.func.now(), reason="x", token=token)
+            )
+            _delete_a_signature(connection)
+    except sa.exc.DBAPIError as exc:
+        assert "only the purge opens a purge window" in str(exc)
+    else:
+        raise AssertionError("a role granted writes opened a purge window")
+    finally:
+        connection.exec_driver_sql("RESET ROLE")
