@@ -8,16 +8,51 @@ from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import Field, PasswordField, SelectMultipleField, StringField, TextAreaField
 from wtforms.utils import unset_value
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from afest.core.controls import holds_control, multi_line, single_line
 
-class Form(FlaskForm):
-    """Base of afest's forms: Flask-WTF's as it comes, with its CSRF token, and WTForms' own
-    messages ("Not a valid integer value.") in the request's language through Flask-Babel
-    (Flask-WTF's WTF_I18N_ENABLED, on by default)."""
+
+def no_control_in_secret(form, field) -> None:
+    """A password or a PIN is never altered: one holding a control character (which no
+    keyboard types, so that nobody could type it again) is refused beside its field."""
+    if holds_control(field.data):
+        raise ValidationError(
+            _l("Ce champ contient un caractère invisible (caractère de contrôle) : retapez-le.")
+        )
+
+
+def guarded(field: Field) -> Field:
+    """A bound field, kept from control characters: text loses them before any other filter
+    runs (multi-line text keeps its tabs and line feeds, a one-line value shows its line
+    breaks as spaces); a secret holding one is refused, never altered (see
+    no_control_in_secret). Dates, numbers and choices are parsed, not kept as typed."""
+    if isinstance(field, PasswordField):
+        field.validators = [*field.validators, no_control_in_secret]
+    elif isinstance(field, TextAreaField):
+        field.filters = [multi_line, *field.filters]
+    elif isinstance(field, StringField):  # and its kinds: e-mail, search, hidden...
+        field.filters = [single_line, *field.filters]
+    return field
+
+
+class NoControlCharacters:
+    """Of a form (afest's Form, or a plain WTForms one read from a query string): every text
+    field it binds is guarded from control characters (`guarded`), whoever declared it."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            return guarded(super().bind_field(form, unbound_field, options))
+
+
+class Form(NoControlCharacters, FlaskForm):
+    """Base of afest's forms: Flask-WTF's, with its CSRF token, and WTForms' own messages
+    ("Not a valid integer value.") in the request's language through Flask-Babel
+    (Flask-WTF's WTF_I18N_ENABLED, on by default); no control character reaches what a form
+    gives (NoControlCharacters)."""
 
 
 # The largest id a row can have (PostgreSQL's integer): anything larger names no row, and the
@@ -35,7 +70,8 @@ def record_id(value: str | int) -> int:
 
 
 def strip(value: str | None) -> str | None:
-    """Tablet keyboards add spaces; control characters never belong in a one-line field."""
+    """Tablet keyboards add spaces; control characters never belong in a one-line field (the
+    form's own filter removed them first: see guarded)."""
     if value is None:
         return None
     return "".join(ch for ch in value if ch.isprintable()).strip()
@@ -94,23 +130,30 @@ def parse_time(text: str) -> time:
     return time(hour, minute)  # ValueError for 25:00
 
 
+_SEPARATOR = "\x1f"  # between the day and the time joined: a control character none typed
+
+
 class _Joined:
-    """The form data a LocalDateTimeField reads: its two inputs joined under its own name."""
+    """The form data a LocalDateTimeField reads: its two inputs joined under its own name, or
+    its single ISO input; either without control characters."""
 
     def __init__(self, formdata, name: str):
         self.formdata, self.name = formdata, name
+        self.joined = f"{name}-date" in formdata
 
     def __contains__(self, key: str) -> bool:
-        return key == self.name or key in self.formdata
+        return (key == self.name and self.joined) or key in self.formdata
 
     def getlist(self, key: str) -> list[str]:
         if key != self.name:
             return self.formdata.getlist(key)
-        day = self.formdata.get(f"{key}-date", "")
-        hour = self.formdata.get(f"{key}-time", "")
+        if not self.joined:
+            return [single_line(value) for value in self.formdata.getlist(key)]
+        day = single_line(self.formdata.get(f"{key}-date", ""))
+        hour = single_line(self.formdata.get(f"{key}-time", ""))
         if not day.strip() and not hour.strip():
             return [""]  # nothing typed: InputRequired says so
-        return [f"{day}\x1f{hour}"]
+        return [f"{day}{_SEPARATOR}{hour}"]
 
 
 class LocalDateTimeField(Field):
@@ -129,7 +172,7 @@ class LocalDateTimeField(Field):
         self.typed = ("", "")  # what was typed, shown again beside a message
 
     def process(self, formdata, data=unset_value, extra_filters=None):
-        if formdata is not None and f"{self.name}-date" in formdata:
+        if formdata is not None:
             formdata = _Joined(formdata, self.name)
         super().process(formdata, data, extra_filters)
 
@@ -140,7 +183,7 @@ class LocalDateTimeField(Field):
         if not text.strip():
             self.data = None
             return
-        if "\x1f" not in text:  # the ISO value of a single input
+        if _SEPARATOR not in text:  # the ISO value of a single input
             self.typed = (text, "")
             try:
                 self.data = datetime.strptime(text.strip(), ISO_MINUTES)
@@ -148,7 +191,7 @@ class LocalDateTimeField(Field):
                 self.data = None
                 raise ValueError(self.day_message) from None
             return
-        day, hour = text.split("\x1f", 1)
+        day, hour = text.split(_SEPARATOR, 1)
         self.typed = (day, hour)
         try:
             on = parse_day(day)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
 
+from afest.core.forms import NoControlCharacters
 from afest.dashboards.board import Filters
 from afest.dashboards.queries import parse_month, referential_id
 
 
-class FilterForm(Form):
-    """The filters and the period of a dashboard, read from the query string."""
+class FilterForm(NoControlCharacters, Form):
+    """The filters and the period of a dashboard, read from the query string (no CSRF token:
+    a plain WTForms form, its text kept from control characters all the same)."""
 
     dept = SelectField(_l("Département"), validate_choice=False)
     ref = SelectField(_l("Référentiel"), validate_choice=False)

@@ -5,8 +5,8 @@ The forms are found, not listed: every GET page of the authorization table is op
 role that may open it, and each POST form on it is collected with its fields. Each form then
 receives random and hostile values: huge strings, control characters, HTML and script, SQL
 fragments, wrong types, and missing fields. A response refused with 4xx must leave every
-table exactly as it was. ≥ 200 examples per form when CI is set (AFEST_FUZZ_EXAMPLES to
-change).
+table exactly as it was, and no text any form saved holds a control character. ≥ 200
+examples per form when CI is set (AFEST_FUZZ_EXAMPLES to change).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from afest.core.controls import CONTROLS
 from afest.models import metadata
 from tests.authz import ANON, OBJECTS, ROLE_EMAILS, ROUTES
 from tests.authz.test_routes import _object_values, _url
@@ -34,6 +35,8 @@ HOSTILE = st.sampled_from(
         "1 OR 1=1",
         "../../etc/passwd",
         "\x00",
+        "\x00\x07\x1b\u0085",
+        "a\x08b\x7fc\x9fd",
         "\u202e",
         "%s%s%n",
         "{{7*7}}",
@@ -124,8 +127,24 @@ def _fuzzer(session, client, action: str, names: list[str]):
     return post
 
 
+def _controls_stored(session) -> set[str]:
+    """The texts stored holding a control character but tab and line feed, as
+    "table.column: value"."""
+    found = set()
+    for name, table in metadata.tables.items():
+        columns = [c for c in table.columns if isinstance(c.type, sa.String)]
+        if not columns:
+            continue
+        for row in session.execute(sa.select(*columns)):
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, str) and CONTROLS.search(value):
+                    found.add(f"{name}.{column.name}: {value[:60]!r}")
+    return found
+
+
 def test_every_form_survives_hostile_input(app, session, login_as):
     forms = _discover(app, session, login_as)
+    stored_before = _controls_stored(session)
     assert len(forms) >= 10, f"only {len(forms)} forms found: the discovery is broken"
     failures = []
     for who, action, form in forms:
@@ -137,3 +156,5 @@ def test_every_form_survives_hostile_input(app, session, login_as):
         except Exception as exc:  # collect every form's failure, report them together
             failures.append(f"{who} {action}: {exc}")
     assert not failures, "\n".join(failures)
+    stored = sorted(_controls_stored(session) - stored_before)
+    assert not stored, stored[:10]
