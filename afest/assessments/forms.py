@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from afest.core import clock
 from afest.core.errors import ServiceError, form_error
-from afest.core.forms import Form, clean_text, record_id
+from afest.core.forms import Form, SaneDate, clean_text, record_id
 from afest.core.http import SIGNER_LABELS
 from afest.models import EvaluationKind, SignerRole, User
 from afest.sequences import signing
@@ -95,7 +95,8 @@ class EvaluationForm(LevelsMixin, Form):
     evaluated_on = DateField(
         _l("Date de l'évaluation"),
         default=clock.today,  # an evaluation is written on the day, most often
-        validators=[InputRequired(_l("Indiquez la date."))],
+        # an evaluation tells what was seen: never of a day still to come
+        validators=[InputRequired(_l("Indiquez la date.")), SaneDate(past=True)],
     )
     summary = TextAreaField(_l("Synthèse"), filters=[clean_text], validators=[Length(max=TEXT)])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectMultipleField, StringField, TextAreaField
@@ -13,6 +14,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from afest.core import clock
 from afest.core.controls import holds_control, multi_line, single_line
 
 
@@ -101,6 +103,53 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+# --- a sane date ------------------------------------------------------------------------------
+
+EARLIEST = date(2000, 1, 1)  # afest records nothing older: a year typed 0001 or 1026 is a slip
+YEARS_AHEAD = 5  # nor anything planned further ahead than this
+
+
+def latest(today: date) -> date:
+    """The last day a date may name, planned or not: five years from today."""
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def date_problem(day: date | None, *, past: bool = False) -> str | None:
+    """Why a date cannot be kept (before 2000, more than five years ahead, or, with `past`,
+    after today for what has already happened), or None."""
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        day = day.date()
+    today = clock.today()
+    if day < EARLIEST:
+        return _l("Date trop ancienne : le %(d)s au plus tôt.", d=format_date(EARLIEST, "long"))
+    if past and day > today:
+        return _l("Cette date n'est pas encore arrivée : aujourd'hui au plus tard.")
+    if day > latest(today):
+        return _l(
+            "Date trop lointaine : le %(d)s au plus tard.", d=format_date(latest(today), "long")
+        )
+    return None
+
+
+class SaneDate:
+    """A field's date within what afest records (date_problem): from 1 January 2000 to five
+    years from today; `past=True` for what has already happened (today at the latest). The
+    message goes beside the field. Every date field of the forms has one."""
+
+    def __init__(self, *, past: bool = False):
+        self.past = past
+
+    def __call__(self, form, field) -> None:
+        problem = date_problem(field.data, past=self.past)
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 # --- a local date and time, typed the same way in every browser ------------------------------

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
 
-from afest.core.forms import NoControlCharacters
+from afest.core.forms import NoControlCharacters, date_problem
 from afest.dashboards.board import Filters
 from afest.dashboards.queries import parse_month, referential_id
+
+
+def _first_day(month: int) -> date:
+    """202603 → 1 March 2026."""
+    return date(month // 100, month % 100, 1)
 
 
 class FilterForm(NoControlCharacters, Form):
@@ -35,6 +42,8 @@ class FilterForm(NoControlCharacters, Form):
             months[f.name] = parse_month(f.data) if f.data else None
             if f.data and months[f.name] is None:
                 f.errors = [_l("Mois invalide : indiquez-le sous la forme AAAA-MM.")]
+            elif months[f.name] and (problem := date_problem(_first_day(months[f.name]))):
+                f.errors = [problem]  # a year typed wrong (0001, 2206) filters nothing
         if months["du"] and months["au"] and months["du"] > months["au"]:
             self.au.errors = [_l("La fin de la période précède son début.")]
         if any(f.errors for f in self):

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from afest.accounts.forms import PersonForm
-from afest.core.forms import CheckboxesField, Form, clean_text, record_id, strip
+from afest.core.forms import CheckboxesField, Form, SaneDate, clean_text, record_id, strip
 from afest.core.tabular import TabularError, read_limited, read_table
 from afest.models import Cohort, Organisation, OrgKind
 from afest.organisations import checks, queries
@@ -189,8 +189,8 @@ class CohortForm(Form):
         _l("Organisme d'accompagnement"),
         invalid=_l("Organisme d'accompagnement inconnu : choisissez-en un dans la liste."),
     )
-    starts_on = DateField(_l("Début"), validators=[Optional()])
-    ends_on = DateField(_l("Fin"), validators=[Optional()])
+    starts_on = DateField(_l("Début"), validators=[Optional(), SaneDate()])
+    ends_on = DateField(_l("Fin"), validators=[Optional(), SaneDate()])
     structures = TextAreaField(
         _l("Structures de la cohorte"),
         filters=[clean_text],

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from afest.core import clock
-from afest.core.forms import CheckboxesField, Form, clean_text, strip
+from afest.core.forms import CheckboxesField, Form, SaneDate, clean_text, strip
 from afest.core.http import SIGNER_LABELS
 from afest.models import SequenceKind, SignerRole
 
@@ -47,10 +47,11 @@ class ProtocolForm(Form):
     tutors = CheckboxesField(_l("Tuteur·rice(s) désigné·e(s)"), coerce=int)
     competences = CheckboxesField(_l("Compétences visées"), coerce=int)
     planned_start = DateField(
-        _l("Début prévu"), validators=[InputRequired(_l("Indiquez la date de début."))]
+        _l("Début prévu"),
+        validators=[InputRequired(_l("Indiquez la date de début.")), SaneDate()],
     )
     planned_end = DateField(
-        _l("Fin prévue"), validators=[InputRequired(_l("Indiquez la date de fin."))]
+        _l("Fin prévue"), validators=[InputRequired(_l("Indiquez la date de fin.")), SaneDate()]
     )
     planned_hours = IntegerField(
         _l("Heures prévues"),
@@ -73,7 +74,9 @@ class PlanForm(Form):
             SelectChoice("reflection", _l("Séquence réflexive")),
         ],
     )
-    planned_on = DateField(_l("Date prévue"), validators=[InputRequired(_l("Indiquez la date."))])
+    planned_on = DateField(
+        _l("Date prévue"), validators=[InputRequired(_l("Indiquez la date.")), SaneDate()]
+    )
     title = StringField(
         _l("Intitulé"),
         filters=[strip],
@@ -126,9 +129,11 @@ class PauseForm(Form):
     paused_from = DateField(
         _l("En pause à partir du"),
         default=clock.today,
-        validators=[InputRequired(_l("Indiquez le premier jour de la pause."))],
+        validators=[InputRequired(_l("Indiquez le premier jour de la pause.")), SaneDate()],
     )
-    planned_until = DateField(_l("Reprise prévue le (facultatif)"), validators=[Optional()])
+    planned_until = DateField(
+        _l("Reprise prévue le (facultatif)"), validators=[Optional(), SaneDate()]
+    )
     reason = TextAreaField(
         _l("Motif de la pause"),
         filters=[clean_text],
@@ -152,5 +157,5 @@ class ResumeForm(Form):
     resumed_on = DateField(
         _l("Reprise le"),
         default=clock.today,
-        validators=[InputRequired(_l("Indiquez le jour de la reprise."))],
+        validators=[InputRequired(_l("Indiquez le jour de la reprise.")), SaneDate()],
     )

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from afest.assessments.forms import LevelsMixin, posted_levels
 from afest.core.errors import ServiceError, form_error
-from afest.core.forms import CheckboxesField, Form, LocalDateTimeField, record_id
+from afest.core.forms import CheckboxesField, Form, LocalDateTimeField, SaneDate, record_id
 from afest.models import Autonomy, Sequence, SequenceKind, User
 from afest.sequences import operations as sequences
 from afest.sequences import signing
@@ -57,7 +57,8 @@ class SequenceForm(Form):
     )
     occurred_at = LocalDateTimeField(
         _l("Date et heure"),
-        validators=[InputRequired(_l("Indiquez la date et l'heure."))],
+        # a moment to come is refused by the operation, with its tolerance
+        validators=[InputRequired(_l("Indiquez la date et l'heure.")), SaneDate()],
     )
     duration_minutes = IntegerField(
         _l("Durée (minutes)"),

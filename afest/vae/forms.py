@@ -10,7 +10,7 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from afest.core.forms import Form, strip
+from afest.core.forms import Form, SaneDate, strip
 from afest.models import (
     BlockOutcome,
     CompetenceBlock,
@@ -38,7 +38,9 @@ class MilestoneForm(Form):
         _l("Nouvelle étape"), validators=[DataRequired(_l("Choisissez l'étape."))], choices=[]
     )
     occurred_on = DateField(
-        _l("Date de l'étape"), validators=[DataRequired(_l("Indiquez une date valide."))]
+        _l("Date de l'étape"),
+        # a day to come is refused by the operation, with its tolerance (vae.states)
+        validators=[DataRequired(_l("Indiquez une date valide.")), SaneDate()],
     )
     reason = TextAreaField(
         _l("Motif"),
@@ -50,7 +52,7 @@ class MilestoneForm(Form):
         filters=[strip],
         validators=[Optional(), Length(max=5000, message=_l("Texte trop long."))],
     )
-    jury_date = DateField(_l("Date du jury"), validators=[Optional()])
+    jury_date = DateField(_l("Date du jury"), validators=[Optional(), SaneDate()])
     jury_place = StringField(
         _l("Lieu du jury"),
         filters=[strip],

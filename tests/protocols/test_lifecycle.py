@@ -3,6 +3,7 @@ the bilan and the compliance checklist on the pages."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -208,11 +209,17 @@ def test_bad_protocol_form_answers_422_beside_the_field(session, login_as, newco
     response = login_as(MANAGER).post("/protocoles/nouveau", data=data)
     assert response.status_code == 422
     assert "Désignez au moins" in response.get_data(as_text=True)
-    for start, end in (("0001-01-01", "0001-06-30"), ("9999-01-01", "9999-12-31")):
+    for start, end, messages in (
+        ("0001-01-01", "0001-06-30", ["Date trop ancienne"] * 2),
+        ("9999-01-01", "9999-12-31", ["Date trop lointaine"] * 2),
+        ("0001-01-01", "9999-12-31", ["Date trop ancienne", "Date trop lointaine"]),
+    ):
         data = _draft_form(session, newcomer, planned_start=start, planned_end=end)
         response = login_as(MANAGER).post("/protocoles/nouveau", data=data)
         assert response.status_code == 422
-        assert "moins de deux ans" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        for name, message in zip(("planned_start", "planned_end"), messages, strict=True):
+            assert re.search(rf'id="{name}-error"[^>]*>\s*{message}', page), (name, message)
     assert session.exec(select(Protocol).where(Protocol.learner_id == newcomer.id)).first() is None
 
 
