@@ -19,9 +19,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from afest.core.controls import scrub
 from afest.models import (
     CompetenceAssessment,
     Evaluation,
@@ -283,10 +286,27 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
+def without_controls(html: str) -> str:
+    """The pack's HTML without the control characters its stored text may hold (kept before
+    forms removed them): left out, and a note under the title says how many."""
+    html, removed = scrub(html)
+    if removed:
+        note = Markup('<p class="note">{}</p>').format(
+            _(
+                "Caractères de contrôle retirés : %(n)d caractère(s) invisible(s) enregistré(s) "
+                "dans les textes ne figurent pas dans ce document.",
+                n=removed,
+            )
+        )
+        html = html.replace("</h1>", f"</h1>{note}", 1)
+    return html
+
+
 def render_pdf(
     session: Session, pack: Pack, html: str, *, secret: str, base_url: str, label: str
 ) -> bytes:
-    """Lay the HTML out with each page's verification code in its bottom margin.
+    """Lay the HTML out with each page's verification code in its bottom margin, without the
+    control characters stored text may hold (without_controls).
 
     A page's code depends on its number only, not on the page count, so the codes of pages
     1..bound are given as `@page :nth(n)` rules and the document is laid out once; should it
@@ -294,7 +314,7 @@ def render_pdf(
     """
     from weasyprint import CSS, HTML
 
-    document = HTML(string=html, base_url=base_url)
+    document = HTML(string=without_controls(html), base_url=base_url)
     bound = _page_bound(pack)
     codes = page_codes(session, pack, secret=secret, pages=bound)
     rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])

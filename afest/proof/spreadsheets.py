@@ -1,5 +1,6 @@
 """The proof pack as data: the workbook (one sheet per part) and the sequence log as CSV,
-user text escaped so that no spreadsheet reads it as a formula."""
+user text escaped so that no spreadsheet reads it as a formula, and without the control
+characters stored before forms removed them (a last line says how many were left out)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import io
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from afest.core.controls import scrub
 from afest.core.http import STATUS_LABELS
 from afest.models import Autonomy, EvaluationKind, SequenceKind
 from afest.proof.proofpack import Pack
@@ -24,14 +25,39 @@ def escape_cell(value: Any) -> Any:
     would otherwise make this proof impossible to export, for good: the record is signed)."""
     if not isinstance(value, str):
         return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    value, _removed = scrub(value)
     if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
-def _row(values: list[Any]) -> list[Any]:
-    return [escape_cell(v) for v in values]
+class _Cells:
+    """Cells escaped (escape_cell), counting the control characters left out."""
+
+    def __init__(self) -> None:
+        self.removed = 0
+
+    def cell(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value, removed = scrub(value)
+            self.removed += removed
+        return escape_cell(value)
+
+    def row(self, values: list[Any]) -> list[Any]:
+        return [self.cell(v) for v in values]
+
+    def note(self) -> str | None:
+        """What the document says of the characters left out, if any were."""
+        if not self.removed:
+            return None
+        return CONTROLS_NOTE.format(n=self.removed)
+
+
+# In French, as the files' headers are.
+CONTROLS_NOTE = (
+    "Caractères de contrôle retirés : {n} caractère(s) invisible(s) enregistré(s) dans les "
+    "textes avant que les formulaires ne les écartent ne figurent pas dans ce fichier."
+)
 
 
 # The words of the PDF, not the codes stored in the database.
@@ -91,6 +117,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
     from openpyxl import Workbook
 
     p = pack.protocol
+    cells = _Cells()
     book = Workbook()
     sheet = book.active
     sheet.title = "Protocole"
@@ -114,17 +141,17 @@ def xlsx_bytes(pack: Pack) -> bytes:
         ("Exporté le (UTC)", pack.exported_at.replace(tzinfo=None)),
     ]
     for key, value in facts:
-        sheet.append(_row([key, value]))
+        sheet.append(cells.row([key, value]))
     seq_sheet = book.create_sheet("Séquences")
     seq_sheet.append(SEQUENCE_HEADER)
     for row in rows_sequences(pack):
-        seq_sheet.append(_row(row))
+        seq_sheet.append(cells.row(row))
     eval_sheet = book.create_sheet("Évaluations")
     eval_sheet.append(["id", "type", "date", "compétence", "niveau", "synthèse"])
     for e in pack.view.evaluations:
         for competence_id, level in pack.evaluation_levels.get(e.id, []):
             eval_sheet.append(
-                _row(
+                cells.row(
                     [
                         e.public_id,
                         str(EVALUATION_LABELS[e.kind]),
@@ -140,7 +167,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
     for block in pack.bilan:
         for row in block.rows:
             bilan.append(
-                _row(
+                cells.row(
                     [
                         block.code,
                         f"{row.code} — {row.title}",
@@ -153,7 +180,9 @@ def xlsx_bytes(pack: Pack) -> bytes:
     checks.append(["condition", "état", "manque"])
     for item in pack.checklist.conditions:
         problems = " ; ".join(str(x) for x in item.problems)
-        checks.append(_row([str(item.title), str(STATE_LABELS[item.state]), problems]))
+        checks.append(cells.row([str(item.title), str(STATE_LABELS[item.state]), problems]))
+    if note := cells.note():
+        sheet.append(["Note", note])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -164,6 +193,9 @@ def csv_text(pack: Pack) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(SEQUENCE_HEADER)
+    cells = _Cells()
     for row in rows_sequences(pack):
-        writer.writerow(["" if v is None else escape_cell(v) for v in row])
+        writer.writerow(["" if v is None else cells.cell(v) for v in row])
+    if note := cells.note():
+        writer.writerow([note])
     return out.getvalue()

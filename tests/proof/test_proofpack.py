@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import select
@@ -230,3 +231,53 @@ def test_a_control_character_already_stored_never_stops_the_proof(session, login
     )
     facts = {row[0]: row[1] for row in book["Protocole"].iter_rows(values_only=True)}
     assert facts["Objectif"] == "Toilette au lit : =SOMME(A1)"
+
+
+def test_a_sequence_stored_with_control_characters_exports_in_every_format_and_says_so(
+    session, login_as, tmp_path
+):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    seq = session.exec(
+        select(Sequence).where(Sequence.protocol_id == protocol.id).order_by(Sequence.id)
+    ).first()
+    # as rows written before forms removed them: PostgreSQL refuses NUL in text, not the rest
+    nul = "\x07" if session.get_bind().dialect.name == "postgresql" else "\x00"
+    session.execute(
+        sa.text("UPDATE sequence SET place = :place, intent = :intent WHERE id = :id"),
+        {"place": f"Chambre{nul} 12\x1b", "intent": f"Aide{nul}\x7f au\u0085 lever", "id": seq.id},
+    )
+    session.commit()
+    session.expire_all()
+    client = login_as(MANAGER)
+    base = f"/protocoles/{protocol.public_id}"
+    responses = {url: client.get(f"{base}/{url}") for url in ("preuve.xlsx", "preuve.pdf")}
+    responses["sequences.csv"] = client.get(f"{base}/sequences.csv")
+    assert {url: r.status_code for url, r in responses.items()} == dict.fromkeys(responses, 200)
+
+    book = load_workbook(io.BytesIO(responses["preuve.xlsx"].data))
+    logged = {r[0]: r for r in book["Séquences"].iter_rows(min_row=2, values_only=True)}
+    assert logged[seq.public_id][6:8] == ("Chambre 12", "Aide au lever")
+    facts = {row[0]: row[1] for row in book["Protocole"].iter_rows(values_only=True)}
+    assert "Caractères de contrôle retirés : 5 " in facts["Note"]
+
+    text_csv = responses["sequences.csv"].get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text_csv), delimiter=";"))
+    by_id = {r[0]: r for r in rows[1:] if len(r) > 1}
+    assert by_id[seq.public_id][6:8] == ["Chambre 12", "Aide au lever"]
+    assert rows[-1][0].startswith("Caractères de contrôle retirés : 5 ")
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text_csv)
+
+    pdf_text = _pdf_text(responses["preuve.pdf"].data, tmp_path)
+    assert "Caractères de contrôle retirés" in pdf_text.split("\f")[0]
+    assert "Chambre 12" in pdf_text
+
+
+def test_a_pack_without_control_characters_says_nothing_of_them(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    client = login_as(MANAGER)
+    base = f"/protocoles/{protocol.public_id}"
+    book = load_workbook(io.BytesIO(client.get(f"{base}/preuve.xlsx").data))
+    assert "Note" not in {row[0] for row in book["Protocole"].iter_rows(values_only=True)}
+    assert "contrôle retirés" not in client.get(f"{base}/sequences.csv").get_data(as_text=True)
+    pdf = client.get(f"{base}/preuve.pdf").data
+    assert "contrôle retirés" not in _pdf_text(pdf, tmp_path)
