@@ -57,6 +57,19 @@ def _text(value: Any, where: str, problems: list[ImportProblem], limit: int) -> 
     return value.strip()
 
 
+def _optional_text(value: Any, where: str, problems: list[ImportProblem], limit: int) -> None:
+    """A text the document may leave out (null or absent): when given, text as any other."""
+    if value is None or value == "":
+        return
+    if not isinstance(value, str):
+        problems.append(ImportProblem(where, "texte attendu"))
+        return
+    if any(not ch.isprintable() for ch in value):
+        problems.append(ImportProblem(where, "caractère de contrôle interdit"))
+    if len(value) > limit:
+        problems.append(ImportProblem(where, f"plus de {limit} caractères"))
+
+
 def validate_json(data: Any) -> list[ImportProblem]:
     """Every problem of a référentiel document, each with where it is."""
     problems: list[ImportProblem] = []
@@ -64,6 +77,8 @@ def validate_json(data: Any) -> list[ImportProblem]:
         return [ImportProblem("document", "un objet JSON est attendu")]
     _text(data.get("code"), "code", problems, 40)
     _text(data.get("title"), "title", problems, 300)
+    _optional_text(data.get("short"), "short", problems, 60)
+    _optional_text(data.get("source"), "source", problems, 2000)
     level = data.get("level")
     if level is not None and (
         not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 8

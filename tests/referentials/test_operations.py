@@ -123,6 +123,27 @@ def test_partial_json_reports_each_bad_line_and_imports_nothing(session):
     assert (_count(session, Referential), _count(session, CompetenceBlock)) == before
 
 
+def test_json_text_with_control_characters_or_of_the_wrong_type_is_refused_where_it_is(session):
+    document = {
+        "code": "STRUCT-Y",
+        "title": "Référentiel\u0085 sale",
+        "short": 12,
+        "source": "Fiche\x00 RNCP\x1b",
+        "blocks": [{"code": "B1", "title": "Bloc\x07 1"}],
+    }
+    before = _count(session, Referential)
+    with pytest.raises(ImportRejected) as excinfo:
+        referentials.import_json_text(session, actor_id=None, text=json.dumps(document))
+    problems = {p.where: p.message for p in excinfo.value.problems}
+    assert problems == {
+        "title": "caractère de contrôle interdit",
+        "short": "texte attendu",
+        "source": "caractère de contrôle interdit",
+        "blocks[0].title": "caractère de contrôle interdit",
+    }
+    assert _count(session, Referential) == before
+
+
 def test_editor_builds_a_structure_referential(session, make_structure):
     structure = make_structure()
     ref = referential_editor.create_structure_referential(
