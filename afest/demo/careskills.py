@@ -1,5 +1,5 @@
 """#CARE-SKILLS (OPCO Santé, Aract PACA): 10 EHPAD × 3 learners × 3 AFEST towards the DEAS or
-the DEAES, with VAE pathways at various milestones."""
+the DEAES, with VAE pathways at various milestones (a jury's result on its day or after)."""
 
 from __future__ import annotations
 
@@ -201,12 +201,18 @@ def vae_pathway(
         started_on=day,
         note="Diagnostic #CARE-SKILLS réalisé.",
     )
+    jury_on = None
     for state in stages:
         day += timedelta(days=ctx.rng.randrange(10, 25))
         extra = {}
         if state == VaeState.JURY_PLANIFIE:
-            extra = {"jury_date": day + timedelta(days=20), "jury_place": "DREETS PACA, Marseille"}
+            # A jury whose result follows has sat already (today at the latest).
+            jury_on = min(day, ctx.today) + timedelta(days=20)
+            if VaeState.JURY_RESULTAT in stages:
+                jury_on = min(jury_on, ctx.today)
+            extra = {"jury_date": jury_on, "jury_place": "DREETS PACA, Marseille"}
         if state == VaeState.JURY_RESULTAT:
+            day = max(day, jury_on)  # the result is known on the jury's day at the earliest
             blocks = list(
                 s.exec(select(CompetenceBlock.id).where(CompetenceBlock.referential_id == ref.id))
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import func
@@ -20,7 +22,9 @@ from afest.models import (
     Sequence,
     SignedKind,
     User,
+    VaeMilestone,
     VaePathway,
+    VaeState,
     metadata,
 )
 from afest.proof import signatures
@@ -100,3 +104,21 @@ def test_demo_signatures_verify(session):
     for sequence in sample:
         checks = signatures.verify(session, SignedKind.SEQUENCE, sequence)
         assert checks and all(c.intact for c in checks)
+
+
+def test_demo_jury_results_come_on_or_after_their_jury(session):
+    pathways = session.exec(select(VaePathway)).all()
+    results = 0
+    for pathway in pathways:
+        milestones = session.exec(
+            select(VaeMilestone)
+            .where(VaeMilestone.pathway_id == pathway.id)
+            .order_by(VaeMilestone.occurred_on, VaeMilestone.id)
+        ).all()
+        planned = [m.jury_date for m in milestones if m.state == VaeState.JURY_PLANIFIE]
+        for m in milestones:
+            if m.state == VaeState.JURY_RESULTAT:
+                results += 1
+                assert planned and m.occurred_on >= planned[-1], pathway.id
+                assert m.occurred_on <= date.today()
+    assert results
