@@ -5,7 +5,9 @@
 - #CARE-SKILLS (OPCO Santé, followed by Aract PACA consultants): 10 structures × 3 learners
   × 3 AFEST each towards the DEAS or the DEAES, with VAE pathways at various milestones.
 
-Dates are relative to the day of seeding so that the data always looks current. Seeding is
+Dates are relative to the day of seeding so that the data always looks current; each
+protocol's steps are written at their moment in that story (afest.demo.protocol), so that
+signatures and audit entries are dated when they happened, not when the seed ran. Seeding is
 idempotent: a programme already present is left as it is.
 """
 

@@ -1,5 +1,12 @@
 """One demo protocol run from draft to its last sequence through the operations, and what
-its sequences tell (work situations in care and home help, the reflections on them)."""
+its sequences tell (work situations in care and home help, the reflections on them).
+
+Each step is written at the moment it happens in the story (afest.models.base.writing_at):
+the protocol drafted as its tutor is designated and signed by the three parties before it
+starts, each sequence logged and signed right after it ends, the final evaluation written
+and signed on its day, the protocol closed that afternoon. Signatures and audit entries are
+append-only, so they get their dates as they are written: each protocol's audit chain is in
+the story's order and hashes the moments it shows."""
 
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from afest.models import (
     SignerRole,
     User,
 )
+from afest.models.base import writing_at
 from afest.protocols import drafting
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
@@ -107,6 +115,16 @@ def moment(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=TZ).astimezone(UTC)
 
 
+def at(when: datetime):
+    """What is written within happens at `when` in the story (now at the latest)."""
+    return writing_at(min(when, datetime.now(UTC)))
+
+
+def after(sequence, minutes: int = 10) -> datetime:
+    """Shortly after a sequence ends: when it is logged and signed."""
+    return sequence.occurred_at + timedelta(minutes=sequence.duration_minutes + minutes)
+
+
 def scale_of(session: Session, referential_id: int) -> list[Level]:
     return list(
         session.exec(
@@ -149,57 +167,67 @@ def run_protocol(
     s = ctx.session
     comps = competences_of(s, referential.id, block_codes)
     levels = scale_of(s, referential.id)
-    protocol = drafting.create_protocol(
-        s,
-        actor_id=manager.id,
-        learner=learner,
-        structure=structure,
-        referential_id=referential.id,
-        title=title,
-        planned_start=start,
-        planned_end=start + timedelta(days=days),
-        competence_ids=[c.id for c in comps],
-        tutor_ids=[tutor.id],
-        cohort_id=cohort_id,
-        planned_minutes=days * 60 // 2,
-        objective=f"Acquérir les compétences du ou des blocs {', '.join(block_codes)} "
-        "en situation de travail, avec un·e tuteur·rice désigné·e.",
-        activity_analysis=""
-        if incomplete
-        else (
-            "Analyse de l'activité menée avec la direction : situations choisies pour leur "
-            "valeur formatrice, d'abord accompagnées puis en autonomie ; charge allégée "
-            "pendant les séquences, temps de retour réflexif hors production prévu au planning."
-        ),
-        work_situations="; ".join(t for t, *_ in SITUATIONS[:3]),
-        designated_at=moment(start - timedelta(days=3), 9),
-    )
-    ctx.created["protocols"] = ctx.created.get("protocols", 0) + 1
-    cycles = 3
-    plan = []
-    for i in range(cycles):
-        day = start + timedelta(days=1 + i * max(2, days // (cycles + 1)))
-        plan.append((SequenceKind.SITUATION, day, f"Mise en situation {i + 1}", 180))
-        plan.append(
-            (SequenceKind.REFLECTION, day + timedelta(days=1), f"Séquence réflexive {i + 1}", 60)
+    drafted = moment(start - timedelta(days=3), 9)  # the tutor is designated as it is drafted
+    with at(drafted):
+        protocol = drafting.create_protocol(
+            s,
+            actor_id=manager.id,
+            learner=learner,
+            structure=structure,
+            referential_id=referential.id,
+            title=title,
+            planned_start=start,
+            planned_end=start + timedelta(days=days),
+            competence_ids=[c.id for c in comps],
+            tutor_ids=[tutor.id],
+            cohort_id=cohort_id,
+            planned_minutes=days * 60 // 2,
+            objective=f"Acquérir les compétences du ou des blocs {', '.join(block_codes)} "
+            "en situation de travail, avec un·e tuteur·rice désigné·e.",
+            activity_analysis=""
+            if incomplete
+            else (
+                "Analyse de l'activité menée avec la direction : situations choisies pour leur "
+                "valeur formatrice, d'abord accompagnées puis en autonomie ; charge allégée "
+                "pendant les séquences, temps de retour réflexif hors production prévu au "
+                "planning."
+            ),
+            work_situations="; ".join(t for t, *_ in SITUATIONS[:3]),
+            designated_at=drafted,
         )
-    drafting.add_planned_sequences(s, actor_id=manager.id, protocol=protocol, items=plan)
-    initial = {c.id: levels[ctx.rng.choice([0, 0, 1])].id for c in comps}
-    drafting.set_initial_positioning(s, actor_id=manager.id, protocol=protocol, levels=initial)
+        ctx.created["protocols"] = ctx.created.get("protocols", 0) + 1
+        cycles = 3
+        plan = []
+        for i in range(cycles):
+            day = start + timedelta(days=1 + i * max(2, days // (cycles + 1)))
+            plan.append((SequenceKind.SITUATION, day, f"Mise en situation {i + 1}", 180))
+            plan.append(
+                (
+                    SequenceKind.REFLECTION,
+                    day + timedelta(days=1),
+                    f"Séquence réflexive {i + 1}",
+                    60,
+                )
+            )
+        drafting.add_planned_sequences(s, actor_id=manager.id, protocol=protocol, items=plan)
+        initial = {c.id: levels[ctx.rng.choice([0, 0, 1])].id for c in comps}
+        drafting.set_initial_positioning(s, actor_id=manager.id, protocol=protocol, levels=initial)
     if stage == "draft":
         return protocol
-    protocols.submit_for_signature(s, actor_id=manager.id, protocol=protocol)
+    with at(moment(start - timedelta(days=3), 11)):
+        protocols.submit_for_signature(s, actor_id=manager.id, protocol=protocol)
+    signing_times = (
+        (SignerRole.STRUCTURE, manager, moment(start - timedelta(days=2), 10)),
+        (SignerRole.TUTOR, tutor, moment(start - timedelta(days=2), 15)),
+        (SignerRole.LEARNER, learner, moment(start - timedelta(days=1), 10)),
+    )
+    for role, who, when in signing_times[:1] if stage == "awaiting" else signing_times:
+        with at(when):
+            protocols.sign_protocol(
+                s, actor_id=who.id, protocol=protocol, role=role, method="password"
+            )
     if stage == "awaiting":
-        protocols.sign_protocol(
-            s, actor_id=manager.id, protocol=protocol, role=SignerRole.STRUCTURE, method="password"
-        )
         return protocol
-    for role, who in (
-        (SignerRole.STRUCTURE, manager),
-        (SignerRole.TUTOR, tutor),
-        (SignerRole.LEARNER, learner),
-    ):
-        protocols.sign_protocol(s, actor_id=who.id, protocol=protocol, role=role, method="password")
 
     done_cycles = cycles if stage == "completed" else ctx.rng.choice([1, 2])
     rank = {c.id: levels.index(next(lv for lv in levels if lv.id == initial[c.id])) for c in comps}
@@ -210,39 +238,28 @@ def run_protocol(
             break
         text = SITUATIONS[(i + ctx.rng.randrange(len(SITUATIONS))) % len(SITUATIONS)]
         worked = comps[i::cycles] or comps[:1]
-        situation, _ = sequences.log_sequence(
-            s,
-            actor_id=tutor.id,
-            protocol=protocol,
-            kind=SequenceKind.SITUATION,
-            tz=TZ,
-            data=sequences.SequenceData(
-                client_id=f"demo-{protocol.public_id}-s{i}",
-                occurred_at=moment(day, 9, 30),
-                duration_minutes=ctx.rng.choice([150, 180, 210]),
-                place=text[1],
-                autonomy=Autonomy.ACCOMPANIED if i == 0 else Autonomy.ALONE,
-                intent=text[2],
-                observations=text[3],
-                competence_ids=[c.id for c in worked],
-            ),
+        data = sequences.SequenceData(
+            client_id=f"demo-{protocol.public_id}-s{i}",
+            occurred_at=moment(day, 9, 30),
+            duration_minutes=ctx.rng.choice([150, 180, 210]),
+            place=text[1],
+            autonomy=Autonomy.ACCOMPANIED if i == 0 else Autonomy.ALONE,
+            intent=text[2],
+            observations=text[3],
+            competence_ids=[c.id for c in worked],
         )
-        signing.sign_sequence(
-            s,
-            actor_id=tutor.id,
-            protocol=protocol,
-            sequence=situation,
-            role=SignerRole.TUTOR,
-            method="pin",
-        )
-        signing.sign_sequence(
-            s,
-            actor_id=learner.id,
-            protocol=protocol,
-            sequence=situation,
-            role=SignerRole.LEARNER,
-            method="password",
-        )
+        with at(after(data)):
+            situation, _ = sequences.log_sequence(
+                s,
+                actor_id=tutor.id,
+                protocol=protocol,
+                kind=SequenceKind.SITUATION,
+                tz=TZ,
+                data=data,
+            )
+            _sign(s, protocol, situation, tutor, SignerRole.TUTOR, "pin")
+        with at(after(data, 15)):
+            _sign(s, protocol, situation, learner, SignerRole.LEARNER, "password")
         last_day = day
         if incomplete and i == done_cycles - 1:
             break  # this situation is never analysed: condition 3 is not met
@@ -252,66 +269,65 @@ def run_protocol(
         for c in worked:
             rank[c.id] = min(rank[c.id] + 1, len(levels) - 1)
         r = REFLECTIONS[i % len(REFLECTIONS)]
-        reflection, _ = sequences.log_sequence(
-            s,
-            actor_id=tutor.id,
-            protocol=protocol,
-            kind=SequenceKind.REFLECTION,
-            tz=TZ,
-            data=sequences.SequenceData(
-                client_id=f"demo-{protocol.public_id}-r{i}",
-                occurred_at=moment(reflect_day, 14),
-                duration_minutes=ctx.rng.choice([45, 60]),
-                place="Bureau de l'infirmière",
-                expected=r[0],
-                achieved=r[1],
-                learnt=r[2],
-                gaps=r[3],
-                learner_words=r[4],
-                next_step=r[5],
-                situation_ids=[situation.id],
-                levels={c.id: levels[rank[c.id]].id for c in worked},
-            ),
+        data = sequences.SequenceData(
+            client_id=f"demo-{protocol.public_id}-r{i}",
+            occurred_at=moment(reflect_day, 14),
+            duration_minutes=ctx.rng.choice([45, 60]),
+            place="Bureau de l'infirmière",
+            expected=r[0],
+            achieved=r[1],
+            learnt=r[2],
+            gaps=r[3],
+            learner_words=r[4],
+            next_step=r[5],
+            situation_ids=[situation.id],
+            levels={c.id: levels[rank[c.id]].id for c in worked},
         )
-        signing.sign_sequence(
-            s,
-            actor_id=tutor.id,
-            protocol=protocol,
-            sequence=reflection,
-            role=SignerRole.TUTOR,
-            method="pin",
-        )
-        if stage == "completed" or i < done_cycles - 1:  # the last one awaits the learner
-            signing.sign_sequence(
+        with at(after(data)):
+            reflection, _ = sequences.log_sequence(
                 s,
-                actor_id=learner.id,
+                actor_id=tutor.id,
                 protocol=protocol,
-                sequence=reflection,
-                role=SignerRole.LEARNER,
-                method="password",
+                kind=SequenceKind.REFLECTION,
+                tz=TZ,
+                data=data,
             )
+            _sign(s, protocol, reflection, tutor, SignerRole.TUTOR, "pin")
+        if stage == "completed" or i < done_cycles - 1:  # the last one awaits the learner
+            with at(after(data, 15)):
+                _sign(s, protocol, reflection, learner, SignerRole.LEARNER, "password")
         last_day = reflect_day
     if stage == "completed":
+        final_day = last_day + timedelta(days=1)
         final = {c.id: levels[max(rank[c.id], 2)].id for c in comps}
-        evaluation = evaluations.create_evaluation(
-            s,
-            actor_id=tutor.id,
-            protocol=protocol,
-            client_id=f"demo-{protocol.public_id}-f",
-            kind=EvaluationKind.FINAL,
-            evaluated_on=last_day + timedelta(days=1),
-            summary="Bilan final : les compétences visées sont acquises ; points de vigilance "
-            "notés pour la suite du parcours.",
-            levels=final,
-        )
-        for role, who in ((SignerRole.TUTOR, tutor), (SignerRole.LEARNER, learner)):
-            evaluations.sign_evaluation(
+        with at(moment(final_day, 11)):
+            evaluation = evaluations.create_evaluation(
                 s,
-                actor_id=who.id,
+                actor_id=tutor.id,
                 protocol=protocol,
-                evaluation=evaluation,
-                role=role,
-                method="password",
+                client_id=f"demo-{protocol.public_id}-f",
+                kind=EvaluationKind.FINAL,
+                evaluated_on=final_day,
+                summary="Bilan final : les compétences visées sont acquises ; points de "
+                "vigilance notés pour la suite du parcours.",
+                levels=final,
             )
-        protocols.complete_protocol(s, actor_id=manager.id, protocol=protocol)
+        for role, who, minute in ((SignerRole.TUTOR, tutor, 30), (SignerRole.LEARNER, learner, 45)):
+            with at(moment(final_day, 11, minute)):
+                evaluations.sign_evaluation(
+                    s,
+                    actor_id=who.id,
+                    protocol=protocol,
+                    evaluation=evaluation,
+                    role=role,
+                    method="password",
+                )
+        with at(moment(final_day, 16)):
+            protocols.complete_protocol(s, actor_id=manager.id, protocol=protocol)
     return protocol
+
+
+def _sign(s, protocol: Protocol, sequence, who: User, role: SignerRole, method: str) -> None:
+    signing.sign_sequence(
+        s, actor_id=who.id, protocol=protocol, sequence=sequence, role=role, method=method
+    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -20,9 +23,32 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# The moment writes record instead of the clock's, while `writing_at` holds one: the demo
+# writes its story in the past through the very operations, so that each signature and each
+# audit entry is dated when it happened in that story (rows are append-only: they cannot be
+# re-dated after). No request path sets it.
+_WRITING_AT: ContextVar[datetime | None] = ContextVar("afest_writing_at", default=None)
+
+
 def utcnow() -> datetime:
     """Aware UTC now: every timestamp is stored and read back as UTC on both engines."""
-    return datetime.now(UTC)
+    fixed = _WRITING_AT.get()
+    return datetime.now(UTC) if fixed is None else fixed
+
+
+@contextmanager
+def writing_at(when: datetime) -> Iterator[None]:
+    """Within the block, utcnow() answers `when` (aware, not in the future)."""
+    if when.tzinfo is None:
+        raise ValueError("writing_at needs an aware datetime")
+    when = when.astimezone(UTC)
+    if when > datetime.now(UTC):
+        raise ValueError("writing_at cannot date a write in the future")
+    token = _WRITING_AT.set(when)
+    try:
+        yield
+    finally:
+        _WRITING_AT.reset(token)
 
 
 def new_public_id() -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import func
@@ -12,14 +14,17 @@ from sqlmodel import Session, select
 from afest import demo
 from afest.core.database import make_engine
 from afest.models import (
+    AuditEntry,
     Cohort,
     CohortConsultant,
     CohortStructure,
+    Evaluation,
     Protocol,
     ProtocolStatus,
     Role,
     RoleAssignment,
     Sequence,
+    Signature,
     SignedKind,
     User,
     VaeMilestone,
@@ -28,6 +33,7 @@ from afest.models import (
     metadata,
 )
 from afest.proof import signatures
+from afest.proof.integrity import verify_all
 from tests.conftest import alembic_config
 
 
@@ -106,6 +112,80 @@ def test_demo_signatures_verify(session):
         assert checks and all(c.intact for c in checks)
 
 
+# The demo tells a story in the past: each signature is dated when its record was signed in
+# that story, each entry of a protocol's audit chain when it happened, in order.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def test_demo_sequences_are_signed_the_day_they_happened(session):
+    rows = session.exec(
+        select(Signature, Sequence)
+        .join(Sequence, Sequence.id == Signature.subject_id)
+        .where(Signature.subject_kind == SignedKind.SEQUENCE)
+    ).all()
+    assert len(rows) > 300
+    for signature, sequence in rows:
+        ended = _aware(sequence.occurred_at) + timedelta(minutes=sequence.duration_minutes)
+        signed = _aware(signature.signed_at)
+        assert ended <= signed <= ended + timedelta(days=1), (sequence.public_id, signed)
+
+
+def test_demo_protocols_are_signed_before_they_start(session):
+    rows = session.exec(
+        select(Signature, Protocol)
+        .join(Protocol, Protocol.id == Signature.subject_id)
+        .where(Signature.subject_kind == SignedKind.PROTOCOL)
+    ).all()
+    assert len(rows) > 150
+    for signature, protocol in rows:
+        signed = _aware(signature.signed_at)
+        assert signed < _start_of(protocol.planned_start), (protocol.title, signed)
+        assert signed >= _aware(protocol.created_at)
+
+
+def test_demo_evaluations_are_signed_on_the_day_or_the_next(session):
+    rows = session.exec(
+        select(Signature, Evaluation)
+        .join(Evaluation, Evaluation.id == Signature.subject_id)
+        .where(Signature.subject_kind == SignedKind.EVALUATION)
+    ).all()
+    assert len(rows) > 50
+    for signature, evaluation in rows:
+        signed = _aware(signature.signed_at)
+        day = evaluation.evaluated_on
+        assert _start_of(day) <= signed < _start_of(day + timedelta(days=2)), evaluation.public_id
+
+
+def test_demo_audit_chains_follow_the_story_in_order(session):
+    entries = session.exec(
+        select(AuditEntry).where(AuditEntry.protocol_id.is_not(None)).order_by(AuditEntry.id)
+    ).all()
+    last: dict[int, datetime] = {}
+    now = datetime.now(UTC)
+    for entry in entries:
+        at = _aware(entry.at)
+        assert at <= now
+        assert at >= last.get(entry.protocol_id, at), (entry.protocol_id, entry.action)
+        last[entry.protocol_id] = at
+    sign_entries = {
+        (e.subject_kind, e.subject_id, e.after["role"]): _aware(e.at)
+        for e in entries
+        if e.action.endswith(".sign")
+    }
+    for signature in session.exec(select(Signature)).all():
+        key = (str(signature.subject_kind), signature.subject_id, str(signature.signer_role))
+        assert sign_entries[key] == _aware(signature.signed_at), key
+    assert verify_all(session) == []
+
+
 def test_demo_jury_results_come_on_or_after_their_jury(session):
     pathways = session.exec(select(VaePathway)).all()
     results = 0
@@ -122,3 +202,31 @@ def test_demo_jury_results_come_on_or_after_their_jury(session):
                 assert planned and m.occurred_on >= planned[-1], pathway.id
                 assert m.occurred_on <= date.today()
     assert results
+
+
+def test_the_story_clock_holds_within_its_block_only_and_never_ahead():
+    from afest.models import utcnow
+    from afest.models.base import writing_at
+
+    then = datetime(2026, 3, 2, 9, 30, tzinfo=PARIS)
+    with writing_at(then):
+        assert utcnow() == then and utcnow().tzinfo == UTC
+    assert utcnow() - datetime.now(UTC) < timedelta(seconds=5)
+    with pytest.raises(ValueError), writing_at(datetime.now(UTC) + timedelta(hours=1)):
+        pass  # pragma: no cover
+    with pytest.raises(ValueError), writing_at(datetime(2026, 3, 2, 9, 30)):
+        pass  # pragma: no cover
+
+
+def test_only_the_demo_dates_its_writes():
+    from pathlib import Path
+
+    import afest
+
+    root = Path(afest.__file__).parent
+    users = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "writing_at" in path.read_text(encoding="utf-8")
+    )
+    assert users == ["demo/protocol.py", "models/base.py"]
