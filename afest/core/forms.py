@@ -9,7 +9,14 @@ from datetime import date, datetime, time
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.utils import unset_value
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -27,16 +34,27 @@ def no_control_in_secret(form, field) -> None:
         )
 
 
+def no_control_in_value(form, field) -> None:
+    """A value the page itself holds (a hidden field: an id, a token, a choice) is never
+    altered either: one holding a control character did not come from the page as it was
+    sent, and is refused (cleaned, "0\\x00" would become the valid "0")."""
+    if holds_control(field.data):
+        raise ValidationError(_l("Valeur illisible : rechargez la page et recommencez."))
+
+
 def guarded(field: Field) -> Field:
     """A bound field, kept from control characters: text loses them before any other filter
     runs (multi-line text keeps its tabs and line feeds, a one-line value shows its line
-    breaks as spaces); a secret holding one is refused, never altered (see
-    no_control_in_secret). Dates, numbers and choices are parsed, not kept as typed."""
+    breaks as spaces); a secret or a hidden value holding one is refused, never altered
+    (no_control_in_secret, no_control_in_value). Dates, numbers and choices are parsed, not
+    kept as typed."""
     if isinstance(field, PasswordField):
         field.validators = [*field.validators, no_control_in_secret]
+    elif isinstance(field, HiddenField):
+        field.validators = [*field.validators, no_control_in_value]
     elif isinstance(field, TextAreaField):
         field.filters = [multi_line, *field.filters]
-    elif isinstance(field, StringField):  # and its kinds: e-mail, search, hidden...
+    elif isinstance(field, StringField):  # and its kinds: e-mail, search...
         field.filters = [single_line, *field.filters]
     return field
 

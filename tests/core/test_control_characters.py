@@ -51,7 +51,7 @@ def test_every_kind_of_text_field_loses_its_control_characters(app):
         "text": f"Ligne 1{HOSTILE}\r\n\tLigne 2\rLigne 3\x9f",
         "email": f"lea{HOSTILE}@example.org",
         "search": f"Mor{HOSTILE}el",
-        "hidden": f"tab{HOSTILE}-1",
+        "hidden": "tab-1",
         "secret": "afest-demo-2026",
         "at-date": f"03/12{HOSTILE}/2026",
         "at-time": f"14:30{HOSTILE}\x1f",
@@ -65,6 +65,17 @@ def test_every_kind_of_text_field_loses_its_control_characters(app):
         assert form.search.data == "Morel"
         assert form.hidden.data == "tab-1"
         assert form.at.data == datetime(2026, 12, 3, 14, 30)
+
+
+@pytest.mark.parametrize("value", ["0\x00", f"tab{HOSTILE}-1"])
+def test_a_hidden_value_with_a_control_character_is_refused_not_altered(app, value):
+    """A hidden field holds what the page sent (an id, a token, a choice): cleaned, "0\\x00"
+    would become a valid "0"."""
+    with app.test_request_context("/", method="POST", data={"hidden": value}):
+        form = _EveryKind()
+        assert not form.validate()
+        assert form.hidden.data == value
+        assert "Valeur illisible" in " ".join(map(str, form.hidden.errors))
 
 
 @pytest.mark.parametrize("secret", ["1234\x00", "mot\tde passe", f"a{HOSTILE}b"])
