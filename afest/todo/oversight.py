@@ -30,7 +30,7 @@ from afest.models import (
     VaeState,
 )
 from afest.todo.preferences import OPTED_IN
-from afest.todo.queries import People, among, current, paused, run, signed
+from afest.todo.queries import People, among, current, held, paused, run, signed
 
 TERMINAL_VAE = (VaeState.CERTIFICATION, VaeState.ABANDON)
 
@@ -67,7 +67,7 @@ def _conditions(learner):
         blank(Protocol.activity_analysis).label("no_analysis"),
         (~exists().where(ProtocolTutor.protocol_id == Protocol.id)).label("no_tutor"),
         early.label("early"),
-        exists().where(Evaluation.protocol_id == Protocol.id).label("evaluated"),
+        exists().where(Evaluation.protocol_id == Protocol.id, held()).label("evaluated"),
         *(
             signed(SignedKind.PROTOCOL, Protocol.id, role).label(f"signed_{role.value}")
             for role in SignerRole

@@ -95,6 +95,12 @@ def signed(kind: SignedKind, subject_id, role: SignerRole):
     )
 
 
+def held():
+    """SQL: this evaluation counts for condition 4: current, and signed by the tutor (as
+    afest.protocols.compliance counts it)."""
+    return and_(current(Evaluation), signed(SignedKind.EVALUATION, Evaluation.id, SignerRole.TUTOR))
+
+
 def _analysed():
     """SQL: a current reflection analyses this situation (compliance condition 3)."""
     reflection = aliased(Sequence)
@@ -269,7 +275,7 @@ def evaluations_to_countersign(session: Session, *, people: People, now: datetim
 def _tutored(everyone: bool):
     learner = aliased(User)
     has_final = exists().where(
-        Evaluation.protocol_id == Protocol.id, Evaluation.kind == EvaluationKind.FINAL
+        Evaluation.protocol_id == Protocol.id, Evaluation.kind == EvaluationKind.FINAL, held()
     )
     return (
         select(

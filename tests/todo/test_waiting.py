@@ -218,7 +218,7 @@ def test_a_protocol_ending_within_a_week_wants_its_final_evaluation(app, session
     assert dict(kinds_at(app, session, at(21), tutor))["final_evaluation"] == "late"
     comp, level = first_competence_and_level(session, protocol)
     with travel(at(21)), app.app_context():
-        evaluations.create_evaluation(
+        final = evaluations.create_evaluation(
             session,
             actor_id=tutor.id,
             protocol=protocol,
@@ -227,6 +227,18 @@ def test_a_protocol_ending_within_a_week_wants_its_final_evaluation(app, session
             evaluated_on=date(2026, 3, 21),
             summary="Bilan",
             levels={comp: level},
+        )
+        session.commit()
+    # written but not signed: condition 4 is not met yet (afest.protocols.compliance)
+    assert "final_evaluation" in dict(kinds_at(app, session, at(21), tutor))
+    with travel(at(21)), app.app_context():
+        evaluations.sign_evaluation(
+            session,
+            actor_id=tutor.id,
+            protocol=protocol,
+            evaluation=final,
+            role=SignerRole.TUTOR,
+            method="pin",
         )
         session.commit()
     assert "final_evaluation" not in dict(kinds_at(app, session, at(21), tutor))
