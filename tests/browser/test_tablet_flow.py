@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date, timedelta
 
 import pytest
 
@@ -297,7 +298,8 @@ def test_an_entry_refused_once_sent_comes_back_with_its_reason(page):
     page.wait_for_url("**/situation")
     situation_url = page.url
     page.locator("#competence_ids label.toggle").first.tap()
-    page.get_by_label("Jour").fill("01/01/2099")  # the server refuses a day to come
+    later = (date.today() + timedelta(days=2)).strftime("%d/%m/%Y")
+    page.get_by_label("Jour").fill(later)  # the server refuses a day to come
     page.get_by_label("Observations du·de la tuteur·rice").fill("Saisie à corriger")
     page.context.set_offline(True)
     page.get_by_role("button", name="Enregistrer sans signer").tap()
@@ -315,4 +317,4 @@ def test_an_entry_refused_once_sent_comes_back_with_its_reason(page):
     assert (
         page.get_by_label("Observations du·de la tuteur·rice").input_value() == "Saisie à corriger"
     )
-    assert page.get_by_label("Jour").input_value() == "01/01/2099"
+    assert page.get_by_label("Jour").input_value() == later
