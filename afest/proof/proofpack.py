@@ -35,6 +35,7 @@ from afest.models import (
     Sequence,
     Signature,
     SignedKind,
+    SignerRole,
     User,
     utcnow,
 )
@@ -85,6 +86,22 @@ class Pack:
     @property
     def minutes_done(self) -> int:
         return self.view.minutes_done
+
+    @property
+    def minutes_certified(self) -> int:
+        """What the certificat de réalisation states: the current sequences signed by the tutor
+        and countersigned by the learner (the hours the compliance panel compares with the
+        plan); the others are left out, and said so. No certificate when it is 0."""
+        both = {str(SignerRole.TUTOR), str(SignerRole.LEARNER)}
+        return sum(
+            s.duration_minutes
+            for s in self.view.sequences
+            if both <= self.view.signed_roles(SignedKind.SEQUENCE, s.id)
+        )
+
+    @property
+    def minutes_left_out(self) -> int:
+        return self.minutes_done - self.minutes_certified
 
     @property
     def first_day(self) -> date:

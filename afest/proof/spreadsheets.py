@@ -133,6 +133,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
         ("Fin prévue", p.planned_end),
         ("Minutes prévues", p.planned_minutes),
         ("Minutes réalisées", pack.minutes_done),
+        ("Minutes signées (certificat de réalisation)", pack.minutes_certified),
         ("Séquences", len(pack.view.sequences)),
         ("Évaluations", len(pack.view.evaluations)),
         ("Quatre conditions remplies", "oui" if pack.checklist.all_met else "non"),

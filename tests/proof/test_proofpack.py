@@ -281,3 +281,41 @@ def test_a_pack_without_control_characters_says_nothing_of_them(session, login_a
     assert "contrôle retirés" not in client.get(f"{base}/sequences.csv").get_data(as_text=True)
     pdf = client.get(f"{base}/preuve.pdf").data
     assert "contrôle retirés" not in _pdf_text(pdf, tmp_path)
+
+
+def _hm(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d}" if minutes % 60 else f"{minutes // 60} h"
+
+
+def test_the_certificate_states_the_signed_hours_with_a_block_to_sign(session, login_as, tmp_path):
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    pdf = login_as(MANAGER).get(f"/protocoles/{protocol.public_id}/preuve.pdf").data
+    certificate = _pdf_text(pdf, tmp_path).split("Certificat de réalisation", 1)[1]
+    certificate = certificate.split("Conformité", 1)[0]
+    signed = session.exec(
+        sa.text(
+            "SELECT COALESCE(SUM(s.duration_minutes), 0) FROM sequence s WHERE s.protocol_id = :p"
+            " AND NOT EXISTS (SELECT 1 FROM sequence n WHERE n.amends_id = s.id)"
+            " AND (SELECT COUNT(DISTINCT g.signer_role) FROM signature g"
+            "      WHERE g.subject_kind = 'sequence' AND g.subject_id = s.id"
+            "        AND g.signer_role IN ('tutor', 'learner')) = 2"
+        ),
+        params={"p": protocol.id},
+    ).one()[0]
+    assert signed > 0
+    assert "Durée réalisée" in certificate and _hm(signed) in certificate
+    for blank in ("Fait à", "Nom et qualité", "Signature et cachet"):  # wrapped in its column
+        assert blank in certificate
+
+
+def test_no_certificate_for_a_protocol_without_signed_hours(
+    session, make_protocol, login_as, tmp_path
+):
+    protocol, people = make_protocol()
+    session.commit()
+    client = login_as(people["manager"].email)
+    pdf = client.get(f"/protocoles/{protocol.public_id}/preuve.pdf")
+    assert pdf.status_code == 200
+    text = _pdf_text(pdf.data, tmp_path)
+    assert "Pas de certificat de réalisation" in text
+    assert "Signature et cachet" not in text
