@@ -250,8 +250,8 @@ def rebuild_rollups() -> None:
 def send_reminders(at: str | None) -> None:
     """Send the reminder digests due today (the morning job does it at 07:00)."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
+    from afest.core import clock
     from afest.models import utcnow
     from afest.todo import digests
 
@@ -264,7 +264,7 @@ def send_reminders(at: str | None) -> None:
                 f"not an ISO 8601 date or time: {at!r}", param_hint="--at"
             ) from None
         if now.tzinfo is None:
-            now = now.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+            now = now.replace(tzinfo=clock.zone())
     sent = digests.run(database(current_app), now=now)
     periods = ", ".join(sorted(sent.periods)) or "none"
     click.echo(

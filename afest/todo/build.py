@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlmodel import Session, select
 
+from afest.core import clock
 from afest.models import Protocol, ProtocolStatus, SequenceKind, SignerRole
 from afest.todo import oversight, queries
 from afest.todo.items import ENDING_DAYS, Item, Kind, Urgency, urgency_of
@@ -32,7 +33,7 @@ class _Context:
 
     def __init__(self, session: Session, people: list[int] | None, now: datetime):
         self.session, self.people, self.now = session, people, now
-        self.zone = ZoneInfo(current_app.config["TIMEZONE"])
+        self.zone = clock.zone()
         self.today = now.astimezone(self.zone).date()
 
     def by_day(self, day: date) -> tuple[datetime, Urgency]:

@@ -39,10 +39,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlmodel import Session, select
 
-from afest.core import audit
+from afest.core import audit, clock
 from afest.core.database import Database, insert_on_conflict
 from afest.mail import outbox
 from afest.models import OutboxMessage, ReminderDigest, RoleAssignment, User, utcnow
@@ -90,13 +89,9 @@ class Sent:
 # --- periods --------------------------------------------------------------------------------
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def local_day(now: datetime) -> date:
     """The day `now` falls on in the platform's TIMEZONE."""
-    return now.astimezone(zone()).date()
+    return now.astimezone(clock.zone()).date()
 
 
 def week_of(day: date) -> str:
@@ -190,7 +185,7 @@ def plan(
     if not due:
         return []
     ids = [user_id for user_id, _ in due]
-    here = zone()
+    here = clock.zone()
     day = now.astimezone(here).date()
     near = {p: overlapping(p, day) for p in {period for _, period in due}}
     announced: dict[int, dict[str, list[str]]] = defaultdict(dict)
