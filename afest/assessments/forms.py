@@ -8,16 +8,14 @@ import secrets
 from collections.abc import Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
 from wtforms import DateField, PasswordField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from afest.core import clock
-from afest.core.errors import ServiceError, form_error
 from afest.core.forms import Form, SaneDate, clean_text, record_id
 from afest.core.http import SIGNER_LABELS
-from afest.models import EvaluationKind, SignerRole, User
+from afest.models import EvaluationKind, SignerRole
 from afest.sequences import signing
 
 TEXT = 10_000
@@ -117,7 +115,7 @@ class EvaluationForm(LevelsMixin, Form):
         }
 
 
-class EvaluationSignForm(Form):
+class EvaluationSignForm(signing.ConfirmsSecret, Form):
     """The tutor signs an evaluation with her tablet PIN or her password, as she signs a
     sequence; the learner countersigns with her password."""
 
@@ -132,17 +130,10 @@ class EvaluationSignForm(Form):
         """The roles the signer may choose from."""
         self.role.choices = [(str(r), str(SIGNER_LABELS[r])) for r in roles]
 
-    def confirmed(self, session: Session, user_id: int) -> str | None:
-        """How the signer confirmed (PIN only in the tutor's role), or None with the reason
-        beside the secret. Asked before the write: the check is slow on purpose (argon2)."""
-        as_tutor = self.role.data == SignerRole.TUTOR.value
-        try:
-            return signing.confirm_secret(
-                session.get(User, user_id), self.secret.data, allow_pin=as_tutor
-            )
-        except ServiceError as exc:
-            form_error(self, exc, default="secret")
-            return None
+    @property
+    def allow_pin(self) -> bool:
+        """The PIN counts only in the tutor's role (ConfirmsSecret.confirmed)."""
+        return self.role.data == SignerRole.TUTOR.value
 
     def signature(self, method: str) -> dict:
         """The arguments of evaluations.sign_evaluation."""

@@ -28,9 +28,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from afest.assessments.forms import LevelsMixin, posted_levels
-from afest.core.errors import ServiceError, form_error
 from afest.core.forms import CheckboxesField, Form, LocalDateTimeField, SaneDate, record_id
-from afest.models import Autonomy, Sequence, SequenceKind, User
+from afest.models import Autonomy, Sequence, SequenceKind
 from afest.sequences import operations as sequences
 from afest.sequences import signing
 from afest.sequences.operations import TEXT_LIMIT, SequenceData
@@ -90,10 +89,12 @@ class SequenceForm(Form):
         )
 
 
-class SignNowMixin:
+class SignNowMixin(signing.ConfirmsSecret):
     """Save and sign in one tap: the tutor types her PIN (or password) on the entry form and
     taps "Enregistrer et signer"; "Enregistrer sans signer" saves it for a later signature,
     as before. The secret is checked before the write (afest.sequences.signing)."""
+
+    allow_pin = True
 
     secret = PasswordField(
         _l("Votre code PIN, pour signer maintenant"),
@@ -120,13 +121,8 @@ class SignNowMixin:
         slow on purpose); None for a wrong secret, its reason beside the field."""
         if not self.signing_now():
             return sequences.log_sequence
-        try:
-            user = session.get(User, user_id)
-            method = signing.confirm_secret(user, self.secret.data, allow_pin=True)
-        except ServiceError as exc:
-            form_error(self, exc, default="secret")
-            return None
-        return partial(signing.log_signed, method=method)
+        method = self.confirmed(session, user_id)
+        return partial(signing.log_signed, method=method) if method else None
 
 
 class SituationForm(SequenceForm):
@@ -218,21 +214,8 @@ class ReflectionAmendForm(ReflectionForm, AmendmentMixin):
     pass
 
 
-class SecretForm(Form):
+class SecretForm(signing.ConfirmsSecret, Form):
     """A signature confirmed on a shared tablet: the signer types their own secret again."""
-
-    allow_pin = False
-
-    def confirmed(self, session: Session, user_id: int) -> str | None:
-        """How the user confirmed (signing.METHOD_PIN or METHOD_PASSWORD), or None with the
-        reason beside the secret. Views ask before their write: the check is slow on purpose
-        (argon2), and on SQLite the write holds the database-wide lock."""
-        user = session.get(User, user_id)
-        try:
-            return signing.confirm_secret(user, self.secret.data, allow_pin=self.allow_pin)
-        except ServiceError as exc:
-            form_error(self, exc, default="secret")
-            return None
 
 
 class TutorSignForm(SecretForm):

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from afest.accounts.operations import verify_secret
-from afest.core.errors import ServiceError
+from afest.core.errors import ServiceError, form_error
 from afest.models import Protocol, Sequence, SignedKind, SignerRole, User
 from afest.proof import signatures
 from afest.sequences.operations import log_sequence
@@ -33,6 +33,25 @@ def confirm_secret(user: User, secret: str, *, allow_pin: bool) -> str:
         _l("Code PIN ou mot de passe incorrect.") if allow_pin else _l("Mot de passe incorrect."),
         field="secret",
     )
+
+
+class ConfirmsSecret:
+    """Of a form with a `secret` field (a sequence's or an evaluation's signature, the
+    tablet's "Enregistrer et signer"): the signer typed their own secret again; a PIN counts
+    when `allow_pin` says so."""
+
+    allow_pin = False
+
+    def confirmed(self, session: Session, user_id: int) -> str | None:
+        """How the user confirmed (METHOD_PIN or METHOD_PASSWORD), or None with the reason
+        beside the secret. Views ask before their write: the check is slow on purpose
+        (argon2), and on SQLite the write holds the database-wide lock."""
+        user = session.get(User, user_id)
+        try:
+            return confirm_secret(user, self.secret.data, allow_pin=self.allow_pin)
+        except ServiceError as exc:
+            form_error(self, exc, default="secret")
+            return None
 
 
 def sign_as_tutor(
