@@ -35,7 +35,6 @@ from afest.models import (
     Sequence,
     Signature,
     SignedKind,
-    SignerRole,
     User,
     utcnow,
 )
@@ -92,11 +91,10 @@ class Pack:
         """What the certificat de réalisation states: the current sequences signed by the tutor
         and countersigned by the learner (the hours the compliance panel compares with the
         plan); the others are left out, and said so. No certificate when it is 0."""
-        both = {str(SignerRole.TUTOR), str(SignerRole.LEARNER)}
         return sum(
             s.duration_minutes
             for s in self.view.sequences
-            if both <= self.view.signed_roles(SignedKind.SEQUENCE, s.id)
+            if self.view.signed_roles(SignedKind.SEQUENCE, s.id) >= compliance.HOURS_SIGNERS
         )
 
     @property

@@ -56,7 +56,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from afest.core.http import format_minutes
-from afest.models import Protocol, ProtocolStatus, SequenceKind, utcnow
+from afest.models import Protocol, ProtocolStatus, SequenceKind, SignerRole, utcnow
 from afest.protocols import evidence
 from afest.protocols.pauses import deadline
 
@@ -357,13 +357,18 @@ def _practice(protocol, seqs, settings, now, warnings) -> None:
     _hours(protocol, seqs, settings, now, warnings)
 
 
+# Who must have signed a sequence for its hours to count as done (this panel's hours, the
+# certificat de réalisation's: afest.proof.proofpack).
+HOURS_SIGNERS = frozenset({str(SignerRole.TUTOR), str(SignerRole.LEARNER)})
+
+
 def _hours(protocol, seqs, settings, now, warnings) -> None:
     """Hours done (signed by both) far from the hours planned: above at any time, below once
     the protocol has ended or its planned end has passed."""
     planned = protocol.planned_minutes
     if not planned:
         return
-    done = sum(s.duration_minutes for s in seqs if {"tutor", "learner"} <= s.signed)
+    done = sum(s.duration_minutes for s in seqs if s.signed >= HOURS_SIGNERS)
     margin = planned * settings.hours_margin_percent / 100
     ended = protocol.status in ENDED or protocol.planned_end < now.date()
     if done > planned + margin or (ended and done < planned - margin):
