@@ -90,11 +90,12 @@ def record_id(value: str | int) -> int:
 
 
 def strip(value: str | None) -> str | None:
-    """Tablet keyboards add spaces; control characters never belong in a one-line field (the
-    form's own filter removed them first: see guarded)."""
+    """Tablet keyboards add spaces around a one-line value; its control characters go as the
+    form's own filter removes them (afest.core.controls, the one definition); a no-break
+    space, as French writes before « : » or inside « », stays."""
     if value is None:
         return None
-    return "".join(ch for ch in value if ch.isprintable()).strip()
+    return single_line(value).strip()
 
 
 class EmptyForm(Form):
@@ -109,11 +110,11 @@ class SearchForm(Form):
 
 
 def clean_text(value: str | None) -> str | None:
-    """Multi-line text keeps its line breaks and tabs; other control characters (NUL first,
-    which PostgreSQL refuses) never belong in it."""
+    """Multi-line text keeps its line breaks and tabs; its other control characters (NUL
+    first, which PostgreSQL refuses) go, as afest.core.controls defines them."""
     if value is None:
         return None
-    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
+    return multi_line(value).strip()
 
 
 class CheckboxesField(SelectMultipleField):

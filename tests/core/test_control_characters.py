@@ -161,3 +161,10 @@ def test_hostile_characters_posted_to_several_forms_never_reach_the_database(
         select(Evaluation).where(Evaluation.client_id == "hostile-evaluation")
     ).one()
     assert saved.summary == "Bien vu\nà suivre"
+
+
+def test_a_no_break_space_of_french_text_is_kept():
+    from afest.core.forms import clean_text, strip
+
+    assert strip(" Autres agendas\u00a0» ") == "Autres agendas\u00a0»"
+    assert clean_text("Prix\u202f:\u00a012\x00 €\n") == "Prix\u202f:\u00a012 €"
