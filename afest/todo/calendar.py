@@ -27,8 +27,6 @@ from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vDuration
-from sqlalchemy import exists
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from afest import policy
@@ -120,15 +118,11 @@ def _followed(session: Session, user: User) -> list[_Followed]:
 
 
 def _current_evaluations(session: Session, protocol_ids: list[int]) -> list[Evaluation]:
-    """The protocols' evaluations that no amendment replaced."""
-    newer = aliased(Evaluation)
+    """The protocols' evaluations that no amendment replaced (queries.current)."""
     return list(
         session.exec(
             select(Evaluation)
-            .where(
-                Evaluation.protocol_id.in_(protocol_ids),
-                ~exists().where(newer.amends_id == Evaluation.id),
-            )
+            .where(Evaluation.protocol_id.in_(protocol_ids), queries.current(Evaluation))
             .order_by(Evaluation.evaluated_on, Evaluation.id)
         )
     )
