@@ -248,18 +248,7 @@ def run_protocol(
             observations=text[3],
             competence_ids=[c.id for c in worked],
         )
-        with at(after(data)):
-            situation, _ = sequences.log_sequence(
-                s,
-                actor_id=tutor.id,
-                protocol=protocol,
-                kind=SequenceKind.SITUATION,
-                tz=TZ,
-                data=data,
-            )
-            _sign(s, protocol, situation, tutor, SignerRole.TUTOR, "pin")
-        with at(after(data, 15)):
-            _sign(s, protocol, situation, learner, SignerRole.LEARNER, "password")
+        situation = _logged(s, protocol, tutor, learner, SequenceKind.SITUATION, data)
         last_day = day
         if incomplete and i == done_cycles - 1:
             break  # this situation is never analysed: condition 3 is not met
@@ -283,19 +272,9 @@ def run_protocol(
             situation_ids=[situation.id],
             levels={c.id: levels[rank[c.id]].id for c in worked},
         )
-        with at(after(data)):
-            reflection, _ = sequences.log_sequence(
-                s,
-                actor_id=tutor.id,
-                protocol=protocol,
-                kind=SequenceKind.REFLECTION,
-                tz=TZ,
-                data=data,
-            )
-            _sign(s, protocol, reflection, tutor, SignerRole.TUTOR, "pin")
-        if stage == "completed" or i < done_cycles - 1:  # the last one awaits the learner
-            with at(after(data, 15)):
-                _sign(s, protocol, reflection, learner, SignerRole.LEARNER, "password")
+        # the last reflection of a protocol in progress awaits the learner's countersignature
+        countersigned = stage == "completed" or i < done_cycles - 1
+        _logged(s, protocol, tutor, learner, SequenceKind.REFLECTION, data, countersigned)
         last_day = reflect_day
     if stage == "completed":
         final_day = last_day + timedelta(days=1)
@@ -325,6 +304,20 @@ def run_protocol(
         with at(moment(final_day, 16)):
             protocols.complete_protocol(s, actor_id=manager.id, protocol=protocol)
     return protocol
+
+
+def _logged(s, protocol, tutor, learner, kind, data, countersigned: bool = True):
+    """A sequence logged and signed by the tutor ten minutes after it ends, countersigned by
+    the learner five minutes later (unless not `countersigned`)."""
+    with at(after(data)):
+        sequence, _ = sequences.log_sequence(
+            s, actor_id=tutor.id, protocol=protocol, kind=kind, tz=TZ, data=data
+        )
+        _sign(s, protocol, sequence, tutor, SignerRole.TUTOR, "pin")
+    if countersigned:
+        with at(after(data, 15)):
+            _sign(s, protocol, sequence, learner, SignerRole.LEARNER, "password")
+    return sequence
 
 
 def _sign(s, protocol: Protocol, sequence, who: User, role: SignerRole, method: str) -> None:
