@@ -3,6 +3,7 @@
 from .account import AccountToken, RoleAssignment, User, UserSession
 from .assessment import CompetenceAssessment, Evaluation
 from .base import SQLModel, new_public_id, utcnow
+from .costs import CostRole, EvaluationTime, HourlyCost, OtherCost, OtherCostKind
 from .enums import (
     AssessmentSource,
     Autonomy,
@@ -52,15 +53,20 @@ __all__ = [
     "Competence",
     "CompetenceAssessment",
     "CompetenceBlock",
+    "CostRole",
     "Criterion",
     "Evaluation",
+    "EvaluationTime",
     "EvaluationKind",
     "FeasibilityAnswer",
+    "HourlyCost",
     "JuryResult",
     "Level",
     "MailState",
     "OrgKind",
     "Organisation",
+    "OtherCost",
+    "OtherCostKind",
     "OutboxMessage",
     "PlannedSequence",
     "Protocol",
