@@ -62,11 +62,11 @@ def row_cells(row, learners: bool = True) -> list[str] | None:
     ]
 
 
-def _board(scope: Scope, *, single_structure: bool = False):
+def _board(scope: Scope, *, export: bool = False):
     """Parse the filters and build the dashboard: (form, board or None, status)."""
     k = current_app.config["SMALL_CELL_K"]
     return dashboard_screens.board(
-        get_session(), current_user, scope, request.args, k=k, single_structure=single_structure
+        get_session(), current_user, scope, request.args, k=k, export=export
     )
 
 
@@ -106,7 +106,7 @@ def opco():
 @login_required
 def opco_export(fmt: str):
     """The OPCO view as it is filtered, as CSV or XLSX."""
-    form, board, status = _board(_opco_scope())
+    form, board, status = _board(_opco_scope(), export=True)
     if board is None:
         return render("dashboards/opco.html", form=form, board=None, status=status)
     return _export(board, fmt, "tableau-opco")
@@ -126,7 +126,7 @@ def cohort(public_id: str):
 def cohort_export(public_id: str, fmt: str):
     """The cohort view as it is filtered, as CSV or XLSX."""
     item = load_cohort_or_404(public_id)
-    form, board, status = _board(Scope(cohort_ids=frozenset({item.id})))
+    form, board, status = _board(Scope(cohort_ids=frozenset({item.id})), export=True)
     if board is None:
         return render("dashboards/cohort.html", cohort=item, form=form, board=None, status=status)
     return _export(board, fmt, f"cohorte-{item.code}")
@@ -137,7 +137,7 @@ def cohort_export(public_id: str, fmt: str):
 def structure_export(public_id: str, fmt: str):
     """The drill-down's figures as they are filtered, as CSV or XLSX."""
     item = load_structure_or_404(public_id)
-    form, board, status = _board(_structure_scope(item), single_structure=True)
+    form, board, status = _board(_structure_scope(item), export=True)
     if board is None:
         return render(
             "dashboards/structure.html",
@@ -155,7 +155,7 @@ def structure_export(public_id: str, fmt: str):
 def structure(public_id: str):
     """Drill-down: one structure's figures and its protocols in the viewer's scope."""
     item = load_structure_or_404(public_id)
-    form, board, status = _board(_structure_scope(item), single_structure=True)
+    form, board, status = _board(_structure_scope(item))
     protocols = dashboards.structure_protocols(get_session(), current_user, item.id)
     return render(
         "dashboards/structure.html",

@@ -84,6 +84,21 @@ class Filters:
         return clauses
 
 
+SORTS = ("nom", "apprenants", "protocoles", "completion", "heures", "conformite")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Which structures the structure table lists: matching `search` (name or SIRET), in the
+    order of `sort` (a figure: the hidden rows last, by name), one page of PAGE_SIZE, or
+    every one (`page` None: the exports)."""
+
+    sort: str = "nom"
+    descending: bool = False
+    search: str = ""
+    page: int | None = 1
+
+
 @dataclass
 class Row:
     key: object
@@ -92,6 +107,7 @@ class Row:
     hidden: bool = False
     public_id: str | None = None  # structures: for the drill-down link
     group: str | None = None  # structures: their département
+    siret: str | None = None  # structures: found by it in a search
 
     def get(self, name: str) -> int:
         return self.values.get(name, 0)
@@ -105,8 +121,7 @@ class Row:
 class Table:
     name: str
     rows: list[Row]
-    total: int = 0  # rows before pagination
-    all_rows: list[Row] = field(default_factory=list)
+    total: int = 0  # rows before pagination (structures: those matching the search)
     page: int = 1
     pages: int = 1
 
@@ -114,6 +129,8 @@ class Table:
 @dataclass
 class Dashboard:
     totals: Row
+    statuses: Table  # by protocol status (row keys: the stored status)
+    paused: Row  # among the protocols in progress, those paused
     structures: Table
     departements: Table
     referentials: Table
@@ -123,6 +140,7 @@ class Dashboard:
     jury: list[Row]
     k: int
     filters: Filters
+    listing: Listing = Listing()
     suppressed: bool = False  # a small-cell rule hid something
     vae_hidden: set[str] = field(default_factory=set)  # VAE counts hidden as small cells
 

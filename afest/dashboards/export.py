@@ -23,9 +23,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
-from afest.dashboards.board import JURY_NAMES, PAUSED_NAME, STATUS_NAMES, Dashboard, Row, Table
+from afest.dashboards.board import JURY_NAMES, Dashboard, Row, Table
 from afest.models import VaeState
-from afest.models.rollup import STATUS_KEYS
 from afest.vae.states import STATE_LABELS
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -154,17 +153,15 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     """(title, header, rows) of every table of the view, totals and VAE included."""
 
     def table(title: str, t: Table):
-        return title, headers(), [row_values(r, board.k) for r in (t.all_rows or t.rows)]
+        return title, headers(), [row_values(r, board.k) for r in t.rows]
 
-    totals = board.totals
+    hidden = _("masqué (moins de %(k)s)", k=board.k)
     by_status = [
-        [str(STATUS_NAMES[s]), totals.get(f"l_{s}"), totals.get(f"p_{s}")] for s in STATUS_KEYS
+        [r.label, hidden, hidden] if r.hidden else [r.label, r.get("learners"), r.get("protocols")]
+        for r in (*board.statuses.rows, board.paused)
     ]
-    by_status.append([str(PAUSED_NAME), None, totals.get("paused")])
-    if totals.hidden:
-        by_status = []
     out = [
-        (_("Total"), headers(), [row_values(totals, board.k)]),
+        (_("Total"), headers(), [row_values(board.totals, board.k)]),
         (_("Par statut"), [_("Statut"), _("Apprenant·es"), _("Protocoles")], by_status),
         table(_("Par structure"), board.structures),
         table(_("Par département"), board.departements),
@@ -172,7 +169,6 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
         table(_("Par mois de début"), board.months),
         table(_("Par bloc de compétences"), board.blocks),
     ]
-    hidden = _("masqué (moins de %(k)s)", k=board.k)
     vae = [
         [vae_label(m), hidden if m in board.vae_hidden else v]
         for m, v in board.vae.values.items()

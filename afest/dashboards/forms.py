@@ -9,6 +9,7 @@ from wtforms import Form, SelectField, StringField
 
 from afest.core.forms import NoControlCharacters, date_problem
 from afest.dashboards.board import Filters
+from afest.dashboards.listing import ListingFields
 from afest.dashboards.queries import parse_month, referential_id
 
 
@@ -17,9 +18,10 @@ def _first_day(month: int) -> date:
     return date(month // 100, month % 100, 1)
 
 
-class FilterForm(NoControlCharacters, Form):
+class FilterForm(ListingFields, NoControlCharacters, Form):
     """The filters and the period of a dashboard, read from the query string (no CSRF token:
-    a plain WTForms form, its text kept from control characters all the same)."""
+    a plain WTForms form, its text kept from control characters all the same); and the
+    search, order and page of its structure table (ListingFields)."""
 
     dept = SelectField(_l("Département"), validate_choice=False)
     ref = SelectField(_l("Référentiel"), validate_choice=False)
@@ -46,6 +48,6 @@ class FilterForm(NoControlCharacters, Form):
                 f.errors = [problem]  # a year typed wrong (0001, 2206) filters nothing
         if months["du"] and months["au"] and months["du"] > months["au"]:
             self.au.errors = [_l("La fin de la période précède son début.")]
-        if any(f.errors for f in self):
+        if any(f.errors for f in (self.dept, self.ref, self.du, self.au)):
             return None
         return Filters(self.dept.data or None, ref_id, months["du"], months["au"])

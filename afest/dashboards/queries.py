@@ -1,16 +1,14 @@
 """Cross-structure dashboards (OPCO, cohort) and the structure drill-down, read from rollups.
 
-Every figure comes from a GROUP BY over the rollup cells (afest/models/rollup.py) of the
-viewer's scope, so a dashboard costs a few queries over at most structures × référentiels
-(× months when a period is chosen) rows, whatever the number of sequences behind them.
+Every figure but the learners comes from a GROUP BY over the rollup cells
+(afest/models/rollup.py) of the viewer's scope, so a dashboard costs a few queries over at
+most structures × référentiels (× months when a period is chosen) rows, whatever the number
+of sequences behind them. Learners are counted distinct in every row (afest.dashboards.
+learners), from the per-protocol facts. Of the structures, one pass over their summed cells
+decides which are hidden, their order and the page; only the page's rows have their learners
+counted and are rendered.
 
-Small cells: in a cross-structure view, a row about fewer than k learners is hidden for a
-viewer who is not entitled to those learners' records (policy.sees_learner_records), and so
-is a complementary row wherever the hidden one could be recomputed from a total shown (in
-each table, and among the structures of a département). Learner counts in the cells count a
-learner once, under their most recent protocol: a lower bound for any row, so a row whose
-count reaches k is safe; a row with fewer than k protocols is not; in between, the exact
-number of distinct learners is counted from the per-protocol facts of those rows only.
+Small cells: afest.dashboards.smallcells.
 """
 
 from __future__ import annotations
@@ -19,16 +17,20 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cache
 
-import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
 from afest import policy
+from afest.dashboards import learners
 from afest.dashboards.board import (
     PAGE_SIZE,
+    PAUSED_NAME,
+    STATUS_NAMES,
+    STATUS_VALUES,
     Dashboard,
     Filters,
+    Listing,
     Row,
     Scope,
     Table,
@@ -94,53 +96,11 @@ def _sums(measures: Iterable[str], table=rollup_cell):
     return [func.coalesce(func.sum(table.c[m]), 0).label(m) for m in measures]
 
 
-def _shape(scope: Scope, filters: Filters) -> tuple[bool, ...]:
-    """Which conditions a query needs; the statements are built once per shape."""
-    return (
-        bool(scope.funder_ids),
-        bool(scope.cohort_ids),
-        scope.structure_id is not None,
-        scope.whole_structure and scope.structure_id is not None,
-        filters.departement is not None,
-        filters.referential_id is not None,
-        filters.month_from is not None,
-        filters.month_to is not None,
-    )
-
-
-def _params(scope: Scope, filters: Filters) -> dict:
-    return {
-        "funders": sorted(scope.funder_ids),
-        "cohorts": sorted(scope.cohort_ids),
-        "structure": scope.structure_id,
-        "dept": filters.departement,
-        "ref": filters.referential_id,
-        "mfrom": filters.month_from,
-        "mto": filters.month_to,
-    }
-
-
 def _conditions(table, grain: str, shape: tuple[bool, ...]) -> list:
-    funders, cohorts, structure, whole, dept, ref, mfrom, mto = shape
-    owners = []
-    if funders:
-        owners.append(table.c.funder_id.in_(sa.bindparam("funders", expanding=True)))
-    if cohorts:
-        owners.append(table.c.cohort_id.in_(sa.bindparam("cohorts", expanding=True)))
-    clauses = [table.c.grain == grain]
-    if not whole:
-        clauses.append(sa.or_(*owners) if owners else sa.false())
-    if structure:
-        clauses.append(table.c.structure_id == sa.bindparam("structure"))
-    if dept:
-        clauses.append(table.c.departement == sa.bindparam("dept"))
-    if ref:
-        clauses.append(table.c.referential_id == sa.bindparam("ref"))
-    if mfrom and grain.rstrip("fc") in MONTHLY:
-        clauses.append(table.c.month >= sa.bindparam("mfrom"))
-    if mto and grain.rstrip("fc") in MONTHLY:
-        clauses.append(table.c.month <= sa.bindparam("mto"))
-    return clauses
+    return [
+        table.c.grain == grain,
+        *learners.conditions(table, shape, months=grain.rstrip("fc") in MONTHLY),
+    ]
 
 
 @cache
@@ -159,11 +119,13 @@ def _statement(kind: str, grain: str, shape: tuple[bool, ...]):
             .group_by(cell.structure_id)
             .subquery()
         )
-        return (
-            select(inner, Organisation.name, Organisation.public_id, Organisation.departement)
-            .join(Organisation, Organisation.id == inner.c.key)
-            .order_by(Organisation.name)
-        )
+        return select(
+            inner,
+            Organisation.name,
+            Organisation.siret,
+            Organisation.public_id,
+            Organisation.departement,
+        ).join(Organisation, Organisation.id == inner.c.key)
     if kind == "blocks":
         inner = (
             select(cell.block_id.label("key"), *_sums(TABLE_MEASURES))
@@ -210,6 +172,14 @@ def _referential_labels(session: Session) -> dict[int, str]:
     return {r.id: f"{r.short or r.code} ({r.code})" for r in _referentials(session)}
 
 
+def _row(key, label: str, record, names=TABLE_MEASURES, **extra) -> Row:
+    """A table row from a result row whose figures follow its key: the rollup's learner count
+    (each learner under her latest protocol, a lower bound of any row's) kept as `latest`."""
+    values = dict(zip(names, record[1 : 1 + len(names)], strict=True))
+    values["latest"] = values.get("learners", 0)
+    return Row(key, label, values, **extra)
+
+
 def build(
     session: Session,
     *,
@@ -217,31 +187,47 @@ def build(
     filters: Filters,
     k: int,
     protect: Callable[[int], bool] | None = None,
-    page: int = 1,
+    listing: Listing = Listing(),
 ) -> Dashboard:
     """Every table of a dashboard; `protect(structure_id)` says whose small cells to hide
-    (None: a single-structure view of an entitled viewer, nothing hidden)."""
+    (None: a viewer entitled to every learner's records in it, nothing hidden); `listing`:
+    which structures the structure table lists."""
     conn = session.connection()
-    shape, params = _shape(scope, filters), _params(scope, filters)
+    shape, params = learners.shape(scope, filters), learners.params(scope, filters)
+    count = learners.Learners(conn, scope, filters)
 
     def run(kind: str):
         return conn.execute(_statement(kind, _grain(scope, filters, kind), shape), params)
 
     totals = Row(None, "total", dict(run("totals").one()._mapping))
+    totals.values["latest"] = totals.get("learners")
+    exact = count.tables((None, "status", "paused", "departement", "referential_id", "month"))
+    totals.values["learners"] = exact[None].get(None, 0)
+    statuses = _statuses(totals, exact["status"])
+    paused = _paused(totals, exact["paused"])
     structures = [
-        Row(r.key, r.name, r._mapping, public_id=r.public_id, group=r.departement or "")
+        _row(r.key, r.name, r, public_id=r.public_id, group=r.departement or "", siret=r.siret)
         for r in run("structures")
     ]
-    departements = [Row(r.key, r.key or "—", r._mapping) for r in run("departements")]
+    departements = [_row(r.key, r.key or "—", r) for r in run("departements")]
     refs = _referential_labels(session)
-    referentials = [Row(r.key, refs.get(r.key, "?"), r._mapping) for r in run("referentials")]
-    months = [Row(r.key, month_label(r.key), r._mapping) for r in run("months")]
-    blocks = [Row(r.key, f"{r.code} — {r.title}", r._mapping) for r in run("blocks")]
+    referentials = [_row(r.key, refs.get(r.key, "?"), r) for r in run("referentials")]
+    months = [_row(r.key, month_label(r.key), r) for r in run("months")]
+    for rows, column in (
+        (departements, "departement"),
+        (referentials, "referential_id"),
+        (months, "month"),
+    ):
+        for row in rows:
+            row.values["learners"] = exact[column].get(row.key, 0)
+    blocks = [_row(r.key, f"{r.code} — {r.title}", r) for r in run("blocks")]
     vae = Row(None, "vae", dict(run("vae").one()._mapping))
     jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
 
     board = Dashboard(
         totals=totals,
+        statuses=Table("statuses", statuses),
+        paused=paused,
         structures=Table("structures", structures),
         departements=Table("departements", departements),
         referentials=Table("referentials", referentials),
@@ -251,20 +237,82 @@ def build(
         jury=jury,
         k=k,
         filters=filters,
+        listing=listing,
     )
     if protect is not None:
-        hide_small_cells(session, board, scope, filters, k, protect)
-    _paginate(board.structures, page)
+        hide_small_cells(count, board, k, protect)
+    _list_structures(board.structures, listing, count)
     return board
 
 
-def _paginate(table: Table, page: int) -> None:
-    table.all_rows = table.rows
-    table.total = len(table.rows)
-    table.pages = max(1, -(-table.total // PAGE_SIZE))
-    table.page = min(max(1, page), table.pages)
-    start = (table.page - 1) * PAGE_SIZE
-    table.rows = table.rows[start : start + PAGE_SIZE]
+def _statuses(totals: Row, exact: dict) -> list[Row]:
+    """One row per protocol status: its protocols, and the learners with one in it."""
+    return [
+        Row(
+            value,
+            str(STATUS_NAMES[key]),
+            {"protocols": totals.get(f"p_{key}"), "learners": exact.get(value, 0)},
+        )
+        for key, value in STATUS_VALUES.items()
+    ]
+
+
+def _paused(totals: Row, split: dict) -> Row:
+    """The paused protocols among those in progress; `others`: the learners of the rest."""
+    return Row(
+        "paused",
+        str(PAUSED_NAME),
+        {"protocols": totals.get("paused"), "learners": split.get(1, 0), "others": split.get(0, 0)},
+    )
+
+
+def _sort_key(sort: str):
+    def ratio(num: str, den: str):
+        return lambda r: r.get(num) / r.get(den) if r.get(den) else -1.0
+
+    return {
+        "apprenants": lambda r: r.get("learners"),
+        "protocoles": lambda r: r.get("protocols"),
+        "completion": ratio("acquired", "targeted"),
+        "heures": lambda r: r.get("done_minutes"),
+        "conformite": ratio("compliant", "protocols"),
+    }[sort]
+
+
+def _list_structures(table: Table, listing: Listing, count: learners.Learners) -> None:
+    """Keep the structures the listing asks for, in its order, its page only (all of them for
+    an export); the learners of the rows kept alone are counted.
+
+    Sorted by a figure, the hidden rows come last, by name, so that their place says nothing
+    of their figures."""
+    rows = table.rows
+    if listing.search:
+        needle = listing.search.casefold()
+        rows = [r for r in rows if needle in r.label.casefold() or listing.search == r.siret]
+    by_name = sorted(rows, key=lambda r: (r.label.casefold(), r.key))
+    if listing.sort == "apprenants":
+        exact = count.by("structure_id")
+        for row in by_name:
+            row.values["learners"] = exact.get(row.key, 0)
+    if listing.sort == "nom":
+        rows = by_name[::-1] if listing.descending else by_name
+    else:
+        shown = [r for r in by_name if not r.hidden]
+        shown.sort(key=_sort_key(listing.sort), reverse=listing.descending)
+        rows = shown + [r for r in by_name if r.hidden]
+    table.total = len(rows)
+    if listing.page is None:
+        table.pages = table.page = 1
+    else:
+        table.pages = max(1, -(-table.total // PAGE_SIZE))
+        table.page = min(listing.page, table.pages)
+        start = (table.page - 1) * PAGE_SIZE
+        rows = rows[start : start + PAGE_SIZE]
+    if listing.sort != "apprenants":
+        exact = count.by("structure_id", [r.key for r in rows])
+        for row in rows:
+            row.values["learners"] = exact.get(row.key, 0)
+    table.rows = rows
 
 
 # --- filters from the URL ----------------------------------------------------------------

@@ -1,123 +1,170 @@
-"""Small cells of the cross-structure dashboards: hidden, and not recomputable from totals.
+"""Small cells of the dashboards: hidden, and not recomputable from anything shown.
 
 A figure about fewer than k learners is hidden from a viewer not entitled to those learners'
-records (policy.sees_learner_records), and so is a complementary figure wherever the hidden one
-could be recomputed from a total shown: in every table (whose rows add up to the totals) and,
-for the structures, within each département (whose row is their total).
+records (policy.learner_records_of): a row of any table (primary suppression). Then
+(secondary suppression), whatever can be recomputed by adding and subtracting shown figures
+must be about no learner or k learners or more. On a page, the tables that add up are:
 
-Learner counts in the cells count a learner once, under their most recent protocol: a lower
-bound for any row. A row whose count reaches k is therefore safe and a row with fewer than k
-protocols is not; in between, the exact number of distinct learners is counted from the
-per-protocol facts of those rows only (a few protocols each).
+- each table of a partition of the protocols (by status, département, référentiel, month of
+  start; by structure), whose rows add up to the total: total − the shown rows = the hidden
+  rows together;
+- the hierarchy total ⊃ départements ⊃ structures: a shown département minus its shown
+  structures = its hidden structures together; and the total minus the shown départements
+  and the shown structures of the hidden ones = the hidden structures of the hidden
+  départements together (a hidden département whose structures are all shown is their sum);
+- the paused protocols among those in progress: in progress − paused = the others.
 
-Limits: block rows do not add up to the totals (a protocol may target several blocks), so
-they get no complement; inference across different partitions (for example référentiel ×
-structure) is not solved in general (the cell suppression problem), only along the
-structure ⊂ département hierarchy.
+Each such group of hidden rows is counted (distinct learners, one statement for all the
+groups of a round) and, while it is about 1 to k − 1 learners, the smallest shown row that
+may join it is hidden too (for the hierarchy, if none is left, the smallest shown
+département). The sum of the rows' `latest` counts (each learner counted once, under her
+latest protocol) is a lower bound of a group's learners and spares most counts.
+
+Not covered: block rows do not add up (a protocol may target several blocks), so they are
+only primary-suppressed; inference across different partitions (référentiel × structure,
+say) needs cross-tabulated cells that no page shows; the counts of protocols meeting each
+legal condition are shown with the total.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
-from sqlalchemy import func, select
-from sqlmodel import Session
-
-from afest.dashboards.board import Dashboard, Filters, Row, Scope
-from afest.models.rollup import rollup_protocol
+from afest.dashboards.board import STATUS_VALUES, Dashboard, Row
+from afest.dashboards.learners import Learners
 
 
-def _exact_learners(session, scope, filters, column: str, keys: list) -> dict:
-    """Distinct learners per row, from the per-protocol facts of these rows only."""
-    if not keys:
-        return {}
-    rp = rollup_protocol
-    query = (
-        select(rp.c[column], func.count(sa.distinct(rp.c.learner_id)))
-        .where(*scope.where(rp), *filters.where(rp, months=True), rp.c[column].in_(keys))
-        .group_by(rp.c[column])
-    )
-    return dict(session.connection().execute(query).all())
+def _small(row: Row, k: int) -> bool:
+    return 0 < row.get("learners") < k
 
 
-def _primary(session, scope, filters, k: int, rows: list[Row], column: str | None, protect) -> None:
+def _primary(count: Learners, rows: list[Row], k: int, protect) -> None:
+    """Structures: their exact learners are counted only where the rollup's bounds leave it
+    open (fewer protocols than k: hidden; k learners under their latest protocol: shown)."""
     ambiguous = []
     for row in rows:
-        if column == "structure_id" and not protect(row.key):
+        if not protect(row.key) or not row.get("protocols"):
             continue
-        if row.get("protocols") and row.get("protocols") < k:
+        if row.get("protocols") < k:
             row.hidden = True
-        elif row.get("protocols") and row.get("learners") < k:
+        elif row.get("latest") < k:
             ambiguous.append(row)
-    if ambiguous and column:
-        exact = _exact_learners(session, scope, filters, column, [r.key for r in ambiguous])
-        for row in ambiguous:
-            row.hidden = exact.get(row.key, 0) < k
-    elif ambiguous:  # block rows: no per-protocol key to count from; stay on the safe side
-        for row in ambiguous:
+    exact = count.by("structure_id", [r.key for r in ambiguous])
+    for row in ambiguous:
+        row.hidden = exact.get(row.key, 0) < k
+
+
+def _secure(
+    count: Learners,
+    k: int,
+    column: str,
+    groups: list[tuple[list[Row], list[Row]]],
+    may_hide: Callable[[Row], bool],
+) -> list[int]:
+    """Each group is (rows, candidates): while the hidden ones of `rows` are about 1 to k − 1
+    learners together, hide the smallest shown candidate. Return the groups (indexes) left
+    short of candidates."""
+    pending, failed = list(range(len(groups))), []
+    while pending:
+        need = {}
+        for i in pending:
+            hidden = [r for r in groups[i][0] if r.hidden]
+            if hidden and sum(r.get("latest") for r in hidden) < k:
+                need[i] = (column, [r.key for r in hidden])
+        counts = count.of_groups(need)
+        pending = []
+        for i in need:
+            if counts.get(i, 0) >= k or counts.get(i, 0) == 0:
+                continue
+            pool = [r for r in groups[i][1] if not r.hidden and may_hide(r)]
+            if not pool:
+                failed.append(i)
+                continue
+            min(pool, key=lambda r: (r.get("protocols"), r.label.casefold())).hidden = True
+            pending.append(i)
+    return failed
+
+
+def _hierarchy(count: Learners, board: Dashboard, k: int, protect) -> None:
+    """Structures within départements within the total."""
+    structures = board.structures.rows
+    depts = {r.key or "": r for r in board.departements.rows}
+    by_dept: dict[str, list[Row]] = {}
+    for row in structures:
+        by_dept.setdefault(row.group or "", []).append(row)
+    may_hide = lambda r: protect(r.key)  # noqa: E731
+    shown = [rows for d, rows in by_dept.items() if d in depts and not depts[d].hidden]
+    _secure(count, k, "structure_id", [(rows, rows) for rows in shown], may_hide)
+    while True:
+        in_hidden = [
+            r for d, rows in by_dept.items() if d not in depts or depts[d].hidden for r in rows
+        ]
+        if not _secure(count, k, "structure_id", [(in_hidden, in_hidden)], may_hide):
+            return
+        # every structure of the hidden départements is hidden: bring in another département
+        others = [
+            depts[d]
+            for d, rows in by_dept.items()
+            if d in depts and not depts[d].hidden and any(protect(r.key) for r in rows)
+        ]
+        if not others:
+            return
+        min(others, key=lambda r: (r.get("protocols"), r.label)).hidden = True
+
+
+def _hide_everything(board: Dashboard) -> None:
+    board.totals.hidden = board.paused.hidden = True
+    for table in (board.statuses, *board.tables):
+        for row in table.rows:
             row.hidden = True
-
-
-def _complement(rows: list[Row], protect=None) -> None:
-    """If exactly one row is hidden, the total gives it away: hide the smallest other one."""
-    hidden = [r for r in rows if r.hidden]
-    if len(hidden) != 1:
-        return
-    candidates = [r for r in rows if not r.hidden and (protect is None or protect(r.key))]
-    if candidates:
-        min(candidates, key=lambda r: (r.get("protocols"), str(r.label))).hidden = True
 
 
 def hide_small_cells(
-    session: Session,
-    board: Dashboard,
-    scope: Scope,
-    filters: Filters,
-    k: int,
-    protect: Callable[[int], bool],
+    count: Learners, board: Dashboard, k: int, protect: Callable[[int], bool]
 ) -> None:
-    """Hide the small cells of `board` (and their complements) in place."""
-    totals = board.totals
-    if totals.get("protocols") and totals.get("learners") < k:
-        rp = rollup_protocol
-        exact = session.connection().scalar(
-            select(func.count(sa.distinct(rp.c.learner_id))).where(
-                *scope.where(rp), *filters.where(rp, months=True)
-            )
-        )
-        totals.hidden = exact < k
-    _primary(session, scope, filters, k, board.structures.rows, "structure_id", protect)
-    for column, table in (
-        ("departement", board.departements),
-        ("referential_id", board.referentials),
-        ("month", board.months),
-        (None, board.blocks),
-    ):
-        _primary(session, scope, filters, k, table.rows, column, protect)
-    # structures: within each département first (its row is a total), then overall
-    by_dept: dict[str, list[Row]] = {}
-    for row in board.structures.rows:
-        by_dept.setdefault(row.group or "", []).append(row)
-    dept_rows = {r.key or "": r for r in board.departements.rows}
-    for dept, rows in by_dept.items():
-        if not dept_rows.get(dept, Row(None, "", {}, hidden=True)).hidden:
-            _complement(rows, protect)
-    for table in board.tables:
-        _complement(table.rows, protect if table is board.structures else None)
-    # block rows do not sum to the total (a protocol may target several blocks): no complement
+    """Hide the small cells of `board` and whatever would recompute them, in place.
+    `protect(structure_id)`: whether the viewer may not see that structure's small cells."""
+    if _small(board.totals, k):
+        _hide_everything(board)
+    else:
+        for table in (
+            board.statuses,
+            board.departements,
+            board.referentials,
+            board.months,
+        ):
+            for row in table.rows:
+                row.hidden = _small(row, k)
+        _primary(count, board.structures.rows, k, protect)
+        blocks = [r for r in board.blocks.rows if r.get("protocols")]
+        for row in blocks:
+            row.hidden = row.get("protocols") < k
+        exact = count.of_blocks(r.key for r in blocks if not r.hidden and r.get("latest") < k)
+        for row in blocks:
+            row.hidden = row.hidden or (row.key in exact and exact[row.key] < k)
+        always = lambda _r: True  # noqa: E731
+        for table, column in (
+            (board.statuses, "status"),
+            (board.departements, "departement"),
+            (board.referentials, "referential_id"),
+            (board.months, "month"),
+        ):
+            _secure(count, k, column, [(table.rows, table.rows)], always)
+        _hierarchy(count, board, k, protect)
+        progress = next(r for r in board.statuses.rows if r.key == STATUS_VALUES["progress"])
+        paused = board.paused
+        paused.hidden = progress.hidden or _small(paused, k) or 0 < paused.get("others") < k
     # VAE: a count of 1..k-1 pathways is hidden, and complemented among the jury results
     board.vae_hidden = {m for m, v in board.vae.values.items() if 0 < v < k}
     for row in board.jury:
         row.hidden = 0 < row.get("pathways") < k
-    _complement(board.jury)
-    if totals.hidden:
-        for table in board.tables:
-            for row in table.rows:
-                row.hidden = True
+    hidden = [r for r in board.jury if r.hidden]
+    if len(hidden) == 1 and (rest := [r for r in board.jury if not r.hidden]):
+        min(rest, key=lambda r: r.get("pathways")).hidden = True
     board.suppressed = (
-        totals.hidden
+        board.totals.hidden
+        or board.paused.hidden
         or bool(board.vae_hidden)
         or any(r.hidden for r in board.jury)
-        or any(r.hidden for t in board.tables for r in t.rows)
+        or any(r.hidden for t in (board.statuses, *board.tables) for r in t.rows)
     )

@@ -75,6 +75,19 @@ def _measures(names) -> list[sa.Column]:
     return [sa.Column(n, sa.Integer, nullable=False, server_default="0") for n in names]
 
 
+LEARNER_INDEX_COLUMNS = {
+    f"ix_rollupprotocol_{owner}_{dimension}": (f"{owner}_id", column, "learner_id")
+    for owner in ("funder", "cohort")
+    for dimension, column in (
+        ("structure", "structure_id"),
+        ("dept", "departement"),
+        ("ref", "referential_id"),
+        ("month", "month"),
+        ("status", "status"),
+    )
+} | {"ix_rollupprotocol_structure": ("structure_id", "learner_id")}
+LEARNER_INDEXES = [sa.Index(name, *cols) for name, cols in LEARNER_INDEX_COLUMNS.items()]
+
 rollup_protocol = sa.Table(
     "rollupprotocol",
     SQLModel.metadata,
@@ -83,9 +96,9 @@ rollup_protocol = sa.Table(
     sa.Column("learner_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(32), nullable=False),
     *_measures(PROTOCOL_MEASURES),
-    # exact learner counts of the few rows near the small-cell threshold
-    sa.Index("ix_rollupprotocol_funder_structure", "funder_id", "structure_id"),
-    sa.Index("ix_rollupprotocol_cohort_structure", "cohort_id", "structure_id"),
+    # distinct learners of a dashboard's rows (afest.dashboards.learners): each index holds an
+    # owner, a row's dimension and the learner, so a count reads the index alone
+    *LEARNER_INDEXES,
 )
 
 rollup_protocol_block = sa.Table(

@@ -38,6 +38,8 @@ def made_board() -> Dashboard:
     empty = Table("empty", [])
     return Dashboard(
         totals=Row(None, "total", FIGURES),
+        statuses=Table("statuses", [Row("draft", "Brouillon", {"learners": 4, "protocols": 5})]),
+        paused=Row("paused", "dont en pause", {"learners": 0, "protocols": 0}),
         structures=Table("structures", [evil, negative, hidden]),
         departements=empty,
         referentials=empty,

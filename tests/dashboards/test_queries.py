@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from afest.dashboards import queries as dashboards
 from afest.dashboards import rollups
-from afest.dashboards.board import Dashboard, Filters, Scope
+from afest.dashboards.board import Dashboard, Filters, Listing, Scope
 from afest.models import Autonomy, Cohort, Organisation, SequenceKind
 from afest.sequences import operations as sequences
 from afest.sequences.operations import SequenceData
@@ -21,9 +21,10 @@ ALL = lambda _sid: True  # noqa: E731  (a viewer entitled to no structure's reco
 
 
 def build(session, **kwargs) -> Dashboard:
-    """The dashboard as a request sees it: the marks of the writes before it settled first."""
+    """The dashboard as a request sees it: the marks of the writes before it settled first;
+    every structure listed, as an export lists them."""
     rollups.drain_all(session)
-    return dashboards.build(session, **kwargs)
+    return dashboards.build(session, **{"listing": Listing(page=None), **kwargs})
 
 
 DIRECT = {
@@ -113,9 +114,9 @@ def test_cohort_figures_equal_a_direct_sql_computation(session):
         )
         .all()
     )
-    shown = {r.key: r.get("done_sequences") for r in board.structures.all_rows}
+    shown = {r.key: r.get("done_sequences") for r in board.structures.rows}
     assert shown == by_structure
-    assert all(r.get("learners") == 3 and not r.hidden for r in board.structures.all_rows)
+    assert all(r.get("learners") == 3 and not r.hidden for r in board.structures.rows)
     assert sum(r.get("protocols") for r in board.months.rows) == 90
     vae = (
         session.connection()
@@ -175,7 +176,7 @@ def test_an_opco_sees_nothing_of_a_structure_funded_by_another(session, make_pro
     _log_situation(session, protocol, people)
     after = build(session, scope=scope, filters=Filters(), k=K, protect=ALL)
     assert dict(after.totals.values) == dict(before.totals.values)
-    assert protocol.structure_id not in {r.key for r in after.structures.all_rows}
+    assert protocol.structure_id not in {r.key for r in after.structures.rows}
     assert after.vae.values == before.vae.values
 
 
@@ -192,7 +193,7 @@ def test_small_cells_are_hidden_and_cannot_be_recomputed(session, make_protocol,
         protect=ALL,
     )
     assert not board.totals.hidden and board.totals.get("learners") == 8
-    rows = {r.key: r for r in board.structures.all_rows}
+    rows = {r.key: r for r in board.structures.rows}
     assert rows[small.id].hidden  # 1 learner
     # Azur (7 learners) is hidden too: else total − Azur would give the small structure away
     assert all(r.hidden for r in rows.values())

@@ -1,0 +1,163 @@
+"""Distinct learners of a dashboard's rows, counted from the per-protocol facts.
+
+A learner counts once in every row where she has a protocol (a learner with two protocols in
+two départements counts in both, and once in the total), so learner counts do not add up
+like the other figures and cannot be summed from the rollup cells: they are counted, with
+COUNT(DISTINCT), over the facts of the viewer's scope (`rollupprotocol`, one row per
+protocol), through covering indexes that hold the owner, the row's dimension and the
+learner (afest/models/rollup.py). One statement per table of a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from afest.dashboards.board import STATUS_VALUES, Filters, Scope
+from afest.models.rollup import rollup_protocol, rollup_protocol_block
+
+rp = rollup_protocol
+
+
+def shape(scope: Scope, filters: Filters) -> tuple[bool, ...]:
+    """Which conditions a query needs; the statements are built once per shape."""
+    return (
+        bool(scope.funder_ids),
+        bool(scope.cohort_ids),
+        scope.structure_id is not None,
+        scope.whole_structure and scope.structure_id is not None,
+        filters.departement is not None,
+        filters.referential_id is not None,
+        filters.month_from is not None,
+        filters.month_to is not None,
+    )
+
+
+def params(scope: Scope, filters: Filters) -> dict:
+    return {
+        "funders": sorted(scope.funder_ids),
+        "cohorts": sorted(scope.cohort_ids),
+        "structure": scope.structure_id,
+        "dept": filters.departement,
+        "ref": filters.referential_id,
+        "mfrom": filters.month_from,
+        "mto": filters.month_to,
+    }
+
+
+def conditions(table, shape: tuple[bool, ...], *, months: bool = True) -> list:
+    """The WHERE clauses of a scope and filters over `table` (facts or cells), as bound
+    parameters named as in `params`."""
+    funders, cohorts, structure, whole, dept, ref, mfrom, mto = shape
+    owners = []
+    if funders:
+        owners.append(table.c.funder_id.in_(sa.bindparam("funders", expanding=True)))
+    if cohorts:
+        owners.append(table.c.cohort_id.in_(sa.bindparam("cohorts", expanding=True)))
+    clauses = []
+    if not whole:
+        clauses.append(sa.or_(*owners) if owners else sa.false())
+    if structure:
+        clauses.append(table.c.structure_id == sa.bindparam("structure"))
+    if dept:
+        clauses.append(table.c.departement == sa.bindparam("dept"))
+    if ref:
+        clauses.append(table.c.referential_id == sa.bindparam("ref"))
+    if mfrom and months:
+        clauses.append(table.c.month >= sa.bindparam("mfrom"))
+    if mto and months:
+        clauses.append(table.c.month <= sa.bindparam("mto"))
+    return clauses
+
+
+@cache
+def _by(column: str, shape: tuple[bool, ...], keyed: bool):
+    where = conditions(rp, shape)
+    if keyed:
+        where.append(rp.c[column].in_(sa.bindparam("keys", expanding=True)))
+    count = func.count(sa.distinct(rp.c.learner_id))
+    return select(rp.c[column], count).where(*where).group_by(rp.c[column])
+
+
+@cache
+def _tables(columns: tuple[str | None, ...], shape: tuple[bool, ...]):
+    parts = []
+    for i, column in enumerate(columns):
+        where = conditions(rp, shape)
+        if column == "paused":
+            where.append(rp.c.status == STATUS_VALUES["progress"])
+        key = sa.null() if column is None else sa.cast(rp.c[column], sa.String)
+        part = select(sa.literal(i), key, func.count(sa.distinct(rp.c.learner_id))).where(*where)
+        parts.append(part if column is None else part.group_by(rp.c[column]))
+    return sa.union_all(*parts)
+
+
+@cache
+def _by_block(shape: tuple[bool, ...]):
+    rb = rollup_protocol_block
+    return (
+        select(rb.c.block_id, func.count(sa.distinct(rp.c.learner_id)))
+        .select_from(rb.join(rp, rp.c.protocol_id == rb.c.protocol_id))
+        .where(*conditions(rp, shape), rb.c.block_id.in_(sa.bindparam("keys", expanding=True)))
+        .group_by(rb.c.block_id)
+    )
+
+
+class Learners:
+    """Distinct learners in a viewer's scope under a dashboard's filters."""
+
+    def __init__(self, conn, scope: Scope, filters: Filters):
+        self.conn = conn
+        self.shape = shape(scope, filters)
+        self.params = params(scope, filters)
+
+    def by(self, column: str, keys: Iterable | None = None) -> dict:
+        """{row key: learners} of the rows of `column`, only those of `keys` if given."""
+        values = dict(self.params)
+        if keys is not None:
+            values["keys"] = sorted(set(keys))
+            if not values["keys"]:
+                return {}
+        statement = _by(column, self.shape, keys is not None)
+        return dict(self.conn.execute(statement, values).all())
+
+    def tables(self, columns: Iterable[str | None]) -> dict:
+        """{column: {row key: learners}} of whole tables in one statement (None: the total;
+        "paused": in progress, paused or not)."""
+        columns = tuple(columns)
+        rows = self.conn.execute(_tables(columns, self.shape), self.params).all()
+        out: dict = {column: {} for column in columns}
+        for i, key, n in rows:
+            column = columns[i]
+            if key is not None and column is not None and rp.c[column].type.python_type is int:
+                key = int(key)
+            out[column][key] = n
+        return out
+
+    def of_blocks(self, keys: Iterable[int]) -> dict[int, int]:
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        return dict(self.conn.execute(_by_block(self.shape), {**self.params, "keys": keys}).all())
+
+    def of_groups(self, groups: dict[object, tuple[str, Iterable]]) -> dict[object, int]:
+        """Learners of each group of rows, {name: (column, row keys)}, in one statement: how
+        many people a combination of hidden rows is about."""
+        if not groups:
+            return {}
+        values = dict(self.params)
+        parts = []
+        for i, (column, keys) in enumerate(groups.values()):
+            values[f"g{i}"] = sorted(set(keys))
+            parts.append(
+                select(sa.literal(i), func.count(sa.distinct(rp.c.learner_id))).where(
+                    *conditions(rp, self.shape),
+                    rp.c[column].in_(sa.bindparam(f"g{i}", expanding=True)),
+                )
+            )
+        names = list(groups)
+        statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        return {names[i]: n for i, n in self.conn.execute(statement, values).all()}
