@@ -5,6 +5,7 @@ another; create_app registers them all (ALL)."""
 from afest.blueprints import (
     admin,
     auth,
+    costs,
     dashboards,
     evaluations,
     learner,
@@ -42,5 +43,6 @@ ALL = tuple(
         mail,
         people,
         todo,
+        costs,
     )
 )

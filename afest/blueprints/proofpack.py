@@ -9,6 +9,7 @@ from flask_login import login_required
 from afest import policy
 from afest.core.database import get_session
 from afest.core.http import render
+from afest.costs import labels
 from afest.policy.loaders import load_protocol_or_404
 from afest.proof import proofpack, spreadsheets
 from afest.protocols import compliance
@@ -34,7 +35,9 @@ def _download(body: bytes | str, mimetype: str, pack: proofpack.Pack, ext: str) 
 def pdf(public_id: str):
     """The proof pack as a PDF, each page with its verification code."""
     pack = _pack(public_id)
-    html = render_template("proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS)
+    html = render_template(
+        "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
+    )
     body = proofpack.render_pdf(
         get_session(),
         pack,

@@ -167,6 +167,12 @@ def can_export_proof_pack(actor: ActorLike, protocol: Protocol) -> bool:
     )
 
 
+def can_manage_costs(actor: ActorLike, protocol: Protocol) -> bool:
+    """A protocol's costs and its statement of expenses on screen: the structure's manager
+    (the OPCO reads the statement in the proof pack)."""
+    return manages(actor, protocol.structure_id)
+
+
 def can_view_compliance(actor: ActorLike, protocol: Protocol) -> bool:
     """The checklist of the four conditions is for the manager and the designated tutors."""
     return manages(actor, protocol.structure_id) or is_designated_tutor(actor, protocol)

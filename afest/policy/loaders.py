@@ -230,6 +230,23 @@ def load_managed_structure_or_404(public_id: str) -> Organisation:
     return structure
 
 
+def load_costed_structure_or_404(public_id: str) -> Organisation:
+    """A structure whose hourly costs and statement of expenses the actor runs: its manager
+    (salary costs are not the admin's); any other answers 404."""
+    structure = (
+        get_session()
+        .exec(
+            select(Organisation).where(
+                Organisation.public_id == public_id, Organisation.kind == OrgKind.STRUCTURE
+            )
+        )
+        .first()
+    )
+    if structure is None or not policy.manages(current_user, structure.id):
+        abort(404)
+    return structure
+
+
 # --- organisations (administrators only: anyone else is answered 404) ---------------------
 
 

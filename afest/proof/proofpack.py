@@ -1,5 +1,6 @@
-"""The OPCO proof pack of one protocol: what it holds, its verification codes, its PDF (its
-workbook and CSV: afest.proof.spreadsheets).
+"""The OPCO proof pack of one protocol: what it holds (with the employer's statement of
+expenses, afest.proof.expenses), its verification codes, its PDF (its workbook and CSV:
+afest.proof.spreadsheets).
 
 A pack covers every signature of the protocol, its sequences and its evaluations that existed
 when it was exported (signatures are only ever inserted, so "the signatures with an id up to
@@ -24,7 +25,9 @@ from markupsafe import Markup
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from afest.core import clock
 from afest.core.controls import scrub
+from afest.costs import queries as costs
 from afest.models import (
     CompetenceAssessment,
     Evaluation,
@@ -81,6 +84,7 @@ class Pack:
     analysed: dict[int, list[int]]  # reflection id → situation ids
     last_signature_id: int
     exported_at: datetime
+    expenses: costs.Costed  # the employer's statement of expenses (afest.proof.expenses)
 
     @property
     def minutes_done(self) -> int:
@@ -194,6 +198,7 @@ def collect(
         analysed=analysed,
         last_signature_id=last or 0,
         exported_at=utcnow(),
+        expenses=costs.protocol_statement(session, protocol, zone=clock.zone()),
     )
 
 
@@ -275,7 +280,9 @@ def _page_bound(pack: Pack) -> int:
     """A generous upper bound on the number of pages, so that codes are laid out in one pass."""
     rows = len(pack.view.sequences) + len(pack.view.evaluations) * 4
     rows += sum(len(b.rows) for b in pack.bilan)
-    return 20 + rows
+    statement = pack.expenses.statement
+    rows += len(statement.lines) + len(statement.spends) + len(statement.left)
+    return 24 + rows
 
 
 WARM_UP_HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
