@@ -4,6 +4,7 @@
   AFEST on the three home-help blocks; one protocol is left incomplete on purpose.
 - #CARE-SKILLS (OPCO Santé, followed by Aract PACA consultants): 10 structures × 3 learners
   × 3 AFEST each towards the DEAS or the DEAES, with VAE pathways at various milestones.
+- What their AFEST cost each structure (afest.demo.costs), for the statement of expenses.
 
 Dates are relative to the day of seeding so that the data always looks current; each
 protocol's steps are written at their moment in that story (afest.demo.protocol), so that
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from afest.accounts import operations as accounts
 from afest.dashboards import rollups
 from afest.demo.careskills import care_skills
+from afest.demo.costs import demo_costs
 from afest.demo.homehelp import home_help
 from afest.demo.people import CARE_SKILLS, DEMO_PASSWORD, DEMO_PIN, Ctx, make_user
 from afest.models import Referential, Role
@@ -54,6 +56,7 @@ def seed(session: Session, *, today: date | None = None, seed_value: int = 2026)
     refs = bundled_referentials(ctx)
     home_help(ctx, refs)
     care_skills(ctx, refs)
+    demo_costs(ctx)
     rollups.drain_all(session)  # the dashboards of a fresh install read settled rollups
     return ctx.created
 
