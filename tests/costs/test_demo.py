@@ -35,3 +35,23 @@ def test_the_manager_reaches_the_statement_from_the_protocol(session, login_as):
     assert "aucun coût horaire valable ce jour-là" not in page
     assert "Formation de tuteur·rice AFEST" in page
     assert 'href="/structures/couts"' in page  # the navigation's "Coûts"
+
+
+def test_the_statements_of_many_protocols_take_a_fixed_number_of_queries(app, session, connection):
+    from sqlalchemy import event
+
+    protocols = list(session.exec(select(Protocol).where(Protocol.status != ProtocolStatus.DRAFT)))
+    assert len(protocols) > 50
+    counts = []
+    for chosen in (protocols[:1], protocols):
+        counted = []
+        listener = lambda *_a, _c=counted, **_k: _c.append(1)  # noqa: E731
+        event.listen(connection, "before_cursor_execute", listener)
+        try:
+            with app.app_context():
+                queries.statements(session, chosen, zone=clock.zone())
+        finally:
+            event.remove(connection, "before_cursor_execute", listener)
+        counts.append(len(counted))
+    # signatures, sequences, evaluations, other costs, hourly costs, names
+    assert counts[0] == counts[1] <= 6
