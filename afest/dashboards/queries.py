@@ -201,7 +201,10 @@ def build(
 
     totals = Row(None, "total", dict(run("totals").one()._mapping))
     totals.values["latest"] = totals.get("learners")
-    exact = count.tables((None, "status", "paused", "departement", "referential_id", "month"))
+    # The référentiel and month tables of a page show no learners: only their rows near the
+    # threshold are counted (for the small-cell rule); an export counts them all.
+    unshown = () if listing.page is not None else ("referential_id", "month")
+    exact = count.tables((None, "status", "paused", "departement", *unshown))
     totals.values["learners"] = exact[None].get(None, 0)
     statuses = _statuses(totals, exact["status"])
     paused = _paused(totals, exact["paused"])
@@ -218,8 +221,10 @@ def build(
         (referentials, "referential_id"),
         (months, "month"),
     ):
+        if column not in exact:
+            exact[column] = count.by(column, [r.key for r in rows if r.get("latest") < k])
         for row in rows:
-            row.values["learners"] = exact[column].get(row.key, 0)
+            row.values["learners"] = exact[column].get(row.key, row.get("latest"))
     blocks = [_row(r.key, f"{r.code} — {r.title}", r) for r in run("blocks")]
     vae = Row(None, "vae", dict(run("vae").one()._mapping))
     jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
