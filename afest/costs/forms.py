@@ -168,4 +168,5 @@ class PeriodForm(NoControlCharacters, PlainForm):
         if end < start:
             self.au.errors = [_l("La fin de la période précède son début.")]
             return None
+        self.du.data, self.au.data = start, end  # the fields show the period shown
         return Period(start, end)
