@@ -5,12 +5,11 @@ workbook; the proof pack carries it too)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.core import clock
 from afest.core.database import get_session
 from afest.core.forms import EmptyForm
 from afest.core.http import REFUSED, flash_refusal, perform, render
@@ -18,11 +17,8 @@ from afest.costs import operations, queries, screens
 from afest.costs.forms import EndCostForm, OtherCostForm
 from afest.models import Role
 from afest.policy.loaders import load_costed_structure_or_404, load_protocol_or_404
-from afest.proof import spreadsheets
 
 bp = Blueprint("costs", __name__)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _rates(structure):
@@ -114,13 +110,15 @@ def statement(structure_id: str):
 def statement_xlsx(structure_id: str):
     """The same statement as a workbook: a summary, the lines, the other costs, what is out."""
     structure = load_costed_structure_or_404(structure_id)
-    _form, period = screens.statement_period(request.args)
-    if period is None:
-        return screens.render_statement(get_session(), structure, request.args)
-    found = queries.structure_statement(get_session(), structure, period, zone=clock.zone())
-    name = f"afest-depenses-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(spreadsheets.statement_xlsx(found), mimetype=XLSX, headers=disposition)
+    return screens.statement_download(get_session(), structure, request.args, ext="xlsx")
+
+
+@bp.get("/structures/<structure_id>/etat-des-depenses.pdf")
+@login_required
+def statement_pdf(structure_id: str):
+    """The same statement as a PDF for the employer to sign: the summary, then each protocol."""
+    structure = load_costed_structure_or_404(structure_id)
+    return screens.statement_download(get_session(), structure, request.args, ext="pdf")
 
 
 # --- a protocol's costs ---------------------------------------------------------------------

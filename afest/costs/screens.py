@@ -4,7 +4,7 @@ costs and evaluation times, a structure's statement over a period."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import Response, render_template, request, url_for
 from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
@@ -20,8 +20,8 @@ from afest.costs.forms import (
     PeriodForm,
 )
 from afest.models import Organisation, Protocol
+from afest.proof import proofpack, spreadsheets
 from afest.proof.expenses import Period
-from afest.proof.spreadsheets import EVALUATION_LABELS
 
 
 def end_prefix(public_id: str) -> str:
@@ -101,7 +101,8 @@ def evaluation_time_form(session: Session, protocol: Protocol, *, posted: bool =
     form = EvaluationTimeForm() if posted else EvaluationTimeForm(formdata=None)
     form.evaluation.choices = [
         SelectChoice(
-            t.evaluation.id, f"{EVALUATION_LABELS[t.evaluation.kind]} — {_day(t.evaluation)}"
+            t.evaluation.id,
+            f"{spreadsheets.EVALUATION_LABELS[t.evaluation.kind]} — {_day(t.evaluation)}",
         )
         for t in queries.current_evaluations(session, protocol.id)
     ]
@@ -126,18 +127,37 @@ def render_statement(session: Session, structure: Organisation, args):
     found = None
     if period is not None:
         found = queries.structure_statement(session, structure, period, zone=clock.zone())
-        xlsx = url_for(
-            "costs.statement_xlsx",
-            structure_id=structure.public_id,
-            du=period.start.isoformat(),
-            au=period.end.isoformat(),
-        )
+        dates = {"du": period.start.isoformat(), "au": period.end.isoformat()}
+        downloads = {
+            ext: url_for(f"costs.statement_{ext}", structure_id=structure.public_id, **dates)
+            for ext in ("xlsx", "pdf")
+        }
     return render(
         "costs/statement.html",
         structure=structure,
         form=form,
         found=found,
-        xlsx_url=xlsx if found else None,
+        downloads=downloads if found else {},
         status=200 if period is not None else 422,
         **labels.words(),
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def statement_download(session: Session, structure: Organisation, args, *, ext: str):
+    """A structure's statement over the period asked for as a workbook (ext "xlsx") or a PDF
+    to sign ("pdf"), or the page with the period's messages (422)."""
+    _form, period = statement_period(args)
+    if period is None:
+        return render_statement(session, structure, args)
+    found = queries.structure_statement(session, structure, period, zone=clock.zone())
+    if ext == "xlsx":
+        body, mimetype = spreadsheets.statement_xlsx(found), XLSX
+    else:
+        html = render_template("costs/statement_pdf.html", found=found, **labels.words())
+        body, mimetype = proofpack.plain_pdf(html, base_url=request.url_root), "application/pdf"
+    name = f"afest-depenses-{period.start.isoformat()}-{period.end.isoformat()}.{ext}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, mimetype=mimetype, headers=disposition)

@@ -344,3 +344,11 @@ def render_pdf(
         codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
         rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
     return rendered.write_pdf()
+
+
+def plain_pdf(html: str, *, base_url: str) -> bytes:
+    """A printed document without verification codes (a structure's statement of expenses,
+    which is no signed record), without the control characters stored text may hold."""
+    from weasyprint import HTML
+
+    return HTML(string=without_controls(html), base_url=base_url).write_pdf()

@@ -107,6 +107,7 @@ ROUTES = {
     "costs.remove_rate": Route("POST", each(404, manager=302), obj="hourly_cost"),
     "costs.statement": Route("GET", MANAGER, obj="costed_structure"),
     "costs.statement_xlsx": Route("GET", MANAGER, obj="costed_structure"),
+    "costs.statement_pdf": Route("GET", MANAGER, obj="costed_structure"),
     "costs.protocol": Route("GET", PROTOCOL, obj="protocol"),
     "costs.add_other": Route("POST", each(403, admin=404, manager=422), obj="protocol"),
     "costs.remove_other": Route("POST", each(403, admin=404, manager=302), obj="other_cost"),

@@ -175,7 +175,7 @@ def test_the_xlsx_sheet_holds_the_same_figures(login_as, built):
     assert isinstance(cell.value, int | float) and "€" in cell.number_format
 
 
-def test_the_structure_statement_over_a_period(login_as, built):
+def test_the_structure_statement_over_a_period(login_as, built, tmp_path):
     start = built.start
     client = login_as(built.people["manager"].email)
     structure = built.structure.public_id
@@ -205,6 +205,12 @@ def test_the_structure_statement_over_a_period(login_as, built):
         Decimal("120.50"),
         total,
     ]
+    pdf = client.get(f"/structures/{structure}/etat-des-depenses.pdf", query_string=period)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    first, *rest = _pdf_text(pdf.data, tmp_path).split("\f")
+    for amount in (learner, tutor, Decimal("120.50"), total):
+        assert _fr(amount) in first, _fr(amount)
+    assert "Signature et cachet" in first and "hors de la période" in "".join(rest)
     reasons = {r[-1] for r in book["Non comptés"].iter_rows(min_row=2, values_only=True)}
     assert {"hors de la période", "pas signée par le·la tuteur·rice et l'apprenant·e"} <= reasons
     assert "remplacée par une correction, comptée à sa place" in reasons
