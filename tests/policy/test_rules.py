@@ -35,6 +35,7 @@ PROTOCOL_TABLES = {
     "can_sign_sequence": {"designated-tutor": {IN_PROGRESS}},
     "can_countersign_sequence": {"learner": ALL, "designated-tutor": ALL},
     "can_export_proof_pack": {"manager": ALL, "opco-funder": ALL},
+    "can_manage_costs": {"manager": ALL},
     "can_view_compliance": {"manager": ALL, "designated-tutor": ALL},
     "can_edit_draft": {"manager": {DRAFT}},
     "can_sign_protocol": {
