@@ -323,6 +323,14 @@ def _structures_at_risk(c: _Context, deadlines) -> Iterator[Item]:
         )
 
 
+def structures_at_risk(session: Session, *, adviser_id: int, now: datetime) -> list[Item]:
+    """The structures at risk of one OPCO adviser's summary (Kind.STRUCTURE_AT_RISK items),
+    whether or not she asked for the summary: her dashboard lists them when she opens it."""
+    c = _Context(session, [adviser_id], now)
+    c.funded = oversight.funded(session, people=[adviser_id], now=now, asked=False)
+    return list(_structures_at_risk(c, _deadlines(c, {r.id for r in c.funded})))
+
+
 # --- consultant -----------------------------------------------------------------------------
 
 

@@ -162,9 +162,9 @@ def pending_invitations(session: Session, *, people: People):
 
 
 @cache
-def _funded(everyone: bool):
+def _funded(everyone: bool, asked: bool):
     learner, adviser = aliased(User), aliased(User)
-    return (
+    query = (
         select(
             RoleAssignment.user_id,
             *_conditions(learner),
@@ -180,18 +180,19 @@ def _funded(everyone: bool):
         .where(
             RoleAssignment.role == Role.OPCO,
             among(RoleAssignment.user_id, everyone),
-            adviser.reminder_frequency.in_(OPTED_IN),
             Protocol.status == ProtocolStatus.IN_PROGRESS,
             ~paused(),
         )
     )
+    return query.where(adviser.reminder_frequency.in_(OPTED_IN)) if asked else query
 
 
-def funded(session: Session, *, people: People, now: datetime):
+def funded(session: Session, *, people: People, now: datetime, asked: bool = True):
     """(OPCO adviser, protocol…, learner id, structure's public id and name) of the
     protocols in progress that her OPCO funds, for the advisers who chose to be reminded
-    (an OPCO is told nothing unless she asks: afest.todo.preferences)."""
-    return run(session, _funded(people is None), people, now=now)
+    (an OPCO is told nothing unless she asks: afest.todo.preferences); with `asked=False`,
+    for any of `people` (her dashboard, which she opens herself)."""
+    return run(session, _funded(people is None, asked), people, now=now)
 
 
 # --- consultant -----------------------------------------------------------------------------
