@@ -9,11 +9,12 @@ from afest import policy
 from afest.core.database import get_session
 from afest.core.http import render
 from afest.dashboards import export as dashboard_export
+from afest.dashboards import glance, risk, trend
 from afest.dashboards import jobs as dashboards_jobs
 from afest.dashboards import queries as dashboards
 from afest.dashboards import screens as dashboard_screens
 from afest.dashboards.board import FUNNEL, JURY_NAMES, STATUS_NAMES, Scope
-from afest.models import Role
+from afest.models import Role, utcnow
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import states as vae_states
 
@@ -70,6 +71,18 @@ def _board(scope: Scope, *, export: bool = False):
     )
 
 
+def _glance(board) -> dict:
+    """What the page shows first: the protocols in progress (and paused), the VAE funnel's
+    milestones, the monthly trend's chart (nothing when the filters are not valid)."""
+    if board is None:
+        return {}
+    return {
+        "in_progress": glance.in_progress(board),
+        "funnel": glance.funnel(board),
+        "trend": trend.chart(board.months.rows),
+    }
+
+
 def _export(board, fmt: str, name: str) -> Response:
     body, mimetype = dashboard_export.render(board, fmt)
     response = Response(body, mimetype=mimetype)
@@ -99,7 +112,18 @@ def _structure_scope(structure) -> Scope:
 def opco():
     """OPCO view: the protocols the consultant's OPCO funds, across its structures."""
     form, board, status = _board(_opco_scope())
-    return render("dashboards/opco.html", form=form, board=board, status=status)
+    at_risk = None
+    if board is not None:
+        k = current_app.config["SMALL_CELL_K"]
+        at_risk = risk.of_adviser(get_session(), current_user.id, now=utcnow(), k=k)
+    return render(
+        "dashboards/opco.html",
+        form=form,
+        board=board,
+        status=status,
+        at_risk=at_risk,
+        **_glance(board),
+    )
 
 
 @bp.get(f"/opco/export.{FORMATS}")
@@ -118,7 +142,14 @@ def cohort(public_id: str):
     """Cohort view: a cohort the consultant follows, across its structures."""
     item = load_cohort_or_404(public_id)
     form, board, status = _board(Scope(cohort_ids=frozenset({item.id})))
-    return render("dashboards/cohort.html", cohort=item, form=form, board=board, status=status)
+    return render(
+        "dashboards/cohort.html",
+        cohort=item,
+        form=form,
+        board=board,
+        status=status,
+        **_glance(board),
+    )
 
 
 @bp.get(f"/cohortes/<public_id>/export.{FORMATS}")
@@ -164,4 +195,5 @@ def structure(public_id: str):
         board=board,
         status=status,
         protocols=protocols,
+        **_glance(board),
     )

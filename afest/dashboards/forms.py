@@ -25,8 +25,9 @@ class FilterForm(ListingFields, NoControlCharacters, Form):
 
     dept = SelectField(_l("Département"), validate_choice=False)
     ref = SelectField(_l("Référentiel"), validate_choice=False)
-    du = StringField(_l("Du (mois de début des protocoles)"), render_kw={"type": "month"})
-    au = StringField(_l("Au"), render_kw={"type": "month"})
+    # "Du" and "Au" under the legend "Mois de début des protocoles" (the page's fieldset)
+    du = StringField(_l("Du"), render_kw={"type": "month", "placeholder": _l("AAAA-MM")})
+    au = StringField(_l("Au"), render_kw={"type": "month", "placeholder": _l("AAAA-MM")})
 
     def setup(self, departements: list[str], referentials: list[tuple[str, str]]) -> None:
         self.dept.choices = [("", _l("Tous"))] + [(d, d) for d in departements]

@@ -35,7 +35,8 @@ def test_cohort_page_shows_the_programme(session, login_as):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Chiffres par structure (10 structures)" in html
-    assert "<dd>30</dd>" in html and "<dd>90</dd>" in html
+    assert '<span class="big-figure">30</span>' in html  # learners, first of the key figures
+    assert "30 protocoles sur 90" in html  # meeting the four conditions, of all protocols
     assert "<svg" in html and 'role="img"' in html
     assert " style=" not in html and "<script>" not in html
 
@@ -169,8 +170,8 @@ def test_dashboard_query_count_does_not_grow_with_structures(
     assert len(after) <= len(before) + 1  # + a round of suppression for the new small rows
     # the session and the settle check (4 with their savepoint), the filters' choices (2), the
     # cells (8), distinct learners (the tables 1, the page 1), the rounds of complementary
-    # suppression (2 here), the savepoint released (1)
-    assert len(after) <= 20
+    # suppression (2 here), the protocols at risk (2), the savepoint released (1)
+    assert len(after) <= 22
 
 
 def test_a_save_shows_on_the_next_dashboard_read_and_settling_costs_constant_queries(
