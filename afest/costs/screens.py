@@ -25,7 +25,9 @@ from afest.proof.expenses import Period
 
 
 def end_prefix(public_id: str) -> str:
-    return f"fin-{public_id}"
+    """The prefix of a cost's end form: ending in "-" itself, as WTForms adds none after a
+    public id that ends in "-" or "_" (and one after any other)."""
+    return f"fin-{public_id}-"
 
 
 def hourly_cost_form(

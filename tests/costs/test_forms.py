@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from afest.costs.screens import end_prefix
 from afest.models import (
     AuditEntry,
     Evaluation,
@@ -180,16 +181,16 @@ def test_ending_a_cost_and_its_checks(session, login_as):
         select(HourlyCost).where(HourlyCost.user_id == person.id).order_by(HourlyCost.valid_from)
     ).all()
     url = f"/structures/{structure.public_id}/couts/{{}}/fin"
-    field = f"fin-{second.public_id}-valid_to"
+    field = end_prefix(second.public_id) + "valid_to"
     response = client.post(url.format(second.public_id), data={field: "2020-06-01"})
     assert response.status_code == 422
     assert "précéder" in _error_of(response.get_data(as_text=True), field)
     # ending the first one later would reach into the second one's period
-    field = f"fin-{first.public_id}-valid_to"
+    field = end_prefix(first.public_id) + "valid_to"
     response = client.post(url.format(first.public_id), data={field: "2020-08-01"})
     assert response.status_code == 422
     assert "chevauche" in _error_of(response.get_data(as_text=True), field)
-    field = f"fin-{second.public_id}-valid_to"
+    field = end_prefix(second.public_id) + "valid_to"
     assert client.post(url.format(second.public_id), data={field: "2020-12-31"}).status_code == 302
     session.refresh(second)
     assert second.valid_to == date(2020, 12, 31)
