@@ -113,3 +113,15 @@ def test_on_a_phone_the_dashboard_stays_within_the_screen(page, who):
     size = page.locator(".trend text.month").first.evaluate("e => e.getBoundingClientRect().height")
     assert size >= 11
     assert_axe_clean(page)
+
+
+def test_new_filters_keep_the_structure_search_and_order(page):
+    login(page, OPCO)
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tableaux/opco?q=EHPAD&tri=heures&ordre=desc&page=2")
+    page.locator("#dept").select_option("13")
+    page.get_by_role("button", name="Appliquer").click()
+    page.wait_for_url("**dept=13**")
+    asked = page.url.split("?", 1)[1]
+    assert {"q=EHPAD", "tri=heures", "ordre=desc", "dept=13"} <= set(asked.split("&"))
+    assert "page=" not in asked
