@@ -213,9 +213,8 @@ def load_mail_or_404(public_id: str) -> OutboxMessage:
     return message
 
 
-def load_managed_structure_or_404(public_id: str) -> Organisation:
-    """A structure whose people the actor runs (its manager, or the admin); any other
-    answers 404."""
+def _structure_or_404(public_id: str, allowed) -> Organisation:
+    """The structure of this public id if `allowed(actor, structure_id)`; else 404."""
     structure = (
         get_session()
         .exec(
@@ -225,26 +224,21 @@ def load_managed_structure_or_404(public_id: str) -> Organisation:
         )
         .first()
     )
-    if structure is None or not policy.can_manage_people(current_user, structure.id):
+    if structure is None or not allowed(current_user, structure.id):
         abort(404)
     return structure
+
+
+def load_managed_structure_or_404(public_id: str) -> Organisation:
+    """A structure whose people the actor runs (its manager, or the admin); any other
+    answers 404."""
+    return _structure_or_404(public_id, policy.can_manage_people)
 
 
 def load_costed_structure_or_404(public_id: str) -> Organisation:
     """A structure whose hourly costs and statement of expenses the actor runs: its manager
     (salary costs are not the admin's); any other answers 404."""
-    structure = (
-        get_session()
-        .exec(
-            select(Organisation).where(
-                Organisation.public_id == public_id, Organisation.kind == OrgKind.STRUCTURE
-            )
-        )
-        .first()
-    )
-    if structure is None or not policy.manages(current_user, structure.id):
-        abort(404)
-    return structure
+    return _structure_or_404(public_id, policy.manages)
 
 
 # --- organisations (administrators only: anyone else is answered 404) ---------------------
