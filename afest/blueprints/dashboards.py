@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from afest import policy
@@ -112,18 +112,26 @@ def _structure_scope(structure) -> Scope:
 def opco():
     """OPCO view: the protocols the consultant's OPCO funds, across its structures."""
     form, board, status = _board(_opco_scope())
-    at_risk = None
-    if board is not None:
-        k = current_app.config["SMALL_CELL_K"]
-        at_risk = risk.of_adviser(get_session(), current_user.id, now=utcnow(), k=k)
     return render(
         "dashboards/opco.html",
         form=form,
         board=board,
         status=status,
-        at_risk=at_risk,
+        risk_url=url_for("dashboards.opco_risk"),
         **_glance(board),
     )
+
+
+@bp.get("/opco/a-risque")
+@login_required
+def opco_risk():
+    """The adviser's structures whose protocols in progress fail, or are about to fail, a
+    legal condition, today and whatever the filters: her dashboard asks for them once shown
+    (they cost more to find than the rest of the page), or their own page."""
+    _opco_scope()
+    k = current_app.config["SMALL_CELL_K"]
+    at_risk = risk.of_adviser(get_session(), current_user.id, now=utcnow(), k=k)
+    return render("dashboards/risk.html", partial="dashboards/_risk.html", at_risk=at_risk)
 
 
 @bp.get(f"/opco/export.{FORMATS}")

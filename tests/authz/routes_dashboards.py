@@ -42,6 +42,7 @@ OBJECTS = {
 _ = ANON
 ROUTES = {
     "dashboards.opco": Route("GET", each(403, opco=200), foreign=None),
+    "dashboards.opco_risk": Route("GET", each(403, opco=200), foreign=None),
     "dashboards.opco_export": Route(
         "GET", each(403, opco=200), params={"fmt": "csv"}, foreign=None
     ),

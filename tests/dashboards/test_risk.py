@@ -27,8 +27,18 @@ def test_her_dashboard_lists_her_structures_at_risk_without_her_asking(
     ]
     assert found.unnamed == 1
     with travel(MONDAY):
-        page = login_as(adviser.email).get("/tableaux/opco").get_data(as_text=True)
-    listed = _section(page, "h-risk")
+        client = login_as(adviser.email)
+        page = client.get("/tableaux/opco").get_data(as_text=True)
+        fragment = client.get("/tableaux/opco/a-risque", headers={"HX-Request": "true"})
+        alone = client.get("/tableaux/opco/a-risque").get_data(as_text=True)
+    # the dashboard asks for the list once shown, and links to it for a browser without script
+    asked = page[page.index('aria-labelledby="h-risk"') : page.index('id="h-risk"')]
+    asked += _section(page, "h-risk")
+    assert 'hx-get="/tableaux/opco/a-risque"' in asked and 'href="/tableaux/opco/a-risque"' in asked
+    assert "risk-caption" not in page
+    listed = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in listed and "<h1" not in listed
+    assert "<h1" in alone and _section(alone, "h-risk") == _section(listed, "h-risk")
     assert "EHPAD Les Tilleuls" in listed and f"/tableaux/structures/{large.public_id}" in listed
     assert "SAAD Petit" not in listed and small.public_id not in listed
     assert "1 structure de moins de 3 apprenant·es a des protocoles à risque" in listed
