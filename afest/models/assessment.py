@@ -14,6 +14,8 @@ from .enums import AssessmentSource, EvaluationKind
 class Evaluation(SQLModel, table=True):
     """An intermediate or final evaluation (condition 4); the final one carries the bilan."""
 
+    __table_args__ = (index_when_set("ix_evaluation_amends_id", "amends_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
     client_id: str = Field(max_length=64, unique=True)
@@ -23,7 +25,7 @@ class Evaluation(SQLModel, table=True):
     summary: str = Field(default="", sa_type=sa.Text)
     created_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()
-    amends_id: int | None = Field(default=None, foreign_key="evaluation.id", index=True)
+    amends_id: int | None = Field(default=None, foreign_key="evaluation.id")
     amendment_reason: str = Field(default="", sa_type=sa.Text)
 
 
