@@ -16,10 +16,10 @@ equal a full rebuild.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
@@ -190,23 +190,67 @@ def _cell_key(row, grain: str, keep: tuple[str, ...], block_id: int = 0) -> tupl
     )
 
 
+def _keepers(grains: dict[str, tuple[str, ...]]) -> tuple[tuple, ...]:
+    """Per grain, which of the dimensions (funder, cohort, structure, département, month) it
+    keeps: _cell_key's tests made once, not for every fact row and grain."""
+    return tuple(
+        (grain, *(d in keep for d in ("funder", "cohort", "structure", "dept", "month")))
+        for grain, keep in grains.items()
+    )
+
+
+_GRAIN_KEEPERS = _keepers(GRAINS)
+_BLOCK_GRAIN_KEEPERS = _keepers(BLOCK_GRAINS)
+_MEASURES_OF = operator.attrgetter(*PROTOCOL_MEASURES)
+_BLOCK_MEASURES = tuple(
+    PROTOCOL_MEASURES.index(m) for m in ("learners", "protocols", "targeted", "acquired")
+)
+
+
+def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) -> None:
+    """Add `changes` ((measure index, value) pairs) to the cells of `row` at every grain."""
+    f, c, s, d, r, m = (
+        row.funder_id,
+        row.cohort_id,
+        row.structure_id,
+        row.departement,
+        row.referential_id,
+        row.month,
+    )
+    for grain, kf, kc, ks, kd, km in keepers:
+        key = (
+            grain,
+            f if kf else -1,
+            c if kc else -1,
+            s if ks else 0,
+            d if kd else "",
+            r,
+            m if km else 0,
+            block_id,
+        )
+        cell = delta.get(key)
+        if cell is None:
+            cell = delta[key] = [0] * len(PROTOCOL_MEASURES)
+        for i, v in changes:
+            cell[i] += v
+
+
 def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
-    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(PROTOCOL_MEASURES))
-    index = {m: i for i, m in enumerate(PROTOCOL_MEASURES)}
+    """What the old facts took from each cell and the new ones add (keyed as _cell_key)."""
+    delta: dict[tuple, list[int]] = {}
+    learners, protocols, targeted, acquired = _BLOCK_MEASURES
     for facts, blocks, sign in ((old, old_blocks, -1), (new, new_blocks, 1)):
         for row in facts:
-            values = [sign * getattr(row, m) for m in PROTOCOL_MEASURES]
-            for grain, keep in GRAINS.items():
-                cell = delta[_cell_key(row, grain, keep)]
-                for i, v in enumerate(values):
-                    cell[i] += v
+            changes = [(i, sign * v) for i, v in enumerate(_MEASURES_OF(row)) if v]
+            _add(delta, _GRAIN_KEEPERS, row, 0, changes)
             for block in blocks.get(row.protocol_id, ()):
-                for grain, keep in BLOCK_GRAINS.items():
-                    cell = delta[_cell_key(row, grain, keep, block.block_id)]
-                    cell[index["learners"]] += sign * row.learners
-                    cell[index["protocols"]] += sign
-                    cell[index["targeted"]] += sign * block.targeted
-                    cell[index["acquired"]] += sign * block.acquired
+                changes = (
+                    (learners, sign * row.learners),
+                    (protocols, sign),
+                    (targeted, sign * block.targeted),
+                    (acquired, sign * block.acquired),
+                )
+                _add(delta, _BLOCK_GRAIN_KEEPERS, row, block.block_id, changes)
     return delta
 
 
@@ -225,12 +269,9 @@ def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: st
         index_elements=list(keys), set_={m: table.c[m] + stmt.excluded[m] for m in measures}
     )
     conn.execute(stmt, rows)
-    conn.execute(
-        table.delete().where(
-            *(table.c[k] == sa.bindparam(f"k_{k}") for k in keys), table.c[count_column] == 0
-        ),
-        [{f"k_{k}": row[k] for k in keys} for row in rows],
-    )
+    # The cells no protocol counts in any more: found through an index of such cells only,
+    # empty between settles (every settle removes those it empties, in its transaction).
+    conn.execute(table.delete().where(table.c[count_column] == 0))
 
 
 def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:

@@ -117,6 +117,14 @@ rollup_pathway = sa.Table(
     *_measures(VAE_MEASURES),
 )
 
+def _empty_cells(table: str, count: str) -> sa.Index:
+    """The cells that no protocol (pathway) counts in any more: a settle that empties cells
+    removes them before it commits, so this index is empty between settles and finds them
+    at once."""
+    empty = sa.text(f"{count} = 0")
+    return sa.Index(f"ix_{table}_empty", count, sqlite_where=empty, postgresql_where=empty)
+
+
 rollup_cell = sa.Table(
     "rollupcell",
     SQLModel.metadata,
@@ -125,6 +133,7 @@ rollup_cell = sa.Table(
     sa.Column("block_id", sa.Integer, primary_key=True),
     *_measures(PROTOCOL_MEASURES),
     sa.Index("ix_rollupcell_cohort", "grain", "cohort_id"),
+    _empty_cells("rollupcell", "protocols"),
     sqlite_with_rowid=False,  # rows clustered by their key: a dashboard reads a key range
 )
 
@@ -135,6 +144,7 @@ rollup_vae_cell = sa.Table(
     *[sa.Column(c.name, c.type, primary_key=True) for c in _dims()],
     *_measures(VAE_MEASURES),
     sa.Index("ix_rollupvaecell_cohort", "grain", "cohort_id"),
+    _empty_cells("rollupvaecell", "pathways"),
     sqlite_with_rowid=False,
 )
 
