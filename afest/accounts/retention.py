@@ -36,6 +36,7 @@ from afest.mail import retention as mail_retention
 from afest.models import (
     AccountToken,
     AuditEntry,
+    Certificate,
     Evaluation,
     FeasibilityAnswer,
     Protocol,
@@ -182,6 +183,7 @@ def _delete_protocols(session: Session, ids: list[int]) -> None:
         return
     sequence_ids = select(Sequence.id).where(Sequence.protocol_id.in_(ids))
     evaluation_ids = select(Evaluation.id).where(Evaluation.protocol_id.in_(ids))
+    certificate_ids = select(Certificate.id).where(Certificate.protocol_id.in_(ids))
     session.exec(delete(SequenceCompetence).where(SequenceCompetence.sequence_id.in_(sequence_ids)))
     session.exec(
         delete(ReflectionSituation).where(ReflectionSituation.reflection_id.in_(sequence_ids))
@@ -194,6 +196,8 @@ def _delete_protocols(session: Session, ids: list[int]) -> None:
                 & Signature.subject_id.in_(sequence_ids),
                 (Signature.subject_kind == SignedKind.EVALUATION)
                 & Signature.subject_id.in_(evaluation_ids),
+                (Signature.subject_kind == SignedKind.CERTIFICATE)
+                & Signature.subject_id.in_(certificate_ids),
             )
         )
     )

@@ -5,6 +5,7 @@ another; create_app registers them all (ALL)."""
 from afest.blueprints import (
     admin,
     auth,
+    certificates,
     costs,
     dashboards,
     evaluations,
@@ -44,5 +45,6 @@ ALL = tuple(
         people,
         todo,
         costs,
+        certificates,
     )
 )

@@ -3,6 +3,7 @@
 from .account import AccountToken, RoleAssignment, User, UserSession
 from .assessment import CompetenceAssessment, Evaluation
 from .base import SQLModel, new_public_id, utcnow
+from .certificate import Certificate
 from .costs import CostRole, EvaluationTime, HourlyCost, OtherCost, OtherCostKind
 from .enums import (
     AssessmentSource,
@@ -46,6 +47,7 @@ __all__ = [
     "AuditEntry",
     "Autonomy",
     "CalendarFeed",
+    "Certificate",
     "BlockOutcome",
     "Cohort",
     "CohortConsultant",

@@ -64,6 +64,7 @@ class SignedKind(enum.StrEnum):
     PROTOCOL = "protocol"
     SEQUENCE = "sequence"
     EVALUATION = "evaluation"
+    CERTIFICATE = "certificate"  # a certificat de réalisation (afest.models.certificate)
 
 
 class VaeState(enum.StrEnum):

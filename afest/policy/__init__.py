@@ -173,6 +173,15 @@ def can_manage_costs(actor: ActorLike, protocol: Protocol) -> bool:
     return manages(actor, protocol.structure_id)
 
 
+CERTIFIABLE = (ProtocolStatus.IN_PROGRESS, ProtocolStatus.COMPLETED, ProtocolStatus.STOPPED)
+
+
+def can_sign_certificate(actor: ActorLike, protocol: Protocol) -> bool:
+    """The certificat de réalisation is signed by the dispensateur's signatory: in an in-house
+    AFEST, the structure's manager, once training has started (and after it is over)."""
+    return manages(actor, protocol.structure_id) and protocol.status in CERTIFIABLE
+
+
 def can_view_compliance(actor: ActorLike, protocol: Protocol) -> bool:
     """The checklist of the four conditions is for the manager and the designated tutors."""
     return manages(actor, protocol.structure_id) or is_designated_tutor(actor, protocol)

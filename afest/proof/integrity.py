@@ -37,13 +37,22 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from afest.core.audit import entry_hash
-from afest.models import AuditEntry, Evaluation, Protocol, Sequence, Signature, SignedKind
+from afest.models import (
+    AuditEntry,
+    Certificate,
+    Evaluation,
+    Protocol,
+    Sequence,
+    Signature,
+    SignedKind,
+)
 from afest.proof import checkpoints, signatures
 
 SUBJECTS = {
     SignedKind.PROTOCOL: Protocol,
     SignedKind.SEQUENCE: Sequence,
     SignedKind.EVALUATION: Evaluation,
+    SignedKind.CERTIFICATE: Certificate,
 }
 BATCH = 2000
 

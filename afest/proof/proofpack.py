@@ -29,6 +29,7 @@ from afest.core import clock
 from afest.core.controls import scrub
 from afest.costs import queries as costs
 from afest.models import (
+    Certificate,
     CompetenceAssessment,
     Evaluation,
     Level,
@@ -41,7 +42,7 @@ from afest.models import (
     User,
     utcnow,
 )
-from afest.proof import signatures
+from afest.proof import certificates, signatures
 from afest.protocols import compliance
 from afest.protocols.queries import ProtocolView, protocol_view
 
@@ -85,6 +86,7 @@ class Pack:
     last_signature_id: int
     exported_at: datetime
     expenses: costs.Costed  # the employer's statement of expenses (afest.proof.expenses)
+    certificate: certificates.State  # the certificat de réalisation, signed or to sign
 
     @property
     def minutes_done(self) -> int:
@@ -95,11 +97,7 @@ class Pack:
         """What the certificat de réalisation states: the current sequences signed by the tutor
         and countersigned by the learner (the hours the compliance panel compares with the
         plan); the others are left out, and said so. No certificate when it is 0."""
-        return sum(
-            s.duration_minutes
-            for s in self.view.sequences
-            if self.view.signed_roles(SignedKind.SEQUENCE, s.id) >= compliance.HOURS_SIGNERS
-        )
+        return certificates.minutes_certified(self.view)
 
     @property
     def minutes_left_out(self) -> int:
@@ -123,7 +121,8 @@ class Pack:
 
 
 def _signature_scope(protocol_id: int):
-    """SQL condition: signatures of the protocol, of its sequences and of its evaluations."""
+    """SQL condition: signatures of the protocol, of its sequences, of its evaluations and of
+    its certificates."""
     return or_(
         (Signature.subject_kind == SignedKind.PROTOCOL) & (Signature.subject_id == protocol_id),
         (Signature.subject_kind == SignedKind.SEQUENCE)
@@ -131,6 +130,10 @@ def _signature_scope(protocol_id: int):
         (Signature.subject_kind == SignedKind.EVALUATION)
         & Signature.subject_id.in_(
             select(Evaluation.id).where(Evaluation.protocol_id == protocol_id)
+        ),
+        (Signature.subject_kind == SignedKind.CERTIFICATE)
+        & Signature.subject_id.in_(
+            select(Certificate.id).where(Certificate.protocol_id == protocol_id)
         ),
     )
 
@@ -199,6 +202,7 @@ def collect(
         last_signature_id=last or 0,
         exported_at=utcnow(),
         expenses=costs.protocol_statement(session, protocol, zone=clock.zone()),
+        certificate=certificates.state(session, protocol, view, zone=clock.zone()),
     )
 
 
@@ -258,7 +262,11 @@ def verify_code(session: Session, code: str, *, secret: str) -> CodeCheck:
     subjects = {
         (SignedKind(h.split(":")[0]), int(h.split(":")[1])) for h in hashes
     }  # each signed record once
-    models = {SignedKind.SEQUENCE: Sequence, SignedKind.EVALUATION: Evaluation}
+    models = {
+        SignedKind.SEQUENCE: Sequence,
+        SignedKind.EVALUATION: Evaluation,
+        SignedKind.CERTIFICATE: Certificate,
+    }
     for kind, subject_id in sorted(subjects):
         subject = protocol if kind == SignedKind.PROTOCOL else session.get(models[kind], subject_id)
         if subject is None or not all(v.intact for v in signatures.verify(session, kind, subject)):
@@ -279,6 +287,7 @@ def _page_css(codes: list[str], label: str) -> str:
 def _page_bound(pack: Pack) -> int:
     """A generous upper bound on the number of pages, so that codes are laid out in one pass."""
     rows = len(pack.view.sequences) + len(pack.view.evaluations) * 4
+    rows += len(pack.certificate.signed) * 2
     rows += sum(len(b.rows) for b in pack.bilan)
     statement = pack.expenses.statement
     rows += len(statement.lines) + len(statement.spends) + len(statement.left)

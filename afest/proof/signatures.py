@@ -16,6 +16,7 @@ from afest.core import audit
 from afest.core.audit import canonical_json, sha256_hex
 from afest.core.errors import ServiceError
 from afest.models import (
+    Certificate,
     CompetenceAssessment,
     Evaluation,
     PlannedSequence,
@@ -134,10 +135,38 @@ def evaluation_content(session: Session, evaluation: Evaluation) -> dict[str, An
     }
 
 
+CERTIFICATE_FIELDS = (
+    "protocol_id",
+    "learner_name",
+    "employer_name",
+    "employer_siret",
+    "title",
+    "nature",
+    "first_day",
+    "last_day",
+    "minutes",
+    "dispensateur_name",
+    "dispensateur_siret",
+    "signatory_id",
+    "signatory_name",
+    "signatory_role",
+    "place",
+    "signed_on",
+)
+
+
+def certificate_content(session: Session, certificate: Certificate) -> dict[str, Any]:
+    """Everything the certificat de réalisation states, as stored when it was signed."""
+    content = {name: getattr(certificate, name) for name in CERTIFICATE_FIELDS}
+    content["id"] = certificate.public_id
+    return content
+
+
 CONTENT = {
     SignedKind.SEQUENCE: sequence_content,
     SignedKind.PROTOCOL: protocol_content,
     SignedKind.EVALUATION: evaluation_content,
+    SignedKind.CERTIFICATE: certificate_content,
 }
 
 

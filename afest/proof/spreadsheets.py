@@ -117,6 +117,25 @@ def rows_sequences(pack: Pack) -> list[list[Any]]:
     return rows
 
 
+def _certificate_facts(pack: Pack) -> list[tuple[str, object]]:
+    """The latest signed certificat de réalisation: who signed it, where, when, its hash."""
+    state = pack.certificate
+    certificate, signature = state.latest, state.signature
+    if certificate is None:
+        return [("Certificat de réalisation", "non signé")]
+    return [
+        ("Certificat de réalisation", "à jour" if not state.out_of_date else "plus à jour"),
+        ("Certificat : minutes certifiées", certificate.minutes),
+        ("Certificat : du", certificate.first_day),
+        ("Certificat : au", certificate.last_day),
+        ("Certificat : signé par", certificate.signatory_name),
+        ("Certificat : qualité", certificate.signatory_role),
+        ("Certificat : fait à", certificate.place),
+        ("Certificat : le", certificate.signed_on),
+        ("Certificat : empreinte (SHA-256)", signature.content_hash if signature else ""),
+    ]
+
+
 def xlsx_bytes(pack: Pack) -> bytes:
     """The same figures as the PDF, one sheet per part; user text escaped."""
     from openpyxl import Workbook
@@ -139,6 +158,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
         ("Minutes prévues", p.planned_minutes),
         ("Minutes réalisées", pack.minutes_done),
         ("Minutes signées (certificat de réalisation)", pack.minutes_certified),
+        *_certificate_facts(pack),
         ("Séquences", len(pack.view.sequences)),
         ("Évaluations", len(pack.view.evaluations)),
         ("Quatre conditions remplies", "oui" if pack.checklist.all_met else "non"),

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from afest import policy
 from afest.assessments.forms import PositioningForm
+from afest.core import clock
 from afest.core.database import get_session
 from afest.core.http import SIGNER_LABELS, render
 from afest.models import (
@@ -25,7 +26,7 @@ from afest.models import (
     SignerRole,
     User,
 )
-from afest.proof import signatures
+from afest.proof import certificates, signatures
 from afest.protocols import compliance
 from afest.protocols.forms import (
     PauseForm,
@@ -214,6 +215,7 @@ def _permissions(actor, protocol: Protocol) -> dict:
         "can_edit": policy.can_edit_draft(actor, protocol),
         "can_manage": policy.manages(actor, protocol.structure_id),
         "can_export": policy.can_export_proof_pack(actor, protocol),
+        "can_sign_certificate": policy.can_sign_certificate(actor, protocol),
         "can_evaluate": policy.can_evaluate(actor, protocol),
         "can_pause": policy.can_pause_protocol(actor, protocol),
         "sees_pause_reason": policy.can_read_pause_reason(actor, protocol),
@@ -242,6 +244,8 @@ def render_show(
     roles = sign_roles(actor, protocol, view.signed_roles("protocol", protocol.id))
     checked = policy.can_view_compliance(actor, protocol)
     pauses = pause_history(db, protocol.id)
+    permissions = _permissions(actor, protocol)
+    sees_certificate = permissions["can_export"] or permissions["can_sign_certificate"]
     return render(
         "protocols/show.html",
         view=view,
@@ -250,7 +254,10 @@ def render_show(
         checklist=compliance.check(db, protocol, settings=settings) if checked else None,
         CHECK_LABELS=compliance.STATE_LABELS,
         sign_roles=roles,
+        certificate=certificates.state(db, protocol, view, zone=clock.zone())
+        if sees_certificate
+        else None,
         status=status,
-        **_permissions(actor, protocol),
+        **permissions,
         **_forms(roles, forms),
     )

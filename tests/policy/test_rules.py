@@ -36,6 +36,9 @@ PROTOCOL_TABLES = {
     "can_countersign_sequence": {"learner": ALL, "designated-tutor": ALL},
     "can_export_proof_pack": {"manager": ALL, "opco-funder": ALL},
     "can_manage_costs": {"manager": ALL},
+    "can_sign_certificate": {
+        "manager": {IN_PROGRESS, ProtocolStatus.COMPLETED, ProtocolStatus.STOPPED}
+    },
     "can_view_compliance": {"manager": ALL, "designated-tutor": ALL},
     "can_edit_draft": {"manager": {DRAFT}},
     "can_sign_protocol": {

@@ -303,9 +303,10 @@ def test_the_certificate_states_the_signed_hours_with_a_block_to_sign(session, l
         params={"p": protocol.id},
     ).one()[0]
     assert signed > 0
-    assert "Durée réalisée" in certificate and _hm(signed) in certificate
-    for blank in ("Fait à", "Nom et qualité", "Signature et cachet"):  # wrapped in its column
+    assert f"pour une durée de {_hm(signed)}." in certificate
+    for blank in ("Fait à", "qualité du", "Cachet et signature"):  # wrapped in its column
         assert blank in certificate
+    assert "Signé électroniquement" not in certificate
 
 
 def test_no_certificate_for_a_protocol_without_signed_hours(
@@ -318,4 +319,4 @@ def test_no_certificate_for_a_protocol_without_signed_hours(
     assert pdf.status_code == 200
     text = _pdf_text(pdf.data, tmp_path)
     assert "Pas de certificat de réalisation" in text
-    assert "Signature et cachet" not in text
+    assert "Cachet et signature" not in text and "Je soussigné" not in text
