@@ -1,7 +1,7 @@
 """certificates: the certificat de réalisation of a protocol, as its signatory signed it
 
 Revision ID: 0020
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-03 13:10:00
 
 `certificate` keeps what a certificat de réalisation stated when the dispensateur's
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0023"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
