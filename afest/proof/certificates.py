@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from afest.core import clock
+from afest.core import audit, clock
 from afest.core.errors import ServiceError
 from afest.models import (
     Certificate,
@@ -207,6 +207,9 @@ def sign_certificate(
     up to date: nothing new to sign)."""
     if not _is_manager(session, actor_id, protocol.structure_id):
         raise ServiceError(_l("Seul·e un·e responsable de la structure signe son certificat."))
+    # the protocol's row first: two signatures posted at once are taken in turn, and the
+    # second finds the first's certificate up to date
+    protocol = audit.lock_protocol(session, protocol.id)
     zone = zone or clock.zone()
     now = state(session, protocol, zone=zone)
     if now.now is None:

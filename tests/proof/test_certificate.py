@@ -312,6 +312,16 @@ def test_a_deleted_certificate_signature_is_reported(
     assert f"announces a signature of certificate #{certificate.id}" in result.output
 
 
+def test_a_certificate_removed_from_the_database_is_reported(app, session, connection, login_as):
+    protocol = _demo_protocol(session)
+    assert _sign(login_as(MANAGER), protocol).status_code == 302
+    (certificate,) = _certificates(session, protocol)
+    connection.execute(sa.delete(Certificate).where(Certificate.id == certificate.id))
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert "signed certificate is missing" in result.output
+
+
 def test_the_page_codes_cover_the_certificate_signature(session, login_as, app):
     """A pack's verification code names the certificate's signature with the others, and
     the verification page finds the certificate changed."""
