@@ -37,6 +37,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql":
+            # No JIT compilation: the planner's cost of a rollup refresh or a dashboard read
+            # passes jit_above_cost, and compiling then took longer (about 70 ms) than the
+            # query itself. afest runs short queries only.
+            connect_args = kwargs.setdefault("connect_args", {})
+            connect_args["options"] = (connect_args.get("options", "") + " -c jit=off").strip()
         return create_engine(url, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":
