@@ -85,7 +85,12 @@ LEARNER_INDEX_COLUMNS = {
         ("month", "month"),
         ("status", "status"),
     )
-} | {"ix_rollupprotocol_structure": ("structure_id", "learner_id")}
+} | {
+    # an owner's learners in all (the total): read in learner order, none sorted to count them
+    "ix_rollupprotocol_funder_learner": ("funder_id", "learner_id"),
+    "ix_rollupprotocol_cohort_learner": ("cohort_id", "learner_id"),
+    "ix_rollupprotocol_structure": ("structure_id", "learner_id"),
+}
 LEARNER_INDEXES = [sa.Index(name, *cols) for name, cols in LEARNER_INDEX_COLUMNS.items()]
 
 rollup_protocol = sa.Table(
