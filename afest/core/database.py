@@ -38,11 +38,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         if parsed.get_backend_name() == "postgresql":
-            # No JIT compilation: the planner's cost of a rollup refresh or a dashboard read
-            # passes jit_above_cost, and compiling then took longer (about 70 ms) than the
-            # query itself. afest runs short queries only.
+            # afest runs short queries only. No JIT compilation: the planner's cost of a
+            # rollup refresh or a dashboard read passes jit_above_cost, and compiling then
+            # took longer (about 70 ms) than the query itself. No parallel workers: starting
+            # them cost a dashboard's learner counts more (21 ms) than they saved (14 ms
+            # without), and they take cores from the other requests.
+            options = "-c jit=off -c max_parallel_workers_per_gather=0"
             connect_args = kwargs.setdefault("connect_args", {})
-            connect_args["options"] = (connect_args.get("options", "") + " -c jit=off").strip()
+            connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
         return create_engine(url, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":
