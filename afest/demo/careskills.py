@@ -125,7 +125,7 @@ def care_skills(ctx: Ctx, refs: dict[str, Referential]) -> None:
             .order_by(CompetenceBlock.position)
         )
     ]
-    for k, (name, dept, _city) in enumerate(EHPADS, start=1):
+    for k, (name, dept, town) in enumerate(EHPADS, start=1):
         structure = make_org(
             ctx,
             name=name,
@@ -167,6 +167,8 @@ def care_skills(ctx: Ctx, refs: dict[str, Referential]) -> None:
                     days=28,
                     stage=stage,
                     cohort_id=cohort.id,
+                    # the certificates of two learners of three are signed already
+                    certify=("Responsable d'établissement", town) if n < 3 else None,
                 )
             vae_pathway(
                 ctx,

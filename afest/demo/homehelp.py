@@ -64,6 +64,8 @@ def home_help(ctx: Ctx, refs: dict[str, Referential]) -> None:
             start=start,
             days=14,
             stage=stage,
+            # the second completed one's certificate is signed; the first's awaits her
+            certify=("Directrice", "Nice") if i == 3 else None,
         )
     # Made incomplete on purpose: no activity analysis, a situation never analysed, no
     # evaluation — the compliance checklist must name each of these.

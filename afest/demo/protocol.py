@@ -31,6 +31,7 @@ from afest.models import (
     User,
 )
 from afest.models.base import writing_at
+from afest.proof import certificates
 from afest.protocols import drafting
 from afest.protocols import operations as protocols
 from afest.sequences import operations as sequences
@@ -162,8 +163,11 @@ def run_protocol(
     stage: str,
     cohort_id: int | None = None,
     incomplete: bool = False,
+    certify: tuple[str, str] | None = None,
 ) -> Protocol:
-    """Create one protocol and carry it to `stage`: draft, awaiting, in_progress, completed."""
+    """Create one protocol and carry it to `stage`: draft, awaiting, in_progress, completed;
+    a completed one's certificat de réalisation is signed by its manager the next morning
+    when `certify` gives her role and the place."""
     s = ctx.session
     comps = competences_of(s, referential.id, block_codes)
     levels = scale_of(s, referential.id)
@@ -303,6 +307,12 @@ def run_protocol(
                 )
         with at(moment(final_day, 16)):
             protocols.complete_protocol(s, actor_id=manager.id, protocol=protocol)
+        if certify is not None:
+            role, place = certify
+            with at(moment(final_day + timedelta(days=1), 10)):
+                certificates.sign_certificate(
+                    s, actor_id=manager.id, protocol=protocol, role=role, place=place, zone=TZ
+                )
     return protocol
 
 

@@ -352,3 +352,42 @@ def test_only_the_structure_manager_signs(session, make_protocol, login_as):
         assert _sign(client, protocol).status_code == 403
     assert _sign(login_as(MANAGER), protocol).status_code == 404  # another structure's
     assert _certificates(session, protocol) == []
+
+
+def test_the_demo_certificates_are_signed_the_morning_after_the_protocol_ends(session):
+    """The demo tells its story: a completed protocol's certificate is signed by its manager
+    the day after its final bilan, up to date, and some wait for her signature still."""
+    rows = session.exec(
+        select(Certificate, Signature, Protocol)
+        .join(
+            Signature,
+            (Signature.subject_kind == SignedKind.CERTIFICATE)
+            & (Signature.subject_id == Certificate.id),
+        )
+        .join(Protocol, Protocol.id == Certificate.protocol_id)
+    ).all()
+    assert len(rows) >= 10
+    for certificate, signature, protocol in rows:
+        (completed,) = [
+            entry.at
+            for entry in session.exec(
+                select(AuditEntry).where(
+                    AuditEntry.protocol_id == protocol.id, AuditEntry.action == "protocol.status"
+                )
+            )
+            if entry.after["status"] == "completed"
+        ]
+        signed = signature.signed_at.astimezone(TZ)
+        assert signed.date() == certificate.signed_on
+        assert signed.date() == completed.astimezone(TZ).date() + timedelta(days=1)
+        state = certificates.state(session, protocol, zone=TZ)
+        assert not state.out_of_date and state.latest.id == certificate.id
+        assert certificate.minutes == _signed_minutes(session, protocol)
+        assert certificate.signatory_id != protocol.learner_id
+    unsigned = session.exec(
+        select(Protocol).where(
+            Protocol.status == "completed",
+            Protocol.id.not_in(select(Certificate.protocol_id)),
+        )
+    ).all()
+    assert unsigned  # the home help association's first one, among others
