@@ -265,6 +265,12 @@ def test_later_signed_hours_put_the_certificate_out_of_date_and_a_new_one_is_sig
     )
     assert "n'est plus à jour" in text and "totalisent maintenant 2 h 45" in text
     assert "pour une durée de 2 h." in text  # the signed certificate, printed as signed
+    book = client.get(f"/protocoles/{protocol.public_id}/preuve.xlsx").data
+    facts = {
+        r[0]: r[1] for r in load_workbook(io.BytesIO(book))["Protocole"].iter_rows(values_only=True)
+    }
+    assert facts["Certificat de réalisation"] == "plus à jour"
+    assert facts["Certificat : minutes certifiées"] == 120
 
     form = client.get(f"/protocoles/{protocol.public_id}/certificat").get_data(as_text=True)
     assert 'value="Directeur"' in form and 'value="Marseille"' in form  # prefilled
@@ -391,3 +397,23 @@ def test_the_demo_certificates_are_signed_the_morning_after_the_protocol_ends(se
         )
     ).all()
     assert unsigned  # the home help association's first one, among others
+
+
+def test_the_operation_refuses_anyone_but_a_manager_of_the_structure(session, make_protocol):
+    """Behind the views' policy, the operation itself: a tutor of the structure, or the
+    manager of another, signs no certificate."""
+    from afest.core.errors import ServiceError
+
+    protocol, people = make_protocol()
+    _signed_sequence(session, protocol, people, protocol.planned_start, 60, 1)
+    stranger = session.exec(select(User).where(User.email == MANAGER)).one()
+    for actor in (people["tutor"], stranger):
+        try:
+            certificates.sign_certificate(
+                session, actor_id=actor.id, protocol=protocol, role="x", place="y", zone=TZ
+            )
+        except ServiceError as exc:
+            assert "responsable de la structure" in str(exc.message)
+        else:
+            raise AssertionError(f"{actor.full_name} signed another structure's certificate")
+    assert _certificates(session, protocol) == []
