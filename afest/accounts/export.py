@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from afest.core.audit import plain
 from afest.models import (
     AuditEntry,
+    Certificate,
     Cohort,
     Competence,
     CompetenceAssessment,
@@ -187,6 +188,7 @@ def _protocols(session: Session, learner: User) -> list[dict[str, Any]]:
             }
         )
     prot_sigs = _signatures(session, SignedKind.PROTOCOL, ids)
+    certificates = _certificates(session, ids)
     return [
         {
             "id": p.public_id,
@@ -209,9 +211,38 @@ def _protocols(session: Session, learner: User) -> list[dict[str, Any]]:
             "sequences": by_protocol[p.id],
             "evaluations": evals[p.id],
             "signatures": prot_sigs[p.id],
+            "certificates": certificates[p.id],
         }
         for p in protocols
     ]
+
+
+def _certificates(session: Session, ids: list[int]) -> dict[int, list[dict]]:
+    """The certificats de réalisation signed for the protocols, as they were signed."""
+    rows = list(
+        session.exec(
+            select(Certificate)
+            .where(Certificate.protocol_id.in_(ids))
+            .order_by(Certificate.protocol_id, Certificate.id)
+        )
+    )
+    signed = _signatures(session, SignedKind.CERTIFICATE, [c.id for c in rows])
+    found: dict[int, list[dict]] = defaultdict(list)
+    for c in rows:
+        found[c.protocol_id].append(
+            {
+                "id": c.public_id,
+                "first_day": c.first_day,
+                "last_day": c.last_day,
+                "minutes": c.minutes,
+                "signatory_name": c.signatory_name,
+                "signatory_role": c.signatory_role,
+                "place": c.place,
+                "signed_on": c.signed_on,
+                "signatures": signed[c.id],
+            }
+        )
+    return found
 
 
 def _pathways(session: Session, learner: User) -> list[dict[str, Any]]:

@@ -417,3 +417,26 @@ def test_the_operation_refuses_anyone_but_a_manager_of_the_structure(session, ma
         else:
             raise AssertionError(f"{actor.full_name} signed another structure's certificate")
     assert _certificates(session, protocol) == []
+
+
+def test_the_learner_finds_her_certificate_in_her_data(session, login_as):
+    """Everything held about her (right of access): the certificate as signed, its hash."""
+    import json
+
+    protocol = _demo_protocol(session)
+    assert _sign(login_as(MANAGER), protocol).status_code == 302
+    (certificate,) = _certificates(session, protocol)
+    (signature,) = signatures.signatures_of(session, SignedKind.CERTIFICATE, certificate.id)
+    learner = session.get(User, protocol.learner_id)
+    client = login_as(learner.email)
+    data = json.loads(client.get(f"/parcours/{learner.public_id}/donnees.json").data)
+    (exported,) = [p for p in data["protocols"] if p["id"] == protocol.public_id]
+    (held,) = exported["certificates"]
+    assert (held["id"], held["minutes"], held["place"]) == (
+        certificate.public_id,
+        certificate.minutes,
+        "Nice",
+    )
+    assert held["signatures"][0]["content_hash"] == signature.content_hash
+    page = client.get(f"/parcours/{learner.public_id}/donnees").get_data(as_text=True)
+    assert "Certificats de réalisation" in page and "Qualité du signataire" in page
