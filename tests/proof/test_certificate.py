@@ -98,6 +98,7 @@ def test_the_manager_signs_and_the_pdf_follows_the_model(app, session, login_as,
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "représentant légal du dispensateur" in html and 'name="password"' in html
+    assert "Je soussigné(e) Sylvie Castel," in html  # she reads what she will sign
 
     response = _sign(client, protocol)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
