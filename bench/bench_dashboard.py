@@ -9,6 +9,8 @@ In one run, on the same data:
 - the dashboard's time on the 1/10 dataset (same structures, a tenth of the learners,
   protocols and sequences);
 - the peak RSS of this process (the app) after the dashboard runs.
+A first read that finds saves not yet settled: bench/bench_rollups.py. Over HTTP, under
+gunicorn: bench/bench_http.py.
 
 Usage:
     .venv/bin/python bench/generate.py --url sqlite:///bench/out/national.sqlite
@@ -53,7 +55,9 @@ GROUP BY p.structure_id
 
 def _app(url: str):
     from afest import create_app
+    from afest.core import jobs
 
+    jobs.huey.immediate = True  # a settle the page asks for runs here, not in a consumer
     return create_app(
         {
             "DATABASE_URL": url,
@@ -101,33 +105,6 @@ def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
     return times, cpu
 
 
-def time_backlog(url: str, marked: int) -> float:
-    """Milliseconds of one GET /tableaux/opco that first settles `marked` protocols marked by
-    saves (what a reader pays when the job queue's settling is off or behind)."""
-    from afest.core.database import database
-    from afest.dashboards import rollups
-
-    app = _app(url)
-    client = app.test_client()
-    response = client.post("/connexion", data={"email": OPCO_LOGIN, "password": BENCH_PASSWORD})
-    assert response.status_code == 302, response.status_code
-    assert client.get("/tableaux/opco").status_code == 200
-    db = database(app)
-    with db.session(write=True) as session:
-        ids = session.connection().scalars(
-            sa.text("SELECT id FROM protocol ORDER BY id DESC LIMIT :n"), {"n": marked}
-        )
-        rollups.mark(session, list(ids))
-        session.commit()
-    start = time.perf_counter()
-    assert client.get("/tableaux/opco").status_code == 200
-    elapsed = (time.perf_counter() - start) * 1000
-    with db.session() as session:
-        assert not rollups.is_pending(session)
-    db.engine.dispose()
-    return elapsed
-
-
 def time_group_by(url: str, runs: int) -> tuple[list[float], int]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -169,7 +146,6 @@ def main(argv: list[str] | None = None) -> None:
     t_tenth, c_tenth = time_dashboard(args.tenth_url, args.runs)
     t_full, c_full = time_dashboard(args.url, args.runs)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    backlog = {n: time_backlog(args.url, n) for n in (20, 1000)}
     g_times, g_rows = time_group_by(args.url, args.group_by_runs)
     p50, p95 = pct(t_full, 50), pct(t_full, 95)
     p50_tenth, p95_tenth = pct(t_tenth, 50), pct(t_tenth, 95)
@@ -188,8 +164,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"dashboard.{engine}.speedup_vs_group_by = {g50 / p50:.1f} x  (p50 / p50)")
     print(f"dashboard.{engine}.full_over_tenth = {p50 / p50_tenth:.2f} x  (p50 / p50)")
     print(f"dashboard.{engine}.full_over_tenth_p95 = {p95 / p95_tenth:.2f} x")
-    for n, ms in backlog.items():
-        print(f"dashboard.{engine}.read_settling_{n}_marked_protocols = {ms:.0f} ms")
     print(f"dashboard.{engine}.peak_rss = {rss_mb:.0f} MB  (this process: app + test client)")
     print(f"dashboard.{engine}.pid = {os.getpid()}")
 
