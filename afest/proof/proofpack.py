@@ -18,7 +18,7 @@ import hmac
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -102,16 +102,6 @@ class Pack:
     @property
     def minutes_left_out(self) -> int:
         return self.minutes_done - self.minutes_certified
-
-    @property
-    def first_day(self) -> date:
-        seqs = self.view.sequences
-        return seqs[0].occurred_at.date() if seqs else self.protocol.planned_start
-
-    @property
-    def last_day(self) -> date:
-        seqs = self.view.sequences
-        return seqs[-1].occurred_at.date() if seqs else self.protocol.planned_end
 
     def signature(self, kind: str, subject_id: int, role: str) -> Signature | None:
         for sig in self.view.signatures.get((kind, subject_id), []):
