@@ -143,6 +143,7 @@ class Dashboard:
     listing: Listing = Listing()
     suppressed: bool = False  # a small-cell rule hid something
     vae_hidden: set[str] = field(default_factory=set)  # VAE counts hidden as small cells
+    conditions_hidden: set[str] = field(default_factory=set)  # legal conditions' counts hidden
 
     @property
     def months_max(self) -> int:

@@ -51,6 +51,7 @@ from afest.models import (
 )
 from afest.models.rollup import JURY_KEYS, STATUS_KEYS
 
+CONDITION_NAMES = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
 STATUS_OF = dict(
     zip(
         ("draft", "awaiting_signatures", "in_progress", "completed", "stopped"),
@@ -245,11 +246,15 @@ def protocol_facts(filtered: bool = False):
             p.planned_minutes.label("planned_minutes"),
             func.coalesce(done.c.n, 0).label("done_sequences"),
             func.coalesce(done.c.minutes, 0).label("done_minutes"),
-            _flag(conditions[0]).label("cond_analysis"),
-            _flag(conditions[1]).label("cond_tutor"),
-            _flag(conditions[2]).label("cond_reflection"),
-            _flag(conditions[3]).label("cond_evaluation"),
+            *(
+                _flag(condition).label(name)
+                for name, condition in zip(CONDITION_NAMES, conditions, strict=True)
+            ),
             _flag(and_(*conditions)).label("compliant"),
+            *(
+                _flag(and_(is_latest, condition)).label(f"l_{name}")
+                for name, condition in zip(CONDITION_NAMES, conditions, strict=True)
+            ),
         )
         .select_from(p)
         .join(Organisation, Organisation.id == p.structure_id)

@@ -20,10 +20,13 @@ may join it is hidden too (for the hierarchy, if none is left, the smallest show
 département). The sum of the rows' `latest` counts (each learner counted once, under her
 latest protocol) is a lower bound of a group's learners and spares most counts.
 
+- the protocols meeting a legal condition among all of them: all − meeting = the others. A
+  condition's count is hidden when those meeting it, or those not meeting it, are 1 to
+  k − 1 learners.
+
 Not covered: block rows do not add up (a protocol may target several blocks), so they are
 only primary-suppressed; inference across different partitions (référentiel × structure,
-say) needs cross-tabulated cells that no page shows; the counts of protocols meeting each
-legal condition are shown with the total.
+say) needs cross-tabulated cells that no page shows.
 """
 
 from __future__ import annotations
@@ -112,6 +115,29 @@ def _hierarchy(count: Learners, board: Dashboard, k: int, protect) -> None:
         min(others, key=lambda r: (r.get("protocols"), r.label)).hidden = True
 
 
+CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
+
+
+def _conditions(count: Learners, totals: Row, k: int) -> set[str]:
+    """The legal conditions whose count is hidden: met, or not met, by the protocols of 1 to
+    k − 1 learners. Fewer than k protocols are fewer than k learners; the learners whose
+    latest protocol meets it (or not) are a lower bound; only between the two are the
+    learners counted."""
+    hidden, open_groups = set(), {}
+    for condition in CONDITIONS:
+        met, latest_met = totals.get(condition), totals.get(f"l_{condition}")
+        for value, protocols, at_least in (
+            (1, met, latest_met),
+            (0, totals.get("protocols") - met, totals.get("latest") - latest_met),
+        ):
+            if 0 < protocols < k:
+                hidden.add(condition)
+            elif protocols >= k and at_least < k:
+                open_groups[(condition, value)] = (condition, [value])
+    exact = count.of_groups({key: g for key, g in open_groups.items() if key[0] not in hidden})
+    return hidden | {condition for (condition, _v), n in exact.items() if 0 < n < k}
+
+
 def _hide_everything(board: Dashboard) -> None:
     board.totals.hidden = board.paused.hidden = True
     for table in (board.statuses, *board.tables):
@@ -154,6 +180,8 @@ def hide_small_cells(
         progress = next(r for r in board.statuses.rows if r.key == STATUS_VALUES["progress"])
         paused = board.paused
         paused.hidden = progress.hidden or _small(paused, k) or 0 < paused.get("others") < k
+        if any(protect(r.key) for r in board.structures.rows):
+            board.conditions_hidden = _conditions(count, board.totals, k)
     # VAE: a count of 1..k-1 pathways is hidden, and complemented among the jury results
     board.vae_hidden = {m for m, v in board.vae.values.items() if 0 < v < k}
     for row in board.jury:
@@ -165,6 +193,7 @@ def hide_small_cells(
         board.totals.hidden
         or board.paused.hidden
         or bool(board.vae_hidden)
+        or bool(board.conditions_hidden)
         or any(r.hidden for r in board.jury)
         or any(r.hidden for t in (board.statuses, *board.tables) for r in t.rows)
     )

@@ -49,6 +49,12 @@ PROTOCOL_MEASURES = (
     "cond_reflection",
     "cond_evaluation",
     "compliant",
+    # learners counted once under their most recent protocol, if it meets each condition: at
+    # least that many learners meet it (the small-cell rule's bound, afest.dashboards.smallcells)
+    "l_cond_analysis",
+    "l_cond_tutor",
+    "l_cond_reflection",
+    "l_cond_evaluation",
 )
 BLOCK_MEASURES = ("learners", "protocols", "targeted", "acquired")
 JURY_KEYS = ("success", "partial_success", "failure")

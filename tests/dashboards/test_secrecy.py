@@ -135,8 +135,22 @@ def test_no_group_under_k_learners_can_be_recomputed(session, micro):
         keys = {r.key if r.key is not None else "" for r in rows if not r.hidden}
         known += [vector(name, {key}) for key in keys]
         hidden[name] = [r.key if r.key is not None else "" for r in rows if r.hidden]
+    met = _conditions_met(session, micro.id)
+    conditions = {}
+    for condition in CONDITIONS:
+        v = [met[i][condition] for i in ids]
+        if condition in board.conditions_hidden:
+            conditions[condition] = [v, [1 - x for x in v]]
+        else:
+            known.append(v)
     base = _rank(known)
     tried = 0
+    for condition, groups in conditions.items():
+        for v in groups:
+            learners = {facts[i]["learner"] for i, x in zip(ids, v, strict=True) if x}
+            tried += 1
+            if 0 < len(learners) < K:
+                assert _rank([*known, v]) > base, (condition, len(learners))
     for name, keys in hidden.items():
         largest = 4 if len(keys) <= 12 else 2
         subsets = [c for n in range(1, min(len(keys), largest) + 1) for c in combinations(keys, n)]
@@ -148,3 +162,39 @@ def test_no_group_under_k_learners_can_be_recomputed(session, micro):
             if 0 < len(learners) < K:
                 assert _rank([*known, v]) > base, (name, subset, len(learners))
     assert tried > 5 and hidden["structures"]
+
+
+CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
+
+
+def _conditions_met(session, funder_id: int) -> dict[int, dict[str, int]]:
+    """protocol id → whether it meets each legal condition (the rollups' per-protocol facts,
+    which tests/dashboards/test_rollups.py checks against the compliance panel's rule)."""
+    rows = session.connection().execute(
+        sa.text(
+            "SELECT protocol_id, " + ", ".join(CONDITIONS) + " FROM rollupprotocol "
+            "WHERE funder_id = :f"
+        ),
+        {"f": funder_id},
+    )
+    return {r.protocol_id: {c: getattr(r, c) for c in CONDITIONS} for r in rows}
+
+
+def test_a_legal_condition_met_or_missed_by_few_learners_is_hidden(session, micro):
+    """All protocols − those meeting a condition = those missing it: the count is hidden when
+    either group is 1 to k − 1 learners (here: one learner's protocol lacks the analysis of
+    the activity, two learners' have a signed evaluation)."""
+    facts, met = _facts(session, micro.id), _conditions_met(session, micro.id)
+    board = _board(session, micro.id, ALL)
+    assert not board.totals.hidden
+    decided = {}
+    for condition in CONDITIONS:
+        groups = [
+            {facts[p]["learner"] for p, m in met.items() if m[condition] == value}
+            for value in (0, 1)
+        ]
+        decided[condition] = any(0 < len(g) < K for g in groups)
+        assert (condition in board.conditions_hidden) == decided[condition], (condition, groups)
+    assert any(decided.values()) and not all(decided.values())
+    assert board.suppressed
+    assert not _board(session, micro.id, None).conditions_hidden  # entitled to every record
