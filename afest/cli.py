@@ -230,12 +230,14 @@ def purge_command(dry_run: bool) -> None:
 
 @group.command("rebuild-rollups")
 def rebuild_rollups() -> None:
-    """Recompute the dashboard rollups from the source tables (one transaction)."""
+    """Recompute the dashboard rollups from the source tables (one transaction), then their
+    statistics."""
     from afest.dashboards import rollups
 
     with _session() as session:
         counts = rollups.rebuild(session)
         session.commit()
+    rollups.refresh_statistics(database(current_app).engine)
     click.echo("Rollups rebuilt: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
 
 

@@ -30,6 +30,7 @@ from afest.models.rollup import (
     BLOCK_MEASURES,
     DIMENSIONS,
     PROTOCOL_MEASURES,
+    ROLLUP_TABLES,
     VAE_MEASURES,
     rollup_cell,
     rollup_pathway,
@@ -164,6 +165,21 @@ def rebuild(session: Session) -> dict[str, int]:
             rollup_vae_cell,
         )
     }
+
+
+def refresh_statistics(engine) -> None:
+    """After a rebuild, outside its transaction: the planner's statistics of the rollup
+    tables, and on PostgreSQL their visibility map (what index-only scans need), are brought
+    up to date now rather than at autovacuum's next pass. Until then, a national OPCO's
+    learner counts took 53 ms instead of 14 on PostgreSQL."""
+    names = [t.name for t in ROLLUP_TABLES]
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(names)}")
+    else:
+        with engine.begin() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"ANALYZE {name}")
 
 
 def _with_block_zero(query):

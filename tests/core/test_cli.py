@@ -180,3 +180,27 @@ def test_import_referential_good_file(run, session, tmp_path):
     assert result.exit_code == 0, result.output
     ref = session.exec(select(Referential).where(Referential.code == "TEST-OK")).one()
     assert [level.code for level in ref.levels] == ["non_acquis", "en_cours", "acquis", "maitrise"]
+
+
+def test_rebuild_rollups_recomputes_them_then_their_statistics(run, session, monkeypatch):
+    from afest.dashboards import rollups
+
+    refreshed = []
+    monkeypatch.setattr(rollups, "refresh_statistics", lambda engine: refreshed.append(engine))
+    done = run("rebuild-rollups")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Rollups rebuilt: ") and " rollupprotocol" in done.output
+    assert len(refreshed) == 1
+
+
+def test_rollup_statistics_are_refreshed_on_either_engine(app):
+    """ANALYZE (and on PostgreSQL, VACUUM: outside any transaction) of the rollup tables, on
+    an engine of its own, as the command runs it after its commit."""
+    from afest.core.database import make_engine
+    from afest.dashboards import rollups
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    try:
+        rollups.refresh_statistics(engine)
+    finally:
+        engine.dispose()
