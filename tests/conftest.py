@@ -93,7 +93,7 @@ def fresh_database_url(tmp_path_factory, engine_name):
 
 
 @pytest.fixture(scope="session")
-def app(fresh_database_url):
+def app(fresh_database_url, tmp_path_factory):
     """The app on a database migrated to head and seeded with the demo data."""
     from afest import demo
 
@@ -105,6 +105,7 @@ def app(fresh_database_url):
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            "SEAL_DIR": str(tmp_path_factory.mktemp("seal")),
         }
     )
     db = database(application)

@@ -8,13 +8,24 @@ from flask_login import login_required
 
 from afest import policy
 from afest.core.database import get_session
-from afest.core.http import render
+from afest.core.http import render, render_error
 from afest.costs import labels
 from afest.policy.loaders import load_protocol_or_404
-from afest.proof import proofpack, spreadsheets
+from afest.proof import proofpack, seal, spreadsheets
 from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
+
+
+@bp.app_errorhandler(seal.SealNotConfigured)
+def _unsealed(exc: seal.SealNotConfigured):
+    """No proof document goes out unsealed: say so rather than hand out one without it."""
+    current_app.logger.error("%s", exc)
+    detail = _(
+        "Le certificat de la plateforme n'est pas configuré : aucun document de preuve ne peut "
+        "être scellé. Prévenez l'administrateur."
+    )
+    return render_error(503, detail)
 
 
 def _pack(public_id: str) -> proofpack.Pack:
@@ -30,11 +41,7 @@ def _download(body: bytes | str, mimetype: str, pack: proofpack.Pack, ext: str) 
     )
 
 
-@bp.get("/protocoles/<public_id>/preuve.pdf")
-@login_required
-def pdf(public_id: str):
-    """The proof pack as a PDF, each page with its verification code."""
-    pack = _pack(public_id)
+def _sealed_pdf(pack: proofpack.Pack) -> bytes:
     html = render_template(
         "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
     )
@@ -46,7 +53,15 @@ def pdf(public_id: str):
         base_url=request.url_root,
         label=_("Code de vérification :"),
     )
-    return _download(body, "application/pdf", pack, "pdf")
+    return seal.seal(body, using=seal.sealer(current_app))
+
+
+@bp.get("/protocoles/<public_id>/preuve.pdf")
+@login_required
+def pdf(public_id: str):
+    """The proof pack as a PDF, each page with its verification code, sealed by the platform."""
+    pack = _pack(public_id)
+    return _download(_sealed_pdf(pack), "application/pdf", pack, "pdf")
 
 
 @bp.get("/protocoles/<public_id>/preuve.xlsx")

@@ -236,6 +236,10 @@ class Settings(_Sourced):
     RETENTION_MAIL_DAYS: Count
     AUDIT_CHECKPOINT_DIR: str
     AUDIT_CHECKPOINT_KEY: str
+    SEAL_CERT: str
+    SEAL_KEY: str
+    SEAL_KEY_PASSWORD: str
+    SEAL_DIR: str
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None

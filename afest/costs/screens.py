@@ -4,7 +4,7 @@ costs and evaluation times, a structure's statement over a period."""
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
@@ -20,7 +20,7 @@ from afest.costs.forms import (
     PeriodForm,
 )
 from afest.models import Organisation, Protocol
-from afest.proof import proofpack, spreadsheets
+from afest.proof import proofpack, seal, spreadsheets
 from afest.proof.expenses import Period
 
 
@@ -159,7 +159,8 @@ def statement_download(session: Session, structure: Organisation, args, *, ext: 
         body, mimetype = spreadsheets.statement_xlsx(found), XLSX
     else:
         html = render_template("costs/statement_pdf.html", found=found, **labels.words())
-        body, mimetype = proofpack.plain_pdf(html, base_url=request.url_root), "application/pdf"
+        body = proofpack.plain_pdf(html, base_url=request.url_root)
+        body, mimetype = seal.seal(body, using=seal.sealer(current_app)), "application/pdf"
     name = f"afest-depenses-{period.start.isoformat()}-{period.end.isoformat()}.{ext}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(body, mimetype=mimetype, headers=disposition)

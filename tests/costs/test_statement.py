@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from afest.core import clock
 from afest.costs import queries
+from afest.proof import seal
 from afest.proof.expenses import Period, Reason
 
 CENT = Decimal("0.01")
@@ -175,7 +176,7 @@ def test_the_xlsx_sheet_holds_the_same_figures(login_as, built):
     assert isinstance(cell.value, int | float) and "€" in cell.number_format
 
 
-def test_the_structure_statement_over_a_period(login_as, built, tmp_path):
+def test_the_structure_statement_over_a_period(app, login_as, built, tmp_path):
     start = built.start
     client = login_as(built.people["manager"].email)
     structure = built.structure.public_id
@@ -207,6 +208,7 @@ def test_the_structure_statement_over_a_period(login_as, built, tmp_path):
     ]
     pdf = client.get(f"/structures/{structure}/etat-des-depenses.pdf", query_string=period)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert seal.check_pdf(pdf.data, using=seal.sealer(app)).valid  # sealed by afest
     first, *rest = _pdf_text(pdf.data, tmp_path).split("\f")
     for amount in (learner, tutor, Decimal("120.50"), total):
         assert _fr(amount) in first, _fr(amount)
