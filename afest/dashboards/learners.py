@@ -5,7 +5,8 @@ two départements counts in both, and once in the total), so learner counts do n
 like the other figures and cannot be summed from the rollup cells: they are counted, with
 COUNT(DISTINCT), over the facts of the viewer's scope (`rollupprotocol`, one row per
 protocol), through covering indexes that hold the owner, the row's dimension and the
-learner (afest/models/rollup.py). One statement per table of a page.
+learner (afest/models/rollup.py). One statement per table of a page. A page of one owner
+without filters reads the counts the rollups keep instead (afest.dashboards.members).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from afest.dashboards import members
 from afest.dashboards.board import STATUS_VALUES, Filters, Scope
 from afest.models.rollup import rollup_protocol, rollup_protocol_block
 
@@ -113,9 +115,33 @@ class Learners:
         self.conn = conn
         self.shape = shape(scope, filters)
         self.params = params(scope, filters)
+        # one owner and no filter: the counts kept in the rollups (afest.dashboards.members)
+        self.owner = members.kept_owner(self.shape, self.params)
+
+    def _kept(self, columns: tuple[str | None, ...], keys: Iterable | None = None) -> dict:
+        """{column: {row key: learners}} read from the counts kept for the owner."""
+        found = members.counts(
+            self.conn, self.owner, (members.DIMENSION_OF[c] for c in columns), keys
+        )
+        out: dict = {}
+        for column in columns:
+            rows = found[members.DIMENSION_OF[column]]
+            if column is None:
+                out[None] = {None: rows[""]} if "" in rows else {}
+            elif rp.c[column].type.python_type is int:
+                out[column] = {int(key): n for key, n in rows.items()}
+            else:
+                out[column] = dict(rows)
+        return out
 
     def by(self, column: str, keys: Iterable | None = None) -> dict:
         """{row key: learners} of the rows of `column`, only those of `keys` if given."""
+        if self.owner is not None:
+            if keys is not None:
+                keys = list(keys)
+                if not keys:
+                    return {}
+            return self._kept((column,), keys)[column]
         values = dict(self.params)
         if keys is not None:
             values["keys"] = sorted(set(keys))
@@ -128,6 +154,8 @@ class Learners:
         """{column: {row key: learners}} of whole tables in one statement (None: the total;
         "paused": in progress, paused or not)."""
         columns = tuple(columns)
+        if self.owner is not None:
+            return self._kept(columns)
         rows = self.conn.execute(_tables(columns, self.shape), self.params).all()
         out: dict = {column: {} for column in columns}
         for i, key, n in rows:

@@ -24,6 +24,7 @@ from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
 from afest.core.database import insert_on_conflict
+from afest.dashboards import members
 from afest.dashboards.rollup_facts import block_facts, pathway_facts, protocol_facts
 from afest.models import Protocol, VaePathway
 from afest.models.rollup import (
@@ -33,6 +34,8 @@ from afest.models.rollup import (
     ROLLUP_TABLES,
     VAE_MEASURES,
     rollup_cell,
+    rollup_learners,
+    rollup_member,
     rollup_pathway,
     rollup_pending,
     rollup_protocol,
@@ -103,6 +106,8 @@ def rebuild(session: Session) -> dict[str, int]:
         rollup_pending,
         rollup_cell,
         rollup_vae_cell,
+        rollup_member,
+        rollup_learners,
         rollup_protocol_block,
         rollup_protocol,
         rollup_pathway,
@@ -117,6 +122,7 @@ def rebuild(session: Session) -> dict[str, int]:
     conn.execute(
         rollup_protocol.insert().from_select([c.name for c in facts.selected_columns], facts)
     )
+    members.rebuild(conn)
     vae_facts = pathway_facts()
     conn.execute(
         rollup_pathway.insert().from_select([c.name for c in vae_facts.selected_columns], vae_facts)
@@ -163,6 +169,8 @@ def rebuild(session: Session) -> dict[str, int]:
             rollup_pathway,
             rollup_cell,
             rollup_vae_cell,
+            rollup_member,
+            rollup_learners,
         )
     }
 
@@ -315,6 +323,7 @@ def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
         conn.execute(rb.insert(), block_rows)
     delta = _protocol_delta(old, new, old_blocks, new_blocks)
     _apply(conn, rollup_cell, CELL_KEYS, PROTOCOL_MEASURES, delta, "protocols")
+    members.apply(conn, old, new)
 
 
 def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:

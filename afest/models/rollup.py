@@ -171,10 +171,48 @@ rollup_pending = sa.Table(
     sa.Column("marks", sa.Integer, nullable=False, server_default="1"),
 )
 
+# Distinct learners kept (afest.dashboards.members): for each owner (an OPCO "f" or a cohort
+# "c"), each table of a dashboard (its dimension: "total", "status", "paused" among those in
+# progress, "structure", "dept", "ref", "month") and each row of it (its key as text), one
+# member row per learner with her protocols there, and the count of those rows.
+LEARNER_DIMENSIONS = ("total", "status", "paused", "structure", "dept", "ref", "month")
+
+
+def _owner_key(*extra: sa.Column) -> list[sa.Column]:
+    return [
+        sa.Column("owner", sa.String(1), primary_key=True),
+        sa.Column("owner_id", sa.Integer, primary_key=True),
+        sa.Column("dim", sa.String(9), primary_key=True),
+        sa.Column("key", sa.String(40), primary_key=True),
+        *extra,
+    ]
+
+
+rollup_member = sa.Table(
+    "rollupmember",
+    SQLModel.metadata,
+    *_owner_key(sa.Column("learner_id", sa.Integer, primary_key=True)),
+    sa.Column("protocols", sa.Integer, nullable=False),
+    sa.Index("ix_rollupmember_learner", "learner_id"),
+    _empty_cells("rollupmember", "protocols"),
+    sqlite_with_rowid=False,
+)
+
+rollup_learners = sa.Table(
+    "rolluplearners",
+    SQLModel.metadata,
+    *_owner_key(),
+    sa.Column("learners", sa.Integer, nullable=False),
+    _empty_cells("rolluplearners", "learners"),
+    sqlite_with_rowid=False,
+)
+
 ROLLUP_TABLES = (
     rollup_protocol,
     rollup_protocol_block,
     rollup_pathway,
     rollup_cell,
     rollup_vae_cell,
+    rollup_member,
+    rollup_learners,
 )
