@@ -11,7 +11,7 @@ from afest.core.database import get_session
 from afest.core.http import render, render_error
 from afest.costs import labels
 from afest.policy.loaders import load_protocol_or_404
-from afest.proof import proofpack, seal, spreadsheets
+from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
 from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
@@ -79,6 +79,24 @@ def csv(public_id: str):
     """The sequence log as CSV."""
     pack = _pack(public_id)
     return _download("\ufeff" + spreadsheets.csv_text(pack), "text/csv", pack, "csv")
+
+
+@bp.get("/protocoles/<public_id>/preuve.zip")
+@login_required
+def archive(public_id: str):
+    """The whole pack as one ZIP: the sealed PDF, the workbook, the CSV and a sealed manifest
+    of their hashes, signatures and retention dates."""
+    pack = _pack(public_id)
+    body = bundle.protocol_zip(
+        get_session(),
+        pack,
+        pdf=_sealed_pdf(pack),
+        xlsx=spreadsheets.xlsx_bytes(pack),
+        csv=("\ufeff" + spreadsheets.csv_text(pack)).encode(),
+        sealer=seal.sealer(current_app),
+        store=checkpoints.Store.of(current_app),
+    )
+    return _download(body, "application/zip", pack, "zip")
 
 
 @bp.get("/verification")

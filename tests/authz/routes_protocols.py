@@ -169,6 +169,7 @@ ROUTES = {
     "proofpack.pdf": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
     "proofpack.xlsx": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
     "proofpack.csv": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
+    "proofpack.archive": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
     "proofpack.verify": Route("GET", each(200), foreign=None),
     # référentiels
     "referentials.index": Route("GET", each(403, admin=200, manager=200), foreign=None),
