@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+import logging
+
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
 
 from afest import policy
@@ -18,17 +20,25 @@ from afest.models import Role, utcnow
 from afest.policy.loaders import load_cohort_or_404, load_structure_or_404
 from afest.vae import states as vae_states
 
+log = logging.getLogger(__name__)
 bp = Blueprint("dashboards", __name__, url_prefix="/tableaux")
 FORMATS = "<any(csv, xlsx):fmt>"
-SETTLE_WAIT_SECONDS = 5
+EXPORT_WAIT_SECONDS = 5
 
 
 @bp.before_request
 def _settled_rollups():
     """Protocols marked by recent saves are folded into the rollups before any figure is read:
-    the queue settles them and this request waits for it (this request writes nothing)."""
+    the queue settles them and this request waits for it (this request writes nothing). A
+    page waits ROLLUP_READ_WAIT_SECONDS at most, then says how many protocols it does not
+    count yet (the queue goes on settling them); an export, which cannot say so, waits
+    EXPORT_WAIT_SECONDS."""
     if current_user.is_authenticated:
-        dashboards_jobs.wait_until_settled(get_session(), SETTLE_WAIT_SECONDS)
+        export = (request.endpoint or "").endswith("_export")
+        wait = EXPORT_WAIT_SECONDS if export else current_app.config["ROLLUP_READ_WAIT_SECONDS"]
+        g.rollups_behind = dashboards_jobs.wait_until_settled(get_session(), wait)
+        if export and g.rollups_behind:
+            log.warning("rollups: %d protocols not settled for an export", g.rollups_behind)
 
 
 @bp.context_processor

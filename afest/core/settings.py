@@ -219,6 +219,7 @@ class Settings(_Sourced):
     VAE_STUCK_DAYS: Count
     SMALL_CELL_K: Count
     ROLLUP_SETTLE_SECONDS: Seconds
+    ROLLUP_READ_WAIT_SECONDS: Seconds
     RETENTION_SESSION_DAYS: Count
     RETENTION_PROOF_YEARS: Count
     RETENTION_ACCOUNT_YEARS: Count
@@ -240,6 +241,7 @@ class Settings(_Sourced):
     SEAL_KEY: str
     SEAL_KEY_PASSWORD: str
     SEAL_DIR: str
+    VERIFY_RATE_LIMIT: RateLimit
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None

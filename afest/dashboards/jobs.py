@@ -75,16 +75,21 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_commit", _after_commit)
 
 
-def wait_until_settled(session: Session, timeout: float) -> None:
+def wait_until_settled(session: Session, timeout: float) -> int:
     """If saves left marks, have the queue settle them and wait for it, `timeout` seconds at
-    most (a consumer that is down or behind is logged, and the figures shown are those
-    settled so far). `session`: the reader's; its transaction ends here, so that what it reads
-    next sees the settled rollups."""
+    most; return how many protocols are still marked then (0: the figures include every
+    save made before). `session`: the reader's; its transaction ends here, so that what it
+    reads next sees the settled rollups."""
     pending = rollups.is_pending(session)
     session.commit()
     if not pending:
-        return
+        return 0
     try:
         settle_rollups()(blocking=True, timeout=timeout)
+        return 0
     except ResultTimeout:
-        log.warning("rollups: the queue did not settle within %.0f s; figures may lag", timeout)
+        behind = rollups.marked_count(session)
+        session.commit()
+        if behind:
+            log.info("rollups: %d protocols not settled within %.2f s", behind, timeout)
+        return behind

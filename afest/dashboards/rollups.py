@@ -383,6 +383,11 @@ def is_pending(session: Session) -> bool:
     )
 
 
+def marked_count(session: Session) -> int:
+    """How many protocols are marked and not settled yet."""
+    return session.connection().execute(select(func.count()).select_from(rollup_pending)).scalar()
+
+
 def drain(session: Session, limit: int = 500) -> int:
     """Refresh up to `limit` marked protocols and unmark them; return how many.
 

@@ -78,3 +78,36 @@ def test_a_dashboard_read_has_the_queue_settle_first(app, connection, login_as):
     assert login_as("conseil@uniformation.demo").get("/tableaux/opco").status_code == 200
     with database(app).session() as s:
         assert not rollups.is_pending(s)
+
+
+def test_a_page_waits_a_moment_then_says_what_it_does_not_count_yet(
+    app, connection, login_as, monkeypatch
+):
+    """A queue behind (or no consumer): the page does not wait its 5 s; it shows what is
+    settled and how many protocols are not counted yet. An export waits longer."""
+    from huey.exceptions import ResultTimeout
+
+    waited = []
+
+    def behind():
+        def result(blocking, timeout):
+            waited.append(timeout)
+            raise ResultTimeout
+
+        return result
+
+    monkeypatch.setattr(jobs, "settle_rollups", behind)
+    with database(app).session(write=True) as s:
+        rollups.mark(s, [987654, 987655])
+        s.commit()
+    client = login_as("conseil@uniformation.demo")
+    page = client.get("/tableaux/opco").get_data(as_text=True)
+    assert "2 protocoles modifiés à l'instant ne sont pas encore comptés" in page
+    assert waited == [app.config["ROLLUP_READ_WAIT_SECONDS"]] and waited[0] < 1
+    assert client.get("/tableaux/opco/export.csv").status_code == 200
+    assert waited[-1] == 5
+    monkeypatch.undo()
+    page = client.get("/tableaux/opco").get_data(as_text=True)  # settled in place now
+    assert "pas encore compté" not in page
+    with database(app).session() as s:
+        assert not rollups.is_pending(s)
