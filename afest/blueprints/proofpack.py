@@ -1,17 +1,22 @@
-"""The OPCO proof pack of a protocol (PDF, XLSX, CSV) and the page that verifies its codes."""
+"""The OPCO proof pack of a protocol (PDF, XLSX, CSV, or all of them in one sealed ZIP), and the
+public page that verifies a page's code, a pack's ZIP or a sealed PDF."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from afest import policy
 from afest.core.database import get_session
+from afest.core.extensions import limiter
 from afest.core.http import render, render_error
 from afest.costs import labels
 from afest.policy.loaders import load_protocol_or_404
-from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
+from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets, verification
+from afest.proof.forms import VerifyUploadForm, too_big
 from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
@@ -45,15 +50,20 @@ def _sealed_pdf(pack: proofpack.Pack) -> bytes:
     html = render_template(
         "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
     )
+    secret = current_app.config["SECRET_KEY"]
     body = proofpack.render_pdf(
         get_session(),
         pack,
         html,
-        secret=current_app.config["SECRET_KEY"],
+        secret=secret,
         base_url=request.url_root,
         label=_("Code de vérification :"),
     )
-    return seal.seal(body, using=seal.sealer(current_app))
+    # the first page's code in the seal's reason, which the seal protects: the verification
+    # page finds it there without reading the pages' text
+    (first,) = proofpack.page_codes(get_session(), pack, secret=secret, pages=1)
+    reason = f"Dossier de preuve afest, code de vérification de la page 1 : {first}"
+    return seal.seal(body, using=seal.sealer(current_app), reason=reason)
 
 
 @bp.get("/protocoles/<public_id>/preuve.pdf")
@@ -99,18 +109,80 @@ def archive(public_id: str):
     return _download(body, "application/zip", pack, "zip")
 
 
+def _verify_limit():
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+# Public: an auditor holding a pack may have no account. The pages say nothing the file's
+# holder does not already read in it; each client is limited (VERIFY_RATE_LIMIT).
+_limited = limiter.limit(
+    _verify_limit,
+    key_func=lambda: f"verify:{get_remote_address()}",
+    error_message=lambda: _("Trop de vérifications depuis votre poste : patientez une minute."),
+)
+
+
+def _verify_page(*, code: str = "", result=None, form=None, report=None, status: int = 200):
+    return render(
+        "proofpack/verify.html",
+        code=code,
+        result=result,
+        form=form or VerifyUploadForm(),
+        report=report,
+        action=url_for("proofpack.verify"),
+        upload_action=url_for("proofpack.verify_upload"),
+        fingerprint=seal.sealer(current_app).fingerprint,
+        status=status,
+    )
+
+
 @bp.get("/verification")
-@login_required
+@_limited
 def verify():
     """Check the verification code printed on a page of a proof pack."""
     code = (request.args.get("code") or "").strip()[:80]
     result = None
     if code:
         result = proofpack.verify_code(get_session(), code, secret=current_app.config["SECRET_KEY"])
-    return render(
-        "proofpack/verify.html",
-        code=code,
-        result=result,
-        action=url_for("proofpack.verify"),
-        status=200 if result is None or result.valid else 404,
+    return _verify_page(
+        code=code, result=result, status=200 if result is None or result.valid else 404
     )
+
+
+@bp.post("/verification")
+@_limited
+def verify_upload():
+    """Check a pack's ZIP or one sealed PDF: its seals, its hashes, its codes, its signatures."""
+    request.max_content_length = verification.MAX_UPLOAD + 64 * 1024  # this form's own limit
+    form = VerifyUploadForm(formdata=None)
+    if (request.content_length or 0) > request.max_content_length:
+        form.fichier.errors = [too_big()]
+        return _verify_page(form=form, status=413)
+    try:
+        form = VerifyUploadForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = VerifyUploadForm(formdata=None)
+        form.fichier.errors = [too_big()]
+        return _verify_page(form=form, status=413)
+    if not valid:
+        return _verify_page(form=form, status=422)
+    try:
+        report = verification.check(
+            get_session(),
+            form.content,
+            secret=current_app.config["SECRET_KEY"],
+            sealer=seal.sealer(current_app),
+        )
+    except verification.BadUpload as exc:
+        form.fichier.errors = [str(exc)]
+        return _verify_page(form=form, status=422)
+    return _verify_page(form=form, report=report)
+
+
+@bp.get("/verification/certificat.pem")
+def certificate():
+    """The platform's certificate, the trust root of its seals."""
+    body = seal.sealer(current_app).certificate_pem
+    headers = {"Content-Disposition": 'attachment; filename="platform-certificate.pem"'}
+    return Response(body, mimetype="application/x-pem-file", headers=headers)

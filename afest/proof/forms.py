@@ -1,12 +1,16 @@
-"""WTForms of the proof domain: the signature of a certificat de réalisation."""
+"""WTForms of the proof domain: the signature of a certificat de réalisation, the file sent
+to the verification page."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from afest.core.forms import Form, strip
+from afest.core.tabular import megabytes
+from afest.proof import verification
 
 ROLE_MAX = 120
 PLACE_MAX = 120
@@ -39,3 +43,27 @@ class CertificateSignForm(Form):
         validators=[DataRequired(_l("Indiquez votre mot de passe."))],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class VerifyUploadForm(Form):
+    """A proof pack's ZIP or one of its PDFs, as received: checked by its bytes, not its name."""
+
+    fichier = FileField(
+        _l("Dossier reçu (ZIP) ou document (PDF)"),
+        validators=[FileRequired(_l("Choisissez le fichier ZIP ou PDF à vérifier."))],
+        render_kw={"accept": ".zip,.pdf,application/zip,application/pdf"},
+    )
+
+    def validate_fichier(self, field) -> None:
+        """Read it once, at most MAX_UPLOAD bytes; no ZIP or PDF → beside the field."""
+        self.content = field.data.stream.read(verification.MAX_UPLOAD + 1)
+        if len(self.content) > verification.MAX_UPLOAD:
+            raise ValidationError(too_big())
+        try:
+            verification.kind_of(self.content)
+        except verification.BadUpload as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def too_big() -> str:
+    return str(_l("Le fichier dépasse %(size)s Mo.", size=megabytes(verification.MAX_UPLOAD)))

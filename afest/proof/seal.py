@@ -236,6 +236,17 @@ def check_pdf(pdf: bytes, *, using: Sealer) -> PdfCheck:
     )
 
 
+def reason(pdf: bytes) -> str:
+    """The reason the PDF's last signature states ("" when none can be read)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        embedded = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+        return str(embedded[-1].sig_object.get("/Reason", "")) if embedded else ""
+    except Exception:  # noqa: BLE001 (an unreadable file states no reason)
+        return ""
+
+
 # --- the manifest: a detached CMS signature -------------------------------------------------
 
 

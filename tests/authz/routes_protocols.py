@@ -170,7 +170,10 @@ ROUTES = {
     "proofpack.xlsx": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
     "proofpack.csv": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
     "proofpack.archive": Route("GET", each(403, admin=404, manager=200, opco=200), obj="protocol"),
-    "proofpack.verify": Route("GET", each(200), foreign=None),
+    # public: an auditor may hold a pack and no account
+    "proofpack.verify": Route("GET", each(200, anon=200), foreign=None),
+    "proofpack.verify_upload": Route("POST", each(422, anon=422), foreign=None),
+    "proofpack.certificate": Route("GET", each(200, anon=200), foreign=None),
     # référentiels
     "referentials.index": Route("GET", each(403, admin=200, manager=200), foreign=None),
     "referentials.import_form": Route("GET", each(403, admin=200), foreign=None),
