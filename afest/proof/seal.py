@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -172,6 +173,18 @@ def _pyhanko_signer(s: Sealer):
 _SIGNERS: dict[str, object] = {}
 
 
+def _outside_a_loop(call, *args, **kwargs):
+    """pyHanko's synchronous calls run an event loop of their own (asyncio.run), which Python
+    refuses in a thread where a loop already runs (an async server, a browser test's
+    driver): there, the call runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
 def seal(pdf: bytes, *, using: Sealer, reason: str = "Dossier de preuve afest") -> bytes:
     """The PDF with a PAdES B-B signature of the platform over all of it."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -188,7 +201,7 @@ def seal(pdf: bytes, *, using: Sealer, reason: str = "Dossier de preuve afest") 
         name="afest",
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    return _outside_a_loop(signers.sign_pdf, writer, meta, signer=signer).getvalue()
 
 
 @dataclass
@@ -224,7 +237,7 @@ def check_pdf(pdf: bytes, *, using: Sealer) -> PdfCheck:
     context = ValidationContext(trust_roots=[using.asn1_certificate()])
     sig = embedded[-1]
     try:
-        status = validate_pdf_signature(sig, context)
+        status = _outside_a_loop(validate_pdf_signature, sig, context)
     except Exception as error:  # noqa: BLE001 (a broken signature is a failed check)
         return PdfCheck(True, problem=f"invalid: {type(error).__name__}")
     return PdfCheck(
@@ -275,8 +288,9 @@ def check_detached(data: bytes, signature: bytes, *, using: Sealer) -> bool:
         if content["content_type"].native != "signed_data":
             return False
         context = ValidationContext(trust_roots=[using.asn1_certificate()])
-        status = asyncio.run(
-            async_validate_detached_cms(data, signed_data, signer_validation_context=context)
+        status = _outside_a_loop(
+            asyncio.run,
+            async_validate_detached_cms(data, signed_data, signer_validation_context=context),
         )
     except Exception:  # noqa: BLE001 (anything malformed is no valid seal)
         return False

@@ -120,3 +120,23 @@ def test_a_production_server_without_its_certificate_hands_out_no_unsealed_pdf(
     response = client.get(f"/protocoles/{protocol.public_id}/preuve.pdf")
     assert response.status_code == 503
     assert "aucun document de preuve ne peut être scellé" in response.get_data(as_text=True)
+
+
+def test_sealing_and_checking_work_where_an_event_loop_already_runs(app):
+    """pyHanko's synchronous calls start a loop of their own: in a thread that runs one (an
+    async server, a browser test's driver) they must still work."""
+    import asyncio
+
+    from weasyprint import HTML
+
+    sealer = seal.sealer(app)
+    pdf = HTML(string="<p>Bonjour</p>").write_pdf()
+
+    async def in_a_loop():
+        sealed = seal.seal(pdf, using=sealer)
+        signature = seal.sign_detached(b"{}", using=sealer)
+        detached = seal.check_detached(b"{}", signature, using=sealer)
+        return seal.check_pdf(sealed, using=sealer), detached
+
+    check, detached = asyncio.run(in_a_loop())
+    assert check.valid and detached
