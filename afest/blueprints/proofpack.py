@@ -115,8 +115,9 @@ def _verify_limit():
 
 # Public: an auditor holding a pack may have no account. The pages say nothing the file's
 # holder does not already read in it; each client is limited (VERIFY_RATE_LIMIT).
-_limited = limiter.limit(
+_limited = limiter.shared_limit(
     _verify_limit,
+    scope="verification",
     key_func=lambda: f"verify:{get_remote_address()}",
     error_message=lambda: _("Trop de vérifications depuis votre poste : patientez une minute."),
 )

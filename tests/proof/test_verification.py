@@ -10,11 +10,15 @@ import json
 import re
 import zipfile
 
+import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlmodel import select
 
+from afest import create_app
+from afest.core.database import database
+from afest.core.extensions import limiter
 from afest.models import Protocol, User
 from afest.proof import bundle, seal, verification
 
@@ -198,3 +202,32 @@ def test_the_page_publishes_the_platform_certificate(app):
     assert sealer.fingerprint in client.get("/verification").get_data(as_text=True)
     pem = client.get("/verification/certificat.pem")
     assert pem.status_code == 200 and pem.data == sealer.certificate_pem
+
+
+@pytest.fixture()
+def limited_app(app, tmp_path):
+    """The same database with the verification page's limit on (3 a minute)."""
+    limited = create_app(
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "ENV": "testing",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "VERIFY_RATE_LIMIT": "3 per minute",
+            "SEAL_DIR": str(tmp_path / "seal"),
+        }
+    )
+    database(limited).bind = database(app).bind
+    yield limited
+    limiter.init_app(app)  # Flask-Limiter's state is module-global: give it back to `app`
+    limiter.enabled = False
+
+
+def test_each_client_is_limited_on_the_public_page(limited_app):
+    client = limited_app.test_client()
+    answers = [client.get("/verification?code=x.1.1.AAAAAAAAAA").status_code for _ in range(3)]
+    assert answers == [404, 404, 404]
+    refused = client.get("/verification?code=x.1.1.AAAAAAAAAA")
+    assert refused.status_code == 429
+    assert "Trop de vérifications depuis votre poste" in refused.get_data(as_text=True)
+    assert _upload(client, b"GIF89a").status_code == 429  # the upload counts with them
