@@ -78,12 +78,9 @@ def run(session: Session, statement, people: People, **params) -> list:
 
 
 def current(model):
-    """SQL: no amendment replaces this row. A sequence's amendment is looked up by the
-    partial index of amends_id; an evaluation's index holds every NULL, which SQLite's
-    statistics judge useless (a scan per row): the few amended ids are read once instead."""
+    """SQL: no amendment replaces this row (looked up by the partial index of amends_id, which
+    holds only the rows that amend another)."""
     newer = aliased(model)
-    if model is Evaluation:
-        return model.id.not_in(select(newer.amends_id).where(newer.amends_id.is_not(None)))
     return ~exists().where(newer.amends_id == model.id)
 
 
