@@ -1,4 +1,5 @@
-"""Proof pack of one protocol with 60 signed sequences: wall time and peak memory.
+"""Proof pack of one protocol with 60 signed sequences: wall time and peak memory, of the PDF,
+of its seal and of the whole sealed ZIP.
 
 Usage: .venv/bin/python bench/bench_proofpack.py [--engines sqlite,postgresql] [--runs 5]
 
@@ -9,7 +10,8 @@ sequences, each signed by tutor and learner, two evaluations. Then the pack is b
 download views build it (collect + HTML + PDF with page codes; collect + XLSX), `--runs`
 times in a fresh child process (as a web worker: WeasyPrint warmed once first, as
 config/gunicorn.conf.py has each worker do as it starts, the warm-up timed apart),
-first/best/median/worst printed.
+first/best/median/worst printed; then the PDF's PAdES seal alone, and the sealed ZIP as the
+preuve.zip view builds it (collect, PDF, seal, XLSX, CSV, manifest and its CMS seal).
 Memory: the Python heap peak during one PDF build (tracemalloc) and the child process's peak
 resident size.
 Targets: PDF ≤ 2 s, ≤ 200 MB.
@@ -40,6 +42,7 @@ from sqlmodel import select  # noqa: E402
 from afest import create_app  # noqa: E402
 from afest.assessments import evaluations  # noqa: E402
 from afest.core.database import database  # noqa: E402
+from afest.costs import labels  # noqa: E402
 from afest.models import (  # noqa: E402
     Autonomy,
     EvaluationKind,
@@ -49,7 +52,7 @@ from afest.models import (  # noqa: E402
     SignerRole,
     utcnow,
 )
-from afest.proof import proofpack, spreadsheets  # noqa: E402
+from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets  # noqa: E402
 from afest.protocols import compliance  # noqa: E402
 from afest.sequences import operations as sequences  # noqa: E402
 from afest.sequences import signing  # noqa: E402
@@ -140,7 +143,9 @@ def build_pdf(app, session, public_id: str) -> tuple[bytes, int]:
     pack = proofpack.collect(
         session, protocol, settings=compliance.Settings.from_config(app.config)
     )
-    html = render_template("proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS)
+    html = render_template(
+        "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
+    )
     pdf = proofpack.render_pdf(
         session,
         pack,
@@ -157,12 +162,32 @@ def build_xlsx(app, session, public_id: str) -> bytes:
     return spreadsheets.xlsx_bytes(proofpack.collect(session, protocol))
 
 
+def build_zip(app, session, public_id: str) -> bytes:
+    pdf, _count = build_pdf(app, session, public_id)
+    pack = proofpack.collect(session, load(session, public_id))
+    sealer = seal.sealer(app)
+    return bundle.protocol_zip(
+        session,
+        pack,
+        pdf=seal.seal(pdf, using=sealer),
+        xlsx=spreadsheets.xlsx_bytes(pack),
+        csv=spreadsheets.csv_text(pack).encode(),
+        sealer=sealer,
+        store=checkpoints.Store.of(app),
+    )
+
+
+def _config(url: str) -> dict:
+    seal_dir = Path(tempfile.gettempdir()) / "afest-bench-seal"  # a self-signed seal, kept
+    return {"DATABASE_URL": url, "ENV": "testing", "TESTING": True, "SEAL_DIR": str(seal_dir)}
+
+
 def measure(url: str, public_id: str, runs: int) -> None:
     """In a fresh process (as a web worker would be): build the pack `runs` times, print
     timings, the Python heap peak of one PDF build and this process's peak resident size."""
-    app = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True})
+    app = create_app(_config(url))
     db = database(app)
-    warm_up = proofpack.warm_up()  # what each gunicorn worker does as it starts
+    warm_up = proofpack.warm_up() + seal.warm_up()  # what each gunicorn worker does at start
     pdf_times, xlsx_times = [], []
     with app.test_request_context("/"), db.session() as session:
         for _ in range(runs):
@@ -173,6 +198,16 @@ def measure(url: str, public_id: str, runs: int) -> None:
             t0 = time.perf_counter()
             xlsx = build_xlsx(app, session, public_id)
             xlsx_times.append(time.perf_counter() - t0)
+            session.expunge_all()
+        seal_times, zip_times = [], []
+        sealer = seal.sealer(app)
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            seal.seal(pdf, using=sealer)
+            seal_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            archive = build_zip(app, session, public_id)
+            zip_times.append(time.perf_counter() - t0)
             session.expunge_all()
         tracemalloc.start()
         build_pdf(app, session, public_id)
@@ -190,6 +225,11 @@ def measure(url: str, public_id: str, runs: int) -> None:
     print(f"proofpack_pdf_size[{label}] = {len(pdf) / 1024:.0f} KiB")
     print(f"proofpack_xlsx_best[{label}] = {min(xlsx_times):.3f} s")
     print(f"proofpack_xlsx_size[{label}] = {len(xlsx) / 1024:.0f} KiB")
+    print(f"proofpack_seal_first[{label}] = {seal_times[0]:.3f} s  (the signer's first use)")
+    print(f"proofpack_seal_best[{label}] = {min(seal_times):.3f} s")
+    print(f"proofpack_zip_best[{label}] = {min(zip_times):.3f} s")
+    print(f"proofpack_zip_median[{label}] = {sorted(zip_times)[len(zip_times) // 2]:.3f} s")
+    print(f"proofpack_zip_size[{label}] = {len(archive) / 1024:.0f} KiB")
     print(f"proofpack_pdf_python_heap_peak[{label}] = {heap_peak / 2**20:.1f} MB")
     print(f"proofpack_worker_peak_rss[{label}] = {rss_peak:.1f} MB")
 
@@ -201,7 +241,7 @@ def run(engine: str, runs: int, n_sequences: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = scratch_database(engine, Path(tmp), "proofpack")
         try:
-            app = create_app({"DATABASE_URL": url, "ENV": "testing", "TESTING": True})
+            app = create_app(_config(url))
             db = database(app)
             with db.engine.begin() as conn:
                 migrate(conn)

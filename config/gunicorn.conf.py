@@ -41,7 +41,7 @@ keepalive = 5
 
 
 def post_fork(server, worker):
-    from afest.proof import proofpack
+    from afest.proof import proofpack, seal
 
-    seconds = proofpack.warm_up()
+    seconds = proofpack.warm_up() + seal.warm_up()
     worker.log.info("proof pack renderer ready in %.2f s (worker %s)", seconds, worker.pid)
