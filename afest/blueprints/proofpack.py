@@ -3,7 +3,7 @@ public page that verifies a page's code, a pack's ZIP or a sealed PDF."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import login_required
@@ -13,11 +13,9 @@ from afest import policy
 from afest.core.database import get_session
 from afest.core.extensions import limiter
 from afest.core.http import render, render_error
-from afest.costs import labels
 from afest.policy.loaders import load_protocol_or_404
-from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets, verification
+from afest.proof import documents, proofpack, seal, spreadsheets, verification
 from afest.proof.forms import VerifyUploadForm, too_big
-from afest.protocols import compliance
 
 bp = Blueprint("proofpack", __name__)
 
@@ -35,8 +33,7 @@ def _unsealed(exc: seal.SealNotConfigured):
 
 def _pack(public_id: str) -> proofpack.Pack:
     protocol = load_protocol_or_404(public_id, require=policy.can_export_proof_pack)
-    settings = compliance.Settings.from_config(current_app.config)
-    return proofpack.collect(get_session(), protocol, settings=settings)
+    return documents.pack_of(get_session(), protocol)
 
 
 def _download(body: bytes | str, mimetype: str, pack: proofpack.Pack, ext: str) -> Response:
@@ -46,32 +43,12 @@ def _download(body: bytes | str, mimetype: str, pack: proofpack.Pack, ext: str) 
     )
 
 
-def _sealed_pdf(pack: proofpack.Pack) -> bytes:
-    html = render_template(
-        "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
-    )
-    secret = current_app.config["SECRET_KEY"]
-    body = proofpack.render_pdf(
-        get_session(),
-        pack,
-        html,
-        secret=secret,
-        base_url=request.url_root,
-        label=_("Code de vérification :"),
-    )
-    # the first page's code in the seal's reason, which the seal protects: the verification
-    # page finds it there without reading the pages' text
-    (first,) = proofpack.page_codes(get_session(), pack, secret=secret, pages=1)
-    reason = f"Dossier de preuve afest, code de vérification de la page 1 : {first}"
-    return seal.seal(body, using=seal.sealer(current_app), reason=reason)
-
-
 @bp.get("/protocoles/<public_id>/preuve.pdf")
 @login_required
 def pdf(public_id: str):
     """The proof pack as a PDF, each page with its verification code, sealed by the platform."""
     pack = _pack(public_id)
-    return _download(_sealed_pdf(pack), "application/pdf", pack, "pdf")
+    return _download(documents.sealed_pdf(get_session(), pack), "application/pdf", pack, "pdf")
 
 
 @bp.get("/protocoles/<public_id>/preuve.xlsx")
@@ -97,16 +74,7 @@ def archive(public_id: str):
     """The whole pack as one ZIP: the sealed PDF, the workbook, the CSV and a sealed manifest
     of their hashes, signatures and retention dates."""
     pack = _pack(public_id)
-    body = bundle.protocol_zip(
-        get_session(),
-        pack,
-        pdf=_sealed_pdf(pack),
-        xlsx=spreadsheets.xlsx_bytes(pack),
-        csv=("\ufeff" + spreadsheets.csv_text(pack)).encode(),
-        sealer=seal.sealer(current_app),
-        store=checkpoints.Store.of(current_app),
-    )
-    return _download(body, "application/zip", pack, "zip")
+    return _download(documents.pack_zip(get_session(), pack), "application/zip", pack, "zip")
 
 
 def _verify_limit():

@@ -1,0 +1,53 @@
+"""A protocol's proof documents as they are handed out: the sealed PDF of its pack, and the
+pack's ZIP (afest.proof.bundle). The same in a request and in a job of the task queue (which
+renders them under a request context of PUBLIC_BASE_URL: afest.proof.claims)."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from sqlmodel import Session
+
+from afest.costs import labels
+from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
+from afest.protocols import compliance
+
+
+def pack_of(session: Session, protocol) -> proofpack.Pack:
+    settings = compliance.Settings.from_config(current_app.config)
+    return proofpack.collect(session, protocol, settings=settings)
+
+
+def sealed_pdf(session: Session, pack: proofpack.Pack) -> bytes:
+    """The pack's PDF, each page with its verification code, sealed by the platform."""
+    html = render_template(
+        "proofpack/pack.html", pack=pack, CHECK_LABELS=compliance.STATE_LABELS, **labels.words()
+    )
+    secret = current_app.config["SECRET_KEY"]
+    body = proofpack.render_pdf(
+        session,
+        pack,
+        html,
+        secret=secret,
+        base_url=request.url_root,
+        label=_("Code de vérification :"),
+    )
+    # the first page's code in the seal's reason, which the seal protects: the verification
+    # page finds it there without reading the pages' text
+    (first,) = proofpack.page_codes(session, pack, secret=secret, pages=1)
+    reason = f"Dossier de preuve afest, code de vérification de la page 1 : {first}"
+    return seal.seal(body, using=seal.sealer(current_app), reason=reason)
+
+
+def pack_zip(session: Session, pack: proofpack.Pack) -> bytes:
+    """The whole pack as one ZIP: the sealed PDF, the workbook, the CSV and a sealed manifest
+    of their hashes, signatures and retention dates."""
+    return bundle.protocol_zip(
+        session,
+        pack,
+        pdf=sealed_pdf(session, pack),
+        xlsx=spreadsheets.xlsx_bytes(pack),
+        csv=("\ufeff" + spreadsheets.csv_text(pack)).encode(),
+        sealer=seal.sealer(current_app),
+        store=checkpoints.Store.of(current_app),
+    )
