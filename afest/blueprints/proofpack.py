@@ -118,31 +118,37 @@ def verify():
     )
 
 
+def _too_big_page():
+    form = VerifyUploadForm(formdata=None)
+    form.fichier.errors = [too_big()]
+    return _verify_page(form=form, status=413)
+
+
+def _submitted_upload() -> tuple[VerifyUploadForm | None, bool]:
+    """The upload form as sent and whether it is valid; no form when the request is larger
+    than this form's own limit."""
+    request.max_content_length = verification.MAX_UPLOAD + 64 * 1024
+    if (request.content_length or 0) > request.max_content_length:
+        return None, False
+    try:
+        form = VerifyUploadForm()
+        return form, form.validate_on_submit()
+    except RequestEntityTooLarge:
+        return None, False
+
+
 @bp.post("/verification")
 @_limited
 def verify_upload():
     """Check a pack's ZIP or one sealed PDF: its seals, its hashes, its codes, its signatures."""
-    request.max_content_length = verification.MAX_UPLOAD + 64 * 1024  # this form's own limit
-    form = VerifyUploadForm(formdata=None)
-    if (request.content_length or 0) > request.max_content_length:
-        form.fichier.errors = [too_big()]
-        return _verify_page(form=form, status=413)
-    try:
-        form = VerifyUploadForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        form = VerifyUploadForm(formdata=None)
-        form.fichier.errors = [too_big()]
-        return _verify_page(form=form, status=413)
+    form, valid = _submitted_upload()
+    if form is None:
+        return _too_big_page()
     if not valid:
         return _verify_page(form=form, status=422)
+    secret, sealer = current_app.config["SECRET_KEY"], seal.sealer(current_app)
     try:
-        report = verification.check(
-            get_session(),
-            form.content,
-            secret=current_app.config["SECRET_KEY"],
-            sealer=seal.sealer(current_app),
-        )
+        report = verification.check(get_session(), form.content, secret=secret, sealer=sealer)
     except verification.BadUpload as exc:
         form.fichier.errors = [str(exc)]
         return _verify_page(form=form, status=422)
