@@ -92,6 +92,9 @@ def fresh_database_url(tmp_path_factory, engine_name):
             drop_pg_database(url)
 
 
+CLAIMS_DIR: dict[str, str] = {}  # where the test app keeps the funding claims' ZIPs
+
+
 @pytest.fixture(scope="session")
 def app(fresh_database_url, tmp_path_factory):
     """The app on a database migrated to head and seeded with the demo data."""
@@ -106,6 +109,7 @@ def app(fresh_database_url, tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SEAL_DIR": str(tmp_path_factory.mktemp("seal")),
+            "CLAIMS_DIR": CLAIMS_DIR.setdefault("path", str(tmp_path_factory.mktemp("claims"))),
         }
     )
     db = database(application)

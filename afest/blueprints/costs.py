@@ -5,9 +5,10 @@ workbook; the proof pack carries it too)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlmodel import select
 
 from afest import policy
 from afest.core.database import get_session
@@ -15,8 +16,9 @@ from afest.core.forms import EmptyForm
 from afest.core.http import REFUSED, flash_refusal, perform, render
 from afest.costs import operations, queries, screens
 from afest.costs.forms import EndCostForm, OtherCostForm
-from afest.models import Role
+from afest.models import ClaimArchive, Role
 from afest.policy.loaders import load_costed_structure_or_404, load_protocol_or_404
+from afest.proof import claims
 
 bp = Blueprint("costs", __name__)
 
@@ -119,6 +121,67 @@ def statement_pdf(structure_id: str):
     """The same statement as a PDF for the employer to sign: the summary, then each protocol."""
     structure = load_costed_structure_or_404(structure_id)
     return screens.statement_download(get_session(), structure, request.args, ext="pdf")
+
+
+# --- a funding claim: the period's packs and statement in one sealed ZIP, on the queue ---------
+
+
+def _claim_or_404(structure, claim_id: str):
+    claim = get_session().exec(
+        select(ClaimArchive).where(
+            ClaimArchive.public_id == claim_id, ClaimArchive.structure_id == structure.id
+        )
+    ).first()
+    if claim is None:
+        abort(404)
+    return claim
+
+
+@bp.post("/structures/<structure_id>/dossiers-de-financement")
+@login_required
+def ask_claim(structure_id: str):
+    """Ask for the claim of the period shown: recorded, then built by the task queue."""
+    structure = load_costed_structure_or_404(structure_id)
+    form = EmptyForm()
+    _period_form, period = screens.statement_period(request.form)
+    claim = REFUSED
+    if form.validate_on_submit() and period is not None:
+        claim = perform(form, claims.ask, structure=structure, period=period)
+    if claim is REFUSED:
+        session = get_session()
+        return screens.render_statement(session, structure, request.form, status=422)
+    claims.build_claim(claim.public_id)
+    target = url_for("costs.claim", structure_id=structure.public_id, claim_id=claim.public_id)
+    return redirect(target)
+
+
+@bp.get("/structures/<structure_id>/dossiers-de-financement/<claim_id>")
+@login_required
+def claim(structure_id: str, claim_id: str):
+    """The claim's progress, then its download (the page asks again every two seconds while
+    it is being built)."""
+    structure = load_costed_structure_or_404(structure_id)
+    found = _claim_or_404(structure, claim_id)
+    return render(
+        "costs/claim.html", partial="costs/_claim.html", structure=structure, claim=found
+    )
+
+
+@bp.get("/structures/<structure_id>/dossiers-de-financement/<claim_id>.zip")
+@login_required
+def claim_zip(structure_id: str, claim_id: str):
+    """The claim's ZIP, once built."""
+    structure = load_costed_structure_or_404(structure_id)
+    found = _claim_or_404(structure, claim_id)
+    path = claims.path_of(current_app, found)
+    if found.state != "ready" or not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=claims.file_name(found),
+    )
 
 
 # --- a protocol's costs ---------------------------------------------------------------------

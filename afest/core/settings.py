@@ -241,6 +241,7 @@ class Settings(_Sourced):
     SEAL_KEY: str
     SEAL_KEY_PASSWORD: str
     SEAL_DIR: str
+    CLAIMS_DIR: str
     VERIFY_RATE_LIMIT: RateLimit
 
     TESTING: bool | None = None

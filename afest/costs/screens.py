@@ -122,9 +122,12 @@ def statement_period(args) -> tuple[PeriodForm, Period | None]:
     return form, form.period(queries.default_period(clock.today()))
 
 
-def render_statement(session: Session, structure: Organisation, args):
+def render_statement(session: Session, structure: Organisation, args, *, status: int | None = None):
     """A structure's statement over the period asked for, or the period's form with its
-    messages (422)."""
+    messages (422); with its latest funding claims (afest.proof.claims) and the form that
+    asks for one."""
+    from afest.proof import claims
+
     form, period = statement_period(args)
     found = None
     if period is not None:
@@ -140,7 +143,10 @@ def render_statement(session: Session, structure: Organisation, args):
         form=form,
         found=found,
         downloads=downloads if found else {},
-        status=200 if period is not None else 422,
+        claims=claims.of_structure(session, structure),
+        CLAIM_STATES=claims.STATE_LABELS,
+        claim_form=EmptyForm(),
+        status=status or (200 if period is not None else 422),
         **labels.words(),
     )
 

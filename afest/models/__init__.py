@@ -4,6 +4,7 @@ from .account import AccountToken, RoleAssignment, User, UserSession
 from .assessment import CompetenceAssessment, Evaluation
 from .base import SQLModel, new_public_id, utcnow
 from .certificate import Certificate
+from .claim import ClaimArchive
 from .costs import CostRole, EvaluationTime, HourlyCost, OtherCost, OtherCostKind
 from .enums import (
     AssessmentSource,
@@ -48,6 +49,7 @@ __all__ = [
     "Autonomy",
     "CalendarFeed",
     "Certificate",
+    "ClaimArchive",
     "BlockOutcome",
     "Cohort",
     "CohortConsultant",

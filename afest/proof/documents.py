@@ -6,11 +6,32 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlmodel import Session
+from sqlalchemy.orm import joinedload, selectinload
+from sqlmodel import Session, select
 
 from afest.costs import labels
+from afest.models import Protocol, ProtocolTutor
 from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
 from afest.protocols import compliance
+
+
+def protocols(session: Session, ids: list[int]) -> list[Protocol]:
+    """These protocols with what their pack shows of them (as load_protocol_or_404 loads one),
+    in the order of `ids`."""
+    found = {
+        p.id: p
+        for p in session.exec(
+            select(Protocol)
+            .where(Protocol.id.in_(ids))
+            .options(
+                joinedload(Protocol.learner, innerjoin=True),
+                joinedload(Protocol.structure, innerjoin=True),
+                joinedload(Protocol.referential, innerjoin=True),
+                selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
+            )
+        ).unique()
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def pack_of(session: Session, protocol) -> proofpack.Pack:

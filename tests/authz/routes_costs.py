@@ -10,6 +10,7 @@ from datetime import date
 from sqlmodel import select
 
 from afest.models import (
+    ClaimArchive,
     CostRole,
     HourlyCost,
     Organisation,
@@ -84,6 +85,37 @@ def _foreign_other(session, factories) -> dict[str, str]:
     return _other(session, _foreign_protocol(session, factories), _manager_id(session))
 
 
+def _claim(session, structure: Organisation, requester_id: int, *, ready: bool) -> dict:
+    """A funding claim of the structure; `ready`: built, its file in place."""
+    from pathlib import Path
+
+    from tests.conftest import CLAIMS_DIR
+
+    claim = ClaimArchive(
+        structure_id=structure.id,
+        requested_by_id=requester_id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 6, 30),
+        state="ready" if ready else "building",
+        total=1,
+    )
+    session.add(claim)
+    session.commit()
+    if ready:
+        path = Path(CLAIMS_DIR["path"]) / f"{claim.public_id}.zip"  # claims.path_of
+        path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty ZIP
+    return {"structure_id": structure.public_id, "claim_id": claim.public_id}
+
+
+def _foreign_claim(ready: bool):
+    def make(session, factories) -> dict:
+        structure = factories.make_structure()
+        manager = factories.make_user([(Role.MANAGER, structure.id)])
+        return _claim(session, structure, manager.id, ready=ready)
+
+    return make
+
+
 OBJECTS = {
     "costed_structure": ObjectKind(
         in_scope=lambda session, who: _structure(session).public_id,
@@ -91,6 +123,18 @@ OBJECTS = {
     ),
     "hourly_cost": ObjectKind(in_scope=_cost_in_scope, foreign=_foreign_cost),
     "other_cost": ObjectKind(in_scope=_other_in_scope, foreign=_foreign_other),
+    "claim": ObjectKind(
+        in_scope=lambda session, who: _claim(
+            session, _structure(session), _manager_id(session), ready=False
+        ),
+        foreign=_foreign_claim(ready=False),
+    ),
+    "ready_claim": ObjectKind(
+        in_scope=lambda session, who: _claim(
+            session, _structure(session), _manager_id(session), ready=True
+        ),
+        foreign=_foreign_claim(ready=True),
+    ),
 }
 
 MANAGER = each(404, manager=200)
@@ -108,6 +152,10 @@ ROUTES = {
     "costs.statement": Route("GET", MANAGER, obj="costed_structure"),
     "costs.statement_xlsx": Route("GET", MANAGER, obj="costed_structure"),
     "costs.statement_pdf": Route("GET", MANAGER, obj="costed_structure"),
+    # an empty form asks for the year so far: recorded, built, then her claim's page
+    "costs.ask_claim": Route("POST", each(404, manager=302), obj="costed_structure"),
+    "costs.claim": Route("GET", MANAGER, obj="claim"),
+    "costs.claim_zip": Route("GET", MANAGER, obj="ready_claim"),
     "costs.protocol": Route("GET", PROTOCOL, obj="protocol"),
     "costs.add_other": Route("POST", each(403, admin=404, manager=422), obj="protocol"),
     "costs.remove_other": Route("POST", each(403, admin=404, manager=302), obj="other_cost"),
