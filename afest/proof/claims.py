@@ -34,6 +34,7 @@ from afest.core.jobs import job
 from afest.costs import labels, queries
 from afest.models import ClaimArchive, Organisation, utcnow
 from afest.proof import bundle, documents, expenses, proofpack, seal, spreadsheets
+from afest.proof.verification import CLAIM_KIND
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def build(claim_id: str) -> str:
                 pieces += _statement_pieces(session, structure, period)
         head = {
             "format": FORMAT,
-            "kind": "afest-funding-claim",
+            "kind": CLAIM_KIND,
             "structure": {
                 "id": structure.public_id,
                 "name": structure.name,

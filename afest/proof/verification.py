@@ -39,6 +39,9 @@ class BadUpload(ValueError):
     """The file is not one this page can check: said beside the field."""
 
 
+CLAIM_KIND = "afest-funding-claim"  # afest.proof.claims's manifest
+
+
 @dataclass
 class Check:
     ok: bool
@@ -150,8 +153,24 @@ def _check_zip(session: Session, files: dict[str, bytes], *, secret: str, sealer
         report.add(False, _("« %(name)s » a été ajouté au ZIP après l'export.", name=name))
     for name in sorted(n for n in files if n.lower().endswith(".pdf") and n in entries):
         _check_pdf(session, report, f"« {name} »", files[name], secret=secret, sealer=sealer)
-    _check_signatures(session, report, manifest)
+    if manifest.get("kind") == CLAIM_KIND:
+        _check_packs(session, report, files, entries, secret=secret, sealer=sealer)
+    else:
+        _check_signatures(session, report, manifest)
     return report
+
+
+def _check_packs(session, report: Report, files, entries, *, secret: str, sealer) -> None:
+    """A funding claim (afest.proof.claims) holds a pack's ZIP per protocol: each is checked
+    as an uploaded pack would be, one at a time."""
+    for name in sorted(n for n in entries if n.lower().endswith(".zip") and n in files):
+        try:
+            inner = _check_zip(session, _read_zip(files[name]), secret=secret, sealer=sealer)
+        except BadUpload as problem:
+            report.add(False, f"« {name} » : {problem}")
+            continue
+        for c in inner.checks:
+            report.add(c.ok, f"« {name} » : {c.text}")
 
 
 def _check_pdf(session, report: Report, label: str, pdf: bytes, *, secret: str, sealer) -> None:

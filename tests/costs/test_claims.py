@@ -127,3 +127,41 @@ def test_a_build_that_fails_says_so_and_keeps_no_file(app, session, login_as, mo
     assert "pas pu être constitué" in page and 'hx-trigger' not in page
     assert not claims.path_of(app, claim).exists()
     assert client.get(_url(structure, f"{claim.public_id}.zip")).status_code == 404
+
+
+def test_the_verification_page_checks_a_claim_and_every_pack_in_it(app, session, login_as):
+    structure = _structure(session)
+    client = login_as(MANAGER)
+    client.post(_url(structure), data={"du": "2026-01-01", "au": "2026-12-31"})
+    (claim,) = _claims(session, structure)
+    body = client.get(_url(structure, f"{claim.public_id}.zip")).get_data()
+
+    def verified(data: bytes) -> str:
+        upload = {"fichier": (io.BytesIO(data), "dossier.zip")}
+        answer = app.test_client().post("/verification", data=upload)  # no account needed
+        assert answer.status_code == 200
+        return answer.get_data(as_text=True)
+
+    page = verified(body)
+    assert "Dossier authentique et complet" in page and "Échec" not in page
+    assert page.count("protocoles/") >= 2 * claim.total  # each pack's own checks, by name
+    # one byte of one protocol's PDF changed, the claim's manifest made again to match it:
+    # the claim's seal fails, and so does that pack's
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    first = json.loads(archive.read(bundle.MANIFEST))["protocols"][0]["file"]
+    inner = zipfile.ZipFile(io.BytesIO(archive.read(first)))
+    pdf_name = next(n for n in inner.namelist() if n.endswith(".pdf"))
+    pdf = bytearray(inner.read(pdf_name))
+    pdf[len(pdf) // 3] ^= 1
+    changed_inner = io.BytesIO()
+    with zipfile.ZipFile(changed_inner, "w") as out:
+        for name in inner.namelist():
+            out.writestr(name, bytes(pdf) if name == pdf_name else inner.read(name))
+    changed = io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as out:
+        for name in archive.namelist():
+            out.writestr(name, changed_inner.getvalue() if name == first else archive.read(name))
+    page = verified(changed.getvalue())
+    assert "Ce fichier ne prouve pas ce qu" in page
+    assert f"« {first} » a été modifié depuis l" in page
+    assert f"« {first} » : « {pdf_name} » a été modifié depuis l" in page
