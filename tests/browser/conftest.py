@@ -21,7 +21,7 @@ import pytest
 from alembic import command
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, alembic_config
+from tests.conftest import CLAIMS_DIR, PASSWORD, alembic_config
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -70,6 +70,8 @@ def live_server(tmp_path_factory) -> Iterator[str]:
             "ENV": "testing",
             "TESTING": False,
             "RATELIMIT_ENABLED": False,
+            # the funding claims' files where the authorization table's objects put them
+            "CLAIMS_DIR": CLAIMS_DIR.setdefault("path", str(tmp_path_factory.mktemp("claims"))),
         }
     )
     db = database(app)

@@ -82,7 +82,8 @@ def test_every_pdf_of_the_zip_validates_with_pyhanko(app, session, login_as):
     assert pdfs
     for name in pdfs:
         (signature,) = PdfFileReader(io.BytesIO(files[name])).embedded_signatures
-        status = validate_pdf_signature(signature, ValidationContext(trust_roots=[trust]))
+        context = ValidationContext(trust_roots=[trust])
+        status = seal._outside_a_loop(validate_pdf_signature, signature, context)
         assert status.bottom_line, name
 
 
