@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
@@ -201,22 +201,9 @@ def _with_block_zero(query):
 # --- incremental upkeep -----------------------------------------------------------------------
 
 
-def _cell_key(row, grain: str, keep: tuple[str, ...], block_id: int = 0) -> tuple:
-    return (
-        grain,
-        row.funder_id if "funder" in keep else -1,
-        row.cohort_id if "cohort" in keep else -1,
-        row.structure_id if "structure" in keep else 0,
-        row.departement if "dept" in keep else "",
-        row.referential_id,
-        row.month if "month" in keep else 0,
-        block_id,
-    )
-
-
 def _keepers(grains: dict[str, tuple[str, ...]]) -> tuple[tuple, ...]:
     """Per grain, which of the dimensions (funder, cohort, structure, département, month) it
-    keeps: _cell_key's tests made once, not for every fact row and grain."""
+    keeps: tested once, not for every fact row and grain."""
     return tuple(
         (grain, *(d in keep for d in ("funder", "cohort", "structure", "dept", "month")))
         for grain, keep in grains.items()
@@ -231,8 +218,9 @@ _BLOCK_MEASURES = tuple(
 )
 
 
-def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) -> None:
-    """Add `changes` ((measure index, value) pairs) to the cells of `row` at every grain."""
+def _cell_keys(row, keepers) -> Iterator[tuple]:
+    """The key (grain, dimensions) of the cell `row` counts in, at each grain of `keepers`;
+    the dimensions a grain does not keep are fixed (-1 for an owner, 0 or "")."""
     f, c, s, d, r, m = (
         row.funder_id,
         row.cohort_id,
@@ -242,7 +230,7 @@ def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) ->
         row.month,
     )
     for grain, kf, kc, ks, kd, km in keepers:
-        key = (
+        yield (
             grain,
             f if kf else -1,
             c if kc else -1,
@@ -250,8 +238,13 @@ def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) ->
             d if kd else "",
             r,
             m if km else 0,
-            block_id,
         )
+
+
+def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) -> None:
+    """Add `changes` ((measure index, value) pairs) to the cells of `row` at every grain."""
+    for key in _cell_keys(row, keepers):
+        key = (*key, block_id)
         cell = delta.get(key)
         if cell is None:
             cell = delta[key] = [0] * len(PROTOCOL_MEASURES)
@@ -260,7 +253,7 @@ def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) ->
 
 
 def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
-    """What the old facts took from each cell and the new ones add (keyed as _cell_key)."""
+    """What the old facts took from each cell and the new ones add, by cell key."""
     delta: dict[tuple, list[int]] = {}
     learners, protocols, targeted, acquired = _BLOCK_MEASURES
     for facts, blocks, sign in ((old, old_blocks, -1), (new, new_blocks, 1)):
@@ -342,8 +335,8 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
     delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(VAE_MEASURES))
     for facts, sign in ((old, -1), (new, 1)):
         for row in facts:
-            for grain, keep in GRAINS.items():
-                cell = delta[_cell_key(row, grain, keep)[:-1]]
+            for key in _cell_keys(row, _GRAIN_KEEPERS):
+                cell = delta[key]
                 for i, m in enumerate(VAE_MEASURES):
                     cell[i] += sign * getattr(row, m)
     _apply(conn, rollup_vae_cell, VAE_CELL_KEYS, VAE_MEASURES, delta, "pathways")
