@@ -31,6 +31,7 @@ from afest.models import (
     User,
     VaePathway,
 )
+from afest.protocols import queries as protocol_queries
 
 
 def load_protocol_or_404(
@@ -43,15 +44,7 @@ def load_protocol_or_404(
     their accounts in a second one. With parents=False (a write's checks: status, designated
     tutors) the protocol and its tutor designations in one statement; anything else loads on
     first use."""
-    if parents:
-        options = (
-            joinedload(Protocol.learner, innerjoin=True),
-            joinedload(Protocol.structure, innerjoin=True),
-            joinedload(Protocol.referential, innerjoin=True),
-            selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
-        )
-    else:
-        options = (joinedload(Protocol.tutors),)
+    options = protocol_queries.with_parents() if parents else (joinedload(Protocol.tutors),)
     protocol = (
         get_session()
         .exec(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from afest.costs import labels
-from afest.models import Protocol, ProtocolTutor
+from afest.models import Protocol
 from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
 from afest.protocols import compliance
+from afest.protocols import queries as protocol_queries
 
 
 def protocols(session: Session, ids: list[int]) -> list[Protocol]:
@@ -23,12 +23,7 @@ def protocols(session: Session, ids: list[int]) -> list[Protocol]:
         for p in session.exec(
             select(Protocol)
             .where(Protocol.id.in_(ids))
-            .options(
-                joinedload(Protocol.learner, innerjoin=True),
-                joinedload(Protocol.structure, innerjoin=True),
-                joinedload(Protocol.referential, innerjoin=True),
-                selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
-            )
+            .options(*protocol_queries.with_parents())
         ).unique()
     }
     return [found[i] for i in ids if i in found]

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlmodel import Session, select
 
 from afest.models import (
@@ -17,12 +17,24 @@ from afest.models import (
     Protocol,
     ProtocolCompetence,
     ProtocolPause,
+    ProtocolTutor,
     Sequence,
     Signature,
     SignedKind,
     User,
 )
 from afest.sequences.operations import not_amended
+
+
+def with_parents() -> tuple:
+    """Loader options of a protocol shown whole: its learner, structure and référentiel in
+    the same statement, its tutors with their accounts in a second one."""
+    return (
+        joinedload(Protocol.learner, innerjoin=True),
+        joinedload(Protocol.structure, innerjoin=True),
+        joinedload(Protocol.referential, innerjoin=True),
+        selectinload(Protocol.tutors).joinedload(ProtocolTutor.tutor, innerjoin=True),
+    )
 
 
 @dataclass
