@@ -26,16 +26,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import NATIONAL_PG_DATABASE, NATIONAL_SQLITE_URL, PG_URL, dataset_exists  # noqa: E402
+from bench.common import dataset_exists, national_url  # noqa: E402
 
 SINCE = date(2026, 1, 1)
 TARGET_SECONDS = 60
-
-
-def _url(engine: str) -> str:
-    if engine == "sqlite":
-        return "sqlite:///" + str(ROOT / NATIONAL_SQLITE_URL.removeprefix("sqlite:///"))
-    return sa.engine.make_url(PG_URL).set(database=NATIONAL_PG_DATABASE).render_as_string(False)
 
 
 def _structure(url: str, protocols: int) -> tuple[int, int]:
@@ -62,7 +56,7 @@ def run(engine: str, protocols: int) -> None:
     from afest.models import ClaimArchive, Organisation, User
     from afest.proof import claims, expenses
 
-    url = _url(engine)
+    url = national_url(engine)
     if not dataset_exists(url):
         print(f"# bench_claim: no national dataset for {engine}; see bench/generate.py")
         return

@@ -38,17 +38,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import NATIONAL_PG_DATABASE, NATIONAL_SQLITE_URL, PG_URL, dataset_exists  # noqa: E402
+from bench.common import dataset_exists, national_url  # noqa: E402
 from bench.generate import BENCH_PASSWORD  # noqa: E402
 
 OPCO_LOGIN = "conseil@uniformation.bench"
 TARGETS = {"rebuild": 60.0, "settle": 1000.0, "first_read": 200.0}
-
-
-def _url(engine: str) -> str:
-    if engine == "sqlite":
-        return "sqlite:///" + str(ROOT / NATIONAL_SQLITE_URL.removeprefix("sqlite:///"))
-    return sa.engine.make_url(PG_URL).set(database=NATIONAL_PG_DATABASE).render_as_string(False)
 
 
 def _app(url: str):
@@ -130,7 +124,7 @@ def run(engine: str, n: int) -> None:
     from afest.core.database import database
     from afest.dashboards import rollups
 
-    url = _url(engine)
+    url = national_url(engine)
     if not dataset_exists(url):
         print(f"# bench_rollups: no national dataset for {engine}; see bench/generate.py")
         return

@@ -23,6 +23,13 @@ NATIONAL_SQLITE_URL = "sqlite:///bench/out/national.sqlite"
 NATIONAL_PG_DATABASE = "afest_bench_full"
 
 
+def national_url(engine: str) -> str:
+    """Where bench/generate.py's national dataset is, on `engine` ("sqlite" or "postgresql")."""
+    if engine == "sqlite":
+        return "sqlite:///" + str(ROOT / NATIONAL_SQLITE_URL.removeprefix("sqlite:///"))
+    return sa.engine.make_url(PG_URL).set(database=NATIONAL_PG_DATABASE).render_as_string(False)
+
+
 def dataset_exists(url: str) -> bool:
     """Whether a generated dataset is there to read at `url`."""
     if url.startswith("sqlite:///"):
