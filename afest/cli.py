@@ -135,14 +135,16 @@ def import_referential(path: Path) -> None:
 
 @group.command("verify")
 def verify() -> None:
-    """Check the audit hash chains, every signature, and the chains against their latest
-    checkpoint; report rows changed or removed outside afest."""
+    """Check the audit hash chains, every signature, the chains against their latest
+    checkpoint, and the attached files; report rows and files changed or removed outside
+    afest."""
+    from afest.core.storage import Store as Files
     from afest.proof import checkpoints
     from afest.proof.integrity import verify_all
 
     store = checkpoints.Store.of(current_app)
     with database(current_app).session() as session:
-        findings = verify_all(session, store)
+        findings = verify_all(session, store, Files.of(current_app))
     for finding in findings:
         click.echo(str(finding))
     if findings:

@@ -92,7 +92,9 @@ def fresh_database_url(tmp_path_factory, engine_name):
             drop_pg_database(url)
 
 
-CLAIMS_DIR: dict[str, str] = {}  # where the test app keeps the funding claims' ZIPs
+# where the test apps keep files outside the database: "claims" (the funding claims' ZIPs),
+# "attachments" (sequences' attachments), one folder each for the whole run
+KEPT_FILES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +111,10 @@ def app(fresh_database_url, tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SEAL_DIR": str(tmp_path_factory.mktemp("seal")),
-            "CLAIMS_DIR": CLAIMS_DIR.setdefault("path", str(tmp_path_factory.mktemp("claims"))),
+            "CLAIMS_DIR": KEPT_FILES.setdefault("claims", str(tmp_path_factory.mktemp("claims"))),
+            "ATTACHMENTS_URL": KEPT_FILES.setdefault(
+                "attachments", str(tmp_path_factory.mktemp("attachments"))
+            ),
         }
     )
     db = database(application)

@@ -57,6 +57,7 @@ from afest.models import (
 )
 from afest.models.retention import present_token
 from afest.proof import checkpoints
+from afest.sequences import attachments
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def _delete_protocols(session: Session, ids: list[int]) -> None:
     sequence_ids = select(Sequence.id).where(Sequence.protocol_id.in_(ids))
     evaluation_ids = select(Evaluation.id).where(Evaluation.protocol_id.in_(ids))
     certificate_ids = select(Certificate.id).where(Certificate.protocol_id.in_(ids))
+    attachments.forget(session, sequence_ids)
     session.exec(delete(SequenceCompetence).where(SequenceCompetence.sequence_id.in_(sequence_ids)))
     session.exec(
         delete(ReflectionSituation).where(ReflectionSituation.reflection_id.in_(sequence_ids))

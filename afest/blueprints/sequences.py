@@ -18,10 +18,10 @@ from afest.core.http import REFUSED, perform, render
 from afest.models import SignedKind
 from afest.policy.loaders import load_sequence_or_404
 from afest.proof import signatures
+from afest.sequences import attachments, signing
 from afest.sequences import operations as sequences
 from afest.sequences import queries as sequence_view
 from afest.sequences import screens as sequence_screens
-from afest.sequences import signing
 from afest.sequences.forms import (
     CountersignForm,
     TutorSignForm,
@@ -82,8 +82,17 @@ def countersign(public_id: str):
     )
 
 
+@bp.get("/<public_id>/pieces/<file_id>")
+@login_required
+def attachment(public_id: str, file_id: str):
+    """A photo or document attached to the sequence, for whoever may read the sequence."""
+    sequence, _protocol = load_sequence_or_404(public_id)
+    return attachments.response(attachments.find(get_session(), sequence, file_id))
+
+
 @bp.route("/<public_id>/corriger", methods=["GET", "POST"])
 @login_required
+@attachments.accepts_files
 def amend(public_id: str):
     """Correct a sequence: a new version with the reason; the original is kept as it was."""
     sequence, protocol = load_sequence_or_404(public_id, require=policy.can_sign_sequence)

@@ -25,6 +25,7 @@ from afest.models import Role, SequenceKind, utcnow
 from afest.policy.loaders import load_protocol_or_404
 from afest.sequences import screens as sequence_screens
 from afest.sequences import tablet as tablet_view
+from afest.sequences.attachments import accepts_files
 from afest.sequences.forms import TabletReflectionForm, TabletSituationForm, reflection_choices
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablette")
@@ -84,6 +85,7 @@ def _save(form, public_id: str, kind: SequenceKind):
 
 @bp.route("/protocoles/<public_id>/situation", methods=["GET", "POST"])
 @login_required
+@accepts_files
 def situation(public_id: str):
     """Log a work situation: competences as large toggles grouped by block, defaults to now."""
     form = TabletSituationForm()
@@ -98,6 +100,7 @@ def situation(public_id: str):
 
 @bp.route("/protocoles/<public_id>/reflexion", methods=["GET", "POST"])
 @login_required
+@accepts_files
 def reflection(public_id: str):
     """Log a reflexive sequence: the unanalysed situations preselected, a level per competence."""
     form = TabletReflectionForm()

@@ -106,6 +106,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["hours"] = format_minutes
+    app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
@@ -119,6 +120,13 @@ def format_minutes(minutes: int | None) -> str:
     minutes = minutes or 0
     hours, rest = divmod(int(minutes), 60)
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def format_size(size: int) -> str:
+    """A file's size as French readers write it: "412 ko", "3,2 Mo"."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} ko"
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
 
 
 def render(template: str, *, partial: str | None = None, status: int = 200, **context: Any):

@@ -242,6 +242,7 @@ class Settings(_Sourced):
     SEAL_KEY_PASSWORD: str
     SEAL_DIR: str
     CLAIMS_DIR: str
+    ATTACHMENTS_URL: str
     VERIFY_RATE_LIMIT: RateLimit
 
     TESTING: bool | None = None

@@ -34,7 +34,7 @@ from .protocol import (
 from .referential import Competence, CompetenceBlock, Criterion, Level, Referential
 from .retention import PurgeWindow
 from .rollup import ROLLUP_TABLES
-from .sequence import ReflectionSituation, Sequence, SequenceCompetence
+from .sequence import ReflectionSituation, Sequence, SequenceAttachment, SequenceCompetence
 from .signature import AuditEntry, Signature
 from .todo import CalendarFeed, ReminderDigest
 from .upload import Upload
@@ -89,6 +89,7 @@ __all__ = [
     "SQLModel",
     "SelfAssessment",
     "Sequence",
+    "SequenceAttachment",
     "SequenceCompetence",
     "SequenceKind",
     "Signature",

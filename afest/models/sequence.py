@@ -60,3 +60,23 @@ class Sequence(SequenceBase, table=True):
     amendment_reason: str = Field(default="", sa_type=sa.Text)
 
     competences: list["SequenceCompetence"] = Relationship()
+
+
+class SequenceAttachment(SQLModel, table=True):
+    """A file attached to a sequence: a photo of the work done, a filled grid, a scan. It is
+    part of the sequence's signed content (its SHA-256, type, size and name), so it is never
+    changed either: a correction carries it over, or leaves it out, in its own rows. The bytes
+    are kept by afest.core.storage under their SHA-256, once however many rows name them."""
+
+    # a sequence's attachments are found through the first column of its unique constraint
+    __table_args__ = (sa.UniqueConstraint("sequence_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = public_id_field()
+    sequence_id: int = Field(foreign_key="sequence.id")
+    position: int  # 1, 2, ... in the order they were attached
+    filename: str = Field(max_length=120)
+    media_type: str = Field(max_length=40)  # image/jpeg, image/png or application/pdf
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    created_at: datetime = created_at_field()

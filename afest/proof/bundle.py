@@ -32,6 +32,9 @@ CERTIFICATE = "platform-certificate.pem"
 NOTE = "LISEZMOI.txt"
 CERTIFICATE_YEARS = 3  # the certificat de réalisation
 PIECES_YEARS = 6  # every other piece of the action
+# files compressed already (photos, PDFs, workbooks, a claim's packs): stored as they are,
+# not deflated again
+COMPRESSED = (".jpg", ".png", ".pdf", ".xlsx", ".zip")
 
 NOTE_TEXT = """Dossier de preuve afest — comment le vérifier
 
@@ -199,16 +202,27 @@ def protocol_zip(
         raise ValueError("two pieces of a ZIP have the same name")
     body = manifest(session, pack, pieces, sealer=sealer, store=store)
     manifest_bytes = json.dumps(body, ensure_ascii=False, indent=2).encode()
-    stamp = _zip_time(pack.exported_at)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [
+    return zip_of(
+        [
             *pieces,
             (MANIFEST, manifest_bytes),
             (MANIFEST_SEAL, seal.sign_detached(manifest_bytes, using=sealer)),
-        ]:
+        ],
+        at=pack.exported_at,
+    )
+
+
+def zip_of(pieces: list[tuple[str, bytes]], *, at: datetime) -> bytes:
+    """A ZIP of these files, in this order, each dated `at`: deflated, but for those that are
+    compressed already (COMPRESSED), stored as they are."""
+    stamp = _zip_time(at)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in pieces:
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = (
+                zipfile.ZIP_STORED if name.endswith(COMPRESSED) else zipfile.ZIP_DEFLATED
+            )
             archive.writestr(info, data)
     return out.getvalue()
 

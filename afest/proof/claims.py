@@ -15,13 +15,11 @@ page shows until the download is ready. The file is kept under the instance fold
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import re
 import tempfile
-import zipfile
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -138,11 +136,7 @@ def _write(app, claim_id: str, pieces: list[tuple[str, bytes]], head: dict) -> t
         (bundle.MANIFEST, manifest),
         (bundle.MANIFEST_SEAL, seal.sign_detached(manifest, using=sealer)),
     ]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in pieces:
-            archive.writestr(name, data)
-    data = out.getvalue()
+    data = bundle.zip_of(pieces, at=utcnow())
     place = folder(app) / f"{claim_id}.zip"
     place.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=place.parent, suffix=".part")

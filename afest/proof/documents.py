@@ -13,6 +13,7 @@ from afest.models import Protocol
 from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
 from afest.protocols import compliance
 from afest.protocols import queries as protocol_queries
+from afest.sequences import attachments
 
 
 def protocols(session: Session, ids: list[int]) -> list[Protocol]:
@@ -21,9 +22,7 @@ def protocols(session: Session, ids: list[int]) -> list[Protocol]:
     found = {
         p.id: p
         for p in session.exec(
-            select(Protocol)
-            .where(Protocol.id.in_(ids))
-            .options(*protocol_queries.with_parents())
+            select(Protocol).where(Protocol.id.in_(ids)).options(*protocol_queries.with_parents())
         ).unique()
     }
     return [found[i] for i in ids if i in found]
@@ -64,6 +63,9 @@ def pack_zip(session: Session, pack: proofpack.Pack) -> bytes:
         pdf=sealed_pdf(session, pack),
         xlsx=spreadsheets.xlsx_bytes(pack),
         csv=("\ufeff" + spreadsheets.csv_text(pack)).encode(),
+        extra=[
+            bundle.Piece(name, attachments.read(file)) for _s, file, name in pack.attached_files()
+        ],
         sealer=seal.sealer(current_app),
         store=checkpoints.Store.of(current_app),
     )

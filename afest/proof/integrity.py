@@ -31,11 +31,13 @@ away from the database (another machine, an append-only volume).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from afest.core import storage
 from afest.core.audit import entry_hash
 from afest.models import (
     AuditEntry,
@@ -43,6 +45,7 @@ from afest.models import (
     Evaluation,
     Protocol,
     Sequence,
+    SequenceAttachment,
     Signature,
     SignedKind,
 )
@@ -59,7 +62,7 @@ BATCH = 2000
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "audit" | "signature" | "checkpoint"
+    kind: str  # "audit" | "signature" | "checkpoint" | "attachment"
     row_id: int | None
     protocol_id: int | None
     problem: str
@@ -209,11 +212,37 @@ def check_checkpoint(session: Session, store: checkpoints.Store) -> Iterator[Fin
         yield Finding("audit", gap.entry_id, protocol_id, gap.problem)
 
 
-def verify_all(session: Session, store: checkpoints.Store | None = None) -> list[Finding]:
-    """Every check; against the latest checkpoint too when `store` is given."""
+def check_attachments(session: Session, files: storage.Store) -> Iterator[Finding]:
+    """Every attached file is kept, with the bytes its rows' SHA-256 (signed with their
+    sequence) names: a file replaced or removed outside afest shows here."""
+    rows = session.exec(
+        select(SequenceAttachment.sha256, SequenceAttachment.id, Sequence.protocol_id)
+        .join(Sequence, Sequence.id == SequenceAttachment.sequence_id)
+        .order_by(SequenceAttachment.sha256, SequenceAttachment.id)
+    )
+    checked: dict[str, str | None] = {}  # SHA-256 → the problem of its file, if any
+    for digest, row_id, protocol_id in rows:
+        if digest not in checked:
+            try:
+                found = hashlib.sha256(files.get(digest)).hexdigest()
+                checked[digest] = None if found == digest else "attached file changed"
+            except storage.MissingFile:
+                checked[digest] = "attached file is missing"
+        if checked[digest]:
+            yield Finding("attachment", row_id, protocol_id, checked[digest])
+
+
+def verify_all(
+    session: Session,
+    store: checkpoints.Store | None = None,
+    files: storage.Store | None = None,
+) -> list[Finding]:
+    """Every check; against the latest checkpoint too when `store` is given, and the
+    attached files when `files` is."""
     return [
         *check_audit_chains(session),
         *check_signatures(session),
         *check_signatures_announced(session),
         *(check_checkpoint(session, store) if store is not None else ()),
+        *(check_attachments(session, files) if files is not None else ()),
     ]

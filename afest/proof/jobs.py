@@ -1,5 +1,5 @@
-"""The proof's jobs: every night, the audit hash chains and every signature are checked,
-then the heads of the chains are checkpointed outside the database."""
+"""The proof's jobs: every night, the audit hash chains, every signature and every attached
+file are checked, then the heads of the chains are checkpointed outside the database."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from flask import current_app
 from huey import crontab
 
+from afest.core import storage
 from afest.core.database import database
 from afest.core.jobs import job
 from afest.proof import checkpoints
@@ -21,7 +22,9 @@ def verify_nightly() -> int:
     """`flask afest verify`, at night: each row changed outside afest is logged as an error;
     returns how many."""
     with database().session() as session:
-        findings = verify_all(session, checkpoints.Store.of(current_app))
+        findings = verify_all(
+            session, checkpoints.Store.of(current_app), storage.Store.of(current_app)
+        )
     for finding in findings:
         log.error("integrity: %s", finding)
     if not findings:

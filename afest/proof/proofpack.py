@@ -37,6 +37,7 @@ from afest.models import (
     ProtocolTutor,
     ReflectionSituation,
     Sequence,
+    SequenceAttachment,
     Signature,
     SignedKind,
     User,
@@ -45,6 +46,7 @@ from afest.models import (
 from afest.proof import certificates, signatures
 from afest.protocols import compliance
 from afest.protocols.queries import ProtocolView, protocol_view
+from afest.sequences import attachments
 
 MAC_LENGTH = 10
 CODE = re.compile(r"([A-Za-z0-9_-]{1,22})\.(\d{1,12})\.(\d{1,6})\.([A-Za-z2-7]{10})")
@@ -87,6 +89,20 @@ class Pack:
     exported_at: datetime
     expenses: costs.Costed  # the employer's statement of expenses (afest.proof.expenses)
     certificate: certificates.State  # the certificat de réalisation, signed or to sign
+    attachments: dict[int, list[SequenceAttachment]]  # sequence id → its files, in order
+
+    def attached_files(self) -> list[tuple[Sequence, SequenceAttachment, str]]:
+        """Each file attached to a sequence of the pack, with its name in the pack's ZIP:
+        `pieces-jointes/<day>_<sequence>_<n>_<name>` (unique, and sorted as the log is)."""
+        return [
+            (
+                s,
+                a,
+                f"pieces-jointes/{s.occurred_at:%Y-%m-%d}_{s.public_id}_{a.position}_{a.filename}",
+            )
+            for s in self.view.sequences
+            for a in self.attachments.get(s.id, [])
+        ]
 
     @property
     def minutes_done(self) -> int:
@@ -193,6 +209,7 @@ def collect(
         exported_at=utcnow(),
         expenses=costs.protocol_statement(session, protocol, zone=clock.zone()),
         certificate=certificates.state(session, protocol, view, zone=clock.zone()),
+        attachments=attachments.of_sequences(session, [s.id for s in view.sequences]),
     )
 
 

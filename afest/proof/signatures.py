@@ -31,6 +31,7 @@ from afest.models import (
     SignerRole,
     utcnow,
 )
+from afest.sequences import attachments
 
 SEQUENCE_FIELDS = (
     "kind",
@@ -94,6 +95,10 @@ def sequence_content(session: Session, sequence: Sequence) -> dict[str, Any]:
         ),
         levels=_assessments(session, sequence_id=sequence.id),
     )
+    # files attached: only named when there are some, so that the content of a sequence
+    # signed without any is what it was before attachments existed
+    if files := attachments.content(session, sequence.id):
+        content["attachments"] = files
     return content
 
 

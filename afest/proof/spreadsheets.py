@@ -188,6 +188,14 @@ def xlsx_bytes(pack: Pack) -> bytes:
                     ]
                 )
             )
+    files = pack.attached_files()
+    if files:
+        sheet_files = book.create_sheet("Pièces jointes")
+        sheet_files.append(["séquence", "date", "fichier", "type", "taille (octets)", "sha256"])
+        for s, a, name in files:
+            sheet_files.append(
+                cells.row([s.public_id, s.occurred_at.date(), name, a.media_type, a.size, a.sha256])
+            )
     bilan = book.create_sheet("Bilan")
     bilan.append(["bloc", "compétence", "niveau au départ", "niveau à la fin"])
     for block in pack.bilan:

@@ -15,6 +15,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
 from sqlmodel import Session
 from wtforms import (
     HiddenField,
@@ -28,10 +29,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from afest.assessments.forms import LevelsMixin, posted_levels
+from afest.core.errors import ServiceError
 from afest.core.forms import CheckboxesField, Form, LocalDateTimeField, SaneDate, record_id
+from afest.core.http import format_size
 from afest.models import Autonomy, Sequence, SequenceKind
+from afest.sequences import attachments, signing
 from afest.sequences import operations as sequences
-from afest.sequences import signing
 from afest.sequences.operations import TEXT_LIMIT, SequenceData
 
 
@@ -70,6 +73,35 @@ class SequenceForm(Form):
         render_kw={"rows": 1},
     )
 
+    attachments = MultipleFileField(
+        _l("Photos et documents"),
+        description=_l(
+            "Photos (JPEG, PNG, HEIC) ou PDF, %(mb)s Mo au plus chacun, %(n)s par séquence. "
+            "La localisation et les autres métadonnées des photos sont retirées.",
+            mb=attachments.MAX_BYTES // (1024 * 1024),
+            n=attachments.MAX_FILES,
+        ),
+        render_kw={
+            "accept": "image/jpeg,image/png,image/heic,image/heif,application/pdf",
+            "data-max-bytes": attachments.MAX_BYTES,
+        },
+    )
+
+    def validate_attachments(self, field) -> None:
+        """Each file checked by its content and cleaned (afest.sequences.attachments), before
+        anything is written; the reasons beside the field."""
+        self.new_attachments: list[attachments.NewAttachment] = []
+        sent_files = [f for f in field.data or [] if f]  # a form sent without any: None
+        if len(sent_files) > attachments.MAX_FILES:
+            field.errors.append(_l("%(n)s fichiers au plus par séquence.", n=attachments.MAX_FILES))
+            return
+        for sent in sent_files:
+            try:
+                data = sent.stream.read(attachments.MAX_BYTES + 1)
+                self.new_attachments.append(attachments.prepare(sent.filename or "", data))
+            except ServiceError as exc:
+                field.errors.append(str(exc.message))
+
     def prepare(self, tz: ZoneInfo, *, now: datetime, default_minutes: int) -> None:
         """Defaults of a fresh entry: a new client id, now, a usual duration."""
         if not self.is_submitted():
@@ -86,6 +118,7 @@ class SequenceForm(Form):
             occurred_at=self.occurred_at.data.replace(tzinfo=tz),
             duration_minutes=self.duration_minutes.data,
             place=self.place.data or "",
+            attachments=list(getattr(self, "new_attachments", [])),
         )
 
 
@@ -184,6 +217,9 @@ def reflection_choices(args: Mapping[str, str]) -> tuple[list[int], dict[int, in
 
 
 class AmendmentMixin:
+    kept_attachments = CheckboxesField(
+        _l("Fichiers joints à garder"), coerce=record_id, validate_choice=False
+    )
     reason = TextAreaField(
         _l("Motif de la correction"),
         validators=[
@@ -195,7 +231,9 @@ class AmendmentMixin:
 
     def amendment(self, tz: ZoneInfo) -> dict:
         """The arguments of sequences.amend_sequence, as entered: the new version, why."""
-        return {"data": self.to_data(tz), "reason": self.reason.data, "tz": tz}
+        data = self.to_data(tz)
+        data.kept_attachment_ids = list(self.kept_attachments.data or [])
+        return {"data": data, "reason": self.reason.data, "tz": tz}
 
 
 class TabletSituationForm(SignNowMixin, SituationForm):
@@ -241,6 +279,10 @@ def amendment_form(session: Session, sequence: Sequence, *, zone: ZoneInfo) -> S
     as it stands, under a new client id."""
     reflection = sequence.kind == SequenceKind.REFLECTION
     form = (ReflectionAmendForm if reflection else SituationAmendForm)()
+    form.kept_attachments.choices = [
+        SelectChoice(a.id, f"{a.filename} ({format_size(a.size)})")
+        for a in attachments.of_sequences(session, [sequence.id])[sequence.id]
+    ]
     if not form.is_submitted():
         data = sequences.data_of(session, sequence, client_id=new_client_id())
         values = {name: getattr(data, name) for name in sequences.TEXT_FIELDS}
@@ -251,6 +293,7 @@ def amendment_form(session: Session, sequence: Sequence, *, zone: ZoneInfo) -> S
             autonomy=data.autonomy.value if data.autonomy else None,
             competence_ids=data.competence_ids,
             situation_ids=data.situation_ids,
+            kept_attachments=data.kept_attachment_ids,
         )
         form.process(data=values)
         if reflection:

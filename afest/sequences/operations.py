@@ -30,6 +30,8 @@ from afest.models import (
     utcnow,
 )
 from afest.proof import signatures
+from afest.sequences import attachments
+from afest.sequences.attachments import NewAttachment
 
 MAX_DURATION_MINUTES = 12 * 60
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -56,6 +58,8 @@ class SequenceData:
     competence_ids: list[int] = field(default_factory=list)
     situation_ids: list[int] = field(default_factory=list)  # reflections only
     levels: dict[int, int] = field(default_factory=dict)  # reflections: competence → level
+    attachments: list[NewAttachment] = field(default_factory=list)  # checked and cleaned
+    kept_attachment_ids: list[int] = field(default_factory=list)  # a correction's carried over
 
 
 TEXT_FIELDS = (
@@ -248,6 +252,8 @@ def log_sequence(
             for s in sorted(set(data.situation_ids))
         ],
     )
+    kept = attachments.kept_from(session, amends, data.kept_attachment_ids) if amends else []
+    attachments.attach(session, sequence, new=data.attachments, kept=kept)
     add_levels(
         session,
         protocol=protocol,
@@ -266,10 +272,22 @@ def log_sequence(
         subject_id=sequence.id,
         protocol_id=protocol.id,
         structure_id=protocol.structure_id,
-        before={"amends": amends.public_id} if amends else None,
+        before=_amended(session, amends, kept) if amends else None,
         after=signatures.sequence_content(session, sequence),
     )
     return sequence, True
+
+
+def _amended(session: Session, original: Sequence, kept: list) -> dict:
+    """What an amendment's audit entry says of the version it corrects: which one, and the
+    files it leaves out (those it adds are in its content)."""
+    carried = {a.sha256 for a in kept}
+    dropped = [
+        [a.filename, a.sha256]
+        for a in attachments.of_sequences(session, [original.id])[original.id]
+        if a.sha256 not in carried
+    ]
+    return {"amends": original.public_id, **({"attachments_removed": dropped} if dropped else {})}
 
 
 def amend_sequence(
@@ -339,5 +357,8 @@ def data_of(session: Session, sequence: Sequence, *, client_id: str) -> Sequence
         competence_ids=list(content["competences"]),
         situation_ids=current_versions(session, content["situations"]),
         levels=dict(content["levels"]),
+        kept_attachment_ids=[
+            a.id for a in attachments.of_sequences(session, [sequence.id])[sequence.id]
+        ],
         **{name: getattr(sequence, name) for name in TEXT_FIELDS},
     )

@@ -14,12 +14,14 @@ from afest.models import (
     ProtocolCompetence,
     ReflectionSituation,
     Sequence,
+    SequenceAttachment,
     SequenceCompetence,
     Signature,
     SignedKind,
     SignerRole,
     User,
 )
+from afest.sequences import attachments as attached
 
 
 @dataclass
@@ -43,6 +45,7 @@ class SequenceView:
     signatures: list[SignatureLine]
     original: Sequence | None  # the version this one corrects
     newer: Sequence | None  # the version that corrects this one
+    attachments: list[SequenceAttachment]
 
     def signed_by(self, role: SignerRole) -> bool:
         return any(line.signature.signer_role == role for line in self.signatures)
@@ -103,4 +106,5 @@ def sequence_view(session: Session, sequence: Sequence, protocol: Protocol) -> S
     ]
     original = session.get(Sequence, sequence.amends_id) if sequence.amends_id else None
     newer = session.exec(select(Sequence).where(Sequence.amends_id == sequence.id)).first()
-    return SequenceView(sequence, protocol, competences, situations, sigs, original, newer)
+    files = attached.of_sequences(session, [sequence.id])[sequence.id]
+    return SequenceView(sequence, protocol, competences, situations, sigs, original, newer, files)

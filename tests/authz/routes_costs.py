@@ -89,7 +89,7 @@ def _claim(session, structure: Organisation, requester_id: int, *, ready: bool) 
     """A funding claim of the structure; `ready`: built, its file in place."""
     from pathlib import Path
 
-    from tests.conftest import CLAIMS_DIR
+    from tests.conftest import KEPT_FILES
 
     claim = ClaimArchive(
         structure_id=structure.id,
@@ -102,7 +102,7 @@ def _claim(session, structure: Organisation, requester_id: int, *, ready: bool) 
     session.add(claim)
     session.commit()
     if ready:
-        path = Path(CLAIMS_DIR["path"]) / f"{claim.public_id}.zip"  # claims.path_of
+        path = Path(KEPT_FILES["claims"]) / f"{claim.public_id}.zip"  # claims.path_of
         path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty ZIP
     return {"structure_id": structure.public_id, "claim_id": claim.public_id}
 

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from afest import policy
-from afest.models import Protocol, ProtocolStatus, Sequence, SequenceKind, utcnow
+from afest.models import (
+    Protocol,
+    ProtocolStatus,
+    Sequence,
+    SequenceAttachment,
+    SequenceKind,
+    utcnow,
+)
 from afest.sequences import operations as sequences
 from tests.authz import ANON, ObjectKind, Route, each
 from tests.authz.routes_core import actor_for
@@ -81,9 +88,41 @@ def _foreign_sequence(session, factories) -> str:
     return sequence.public_id
 
 
+def _with_file(session, sequence_public_id: str) -> dict[str, str]:
+    """A photo attached to the sequence (its bytes where the test app keeps attachments)."""
+    import hashlib
+    from pathlib import Path
+
+    from tests.conftest import KEPT_FILES
+
+    body = b"\xff\xd8\xff\xe0 a photo " + sequence_public_id.encode()
+    digest = hashlib.sha256(body).hexdigest()
+    path = Path(KEPT_FILES["attachments"]) / digest[:2] / digest  # afest.core.storage
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    sequence = session.exec(select(Sequence).where(Sequence.public_id == sequence_public_id)).one()
+    attachment = SequenceAttachment(
+        sequence_id=sequence.id,
+        position=90,
+        filename="photo.jpg",
+        media_type="image/jpeg",
+        size=len(body),
+        sha256=digest,
+    )
+    session.add(attachment)
+    session.commit()
+    return {"public_id": sequence_public_id, "file_id": attachment.public_id}
+
+
 OBJECTS = {
     "tutored_protocol": ObjectKind(in_scope=_protocol_in_progress, foreign=_foreign_protocol),
     "sequence": ObjectKind(in_scope=_sequence_in_scope, foreign=_foreign_sequence),
+    "sequence_file": ObjectKind(
+        in_scope=lambda session, who: _with_file(session, _sequence_in_scope(session, who)),
+        foreign=lambda session, factories: _with_file(
+            session, _foreign_sequence(session, factories)
+        ),
+    ),
 }
 
 TUTOR_ONLY = each(403, tutor=200, admin=404)
@@ -102,4 +141,5 @@ ROUTES = {
         "GET", each(403, tutor=200, learner=200, admin=404), obj="sequence"
     ),
     "sequences.amend": Route("GET", TUTOR_ONLY, obj="sequence"),
+    "sequences.attachment": Route("GET", each(200, admin=404), obj="sequence_file"),
 }

@@ -21,7 +21,7 @@ import pytest
 from alembic import command
 from werkzeug.serving import make_server
 
-from tests.conftest import CLAIMS_DIR, PASSWORD, alembic_config
+from tests.conftest import KEPT_FILES, PASSWORD, alembic_config
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -71,7 +71,10 @@ def live_server(tmp_path_factory) -> Iterator[str]:
             "TESTING": False,
             "RATELIMIT_ENABLED": False,
             # the funding claims' files where the authorization table's objects put them
-            "CLAIMS_DIR": CLAIMS_DIR.setdefault("path", str(tmp_path_factory.mktemp("claims"))),
+            "CLAIMS_DIR": KEPT_FILES.setdefault("claims", str(tmp_path_factory.mktemp("claims"))),
+            "ATTACHMENTS_URL": KEPT_FILES.setdefault(
+                "attachments", str(tmp_path_factory.mktemp("attachments"))
+            ),
         }
     )
     db = database(app)

@@ -38,19 +38,54 @@
     var input = document.querySelector("input[name=csrf_token]");
     return input ? input.value : "";
   }
+  // The form's values but its files (a file cannot wait on the tablet: see `files`).
   function fields(form, submitter) {
     var out = [];
-    new FormData(form).forEach(function (value, name) { out.push([name, String(value)]); });
+    new FormData(form).forEach(function (value, name) {
+      if (!(value instanceof File)) { out.push([name, String(value)]); }
+    });
     if (submitter && submitter.name) { out.push([submitter.name, submitter.value]); }
     return out;
   }
   function kept(pairs) {
     return pairs.filter(function (p) { return SECRET_FIELDS.indexOf(p[0]) < 0; });
   }
-  function body(pairs) {
-    var data = new URLSearchParams();
-    pairs.forEach(function (p) { data.append(p[0], p[1]); });
-    return data;
+  // The photos and documents chosen on a form: sent with it while online (multipart), never
+  // kept on the tablet (localStorage holds text only). An entry queued offline leaves without
+  // them, and the tutor is told to attach them by correcting the sequence once it is saved.
+  function files(form) {
+    var out = [];
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (file) { out.push([input.name, file]); });
+    });
+    return out;
+  }
+  function body(pairs, attached) {
+    if (!attached || !attached.length) {
+      var data = new URLSearchParams();
+      pairs.forEach(function (p) { data.append(p[0], p[1]); });
+      return data;
+    }
+    var multipart = new FormData();
+    pairs.forEach(function (p) { multipart.append(p[0], p[1]); });
+    attached.forEach(function (p) { multipart.append(p[0], p[1], p[1].name); });
+    return multipart;
+  }
+  function showChosen(input) {
+    var list = input.closest("fieldset") && input.closest("fieldset").querySelector("[data-chosen-files]");
+    if (!list) { return; }
+    var max = Number(input.getAttribute("data-max-bytes")) || Infinity;
+    list.textContent = "";
+    input.closest("fieldset").querySelectorAll("input[type=file]").forEach(function (each) {
+      Array.prototype.forEach.call(each.files || [], function (file) {
+        var li = document.createElement("li");
+        var size = file.size < 1048576 ? Math.max(1, Math.round(file.size / 1024)) + " ko"
+          : (file.size / 1048576).toFixed(1).replace(".", ",") + " Mo";
+        li.textContent = file.name + " (" + size + ")" + (file.size > max ? " — " + t("too_heavy") : "");
+        if (file.size > max) { li.className = "error"; }
+        list.appendChild(li);
+      });
+    });
   }
 
   // --- status shown to the tutor ------------------------------------------------------
@@ -91,7 +126,7 @@
       if (!el.name || el.name === "csrf_token" || !(el.name in byName)) { return; }
       var values = byName[el.name];
       if (el.type === "checkbox" || el.type === "radio") { el.checked = values.indexOf(el.value) >= 0; }
-      else if (el.type !== "submit" && el.type !== "password") { el.value = values[0]; }
+      else if (el.type !== "submit" && el.type !== "password" && el.type !== "file") { el.value = values[0]; }
     });
     notice = draft.reason
       ? { text: t("sent_refused") + " " + draft.reason, state: "error" }
@@ -100,11 +135,11 @@
   }
 
   // --- sending --------------------------------------------------------------------------
-  function send(url, pairs) {
+  function send(url, pairs, attached) {
     var data = pairs.filter(function (p) { return p[0] !== "csrf_token"; });
     data.push(["csrf_token", csrfToken()]);
     return fetch(url, {
-      method: "POST", body: body(data), credentials: "same-origin",
+      method: "POST", body: body(data, attached), credentials: "same-origin",
       headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken() }
     });
   }
@@ -153,10 +188,11 @@
     if (form.getAttribute("data-busy")) { return; } // a double tap sends once
     form.setAttribute("data-busy", "1");
     var pairs = fields(form, event.submitter);
+    var attached = files(form);
     notice = null;
     saveDraft(form);
     showStatus(t("sending"), "sending");
-    send(form.action || location.href, pairs).then(function (response) {
+    send(form.action || location.href, pairs, attached).then(function (response) {
       if (landedOnLogin(response)) { throw new Error("session"); }
       if (response.redirected || response.ok) {
         localStorage.removeItem(draftKey(form));
@@ -172,6 +208,7 @@
       form.removeAttribute("data-busy");
       enqueue(form, pairs);
       refreshStatus();
+      if (attached.length) { notice = { text: t("files_left"), state: "error" }; showStatus(notice.text, notice.state); }
     });
   }
 
@@ -274,7 +311,10 @@
       var id = form.querySelector("input[name=client_id]");
       if (id && !id.value) { id.value = newId(); }
       form.addEventListener("input", function () { saveDraft(form); });
-      form.addEventListener("change", function () { saveDraft(form); });
+      form.addEventListener("change", function (event) {
+        if (event.target.type === "file") { showChosen(event.target); }
+        saveDraft(form);
+      });
     });
   }
 
