@@ -84,6 +84,16 @@ def clean_name(name: str, media_type: str) -> str:
     return stem[:80] + EXTENSIONS[media_type]
 
 
+def sent_name(name: str) -> str:
+    """The name of a file as its sender knows it (without its folders), for a message."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    return "".join(c for c in base if unicodedata.category(c)[0] != "C")[:80] or "?"
+
+
+def _too_large():
+    return _l("image trop grande (%(n)s mégapixels au plus)", n=MAX_PIXELS // 1_000_000)
+
+
 def _image(data: bytes) -> Image.Image | None:
     """The picture, opened within the pixel bound, or None when the bytes are no accepted
     image. Larger pictures are refused before their pixels are decoded (a "decompression
@@ -93,15 +103,11 @@ def _image(data: bytes) -> Image.Image | None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
             if image.width * image.height > MAX_PIXELS:
-                raise refused(
-                    _l("Image trop grande (%(n)s mégapixels au plus).", n=MAX_PIXELS // 1_000_000)
-                )
+                raise refused(_too_large())
             image.load()
             return image
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise refused(
-            _l("Image trop grande (%(n)s mégapixels au plus).", n=MAX_PIXELS // 1_000_000)
-        ) from None
+        raise refused(_too_large()) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
 
@@ -133,40 +139,43 @@ def _check_pdf(data: bytes) -> None:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         if reader.encrypted:
-            raise refused(
-                _l("Ce PDF est protégé par un mot de passe : joignez-le sans protection.")
-            )
+            raise refused(_l("PDF protégé par un mot de passe : joignez-le sans protection"))
         pages = int(reader.root["/Pages"]["/Count"])
     except ServiceError:
         raise
     except Exception:  # noqa: BLE001 (whatever a broken file makes the parser raise)
-        raise refused(_l("Ce PDF est illisible ou endommagé.")) from None
+        raise refused(_l("PDF illisible ou endommagé")) from None
     if not 1 <= pages <= MAX_PDF_PAGES:
-        raise refused(_l("Un PDF de %(n)s pages au plus.", n=MAX_PDF_PAGES))
+        raise refused(_l("PDF de plus de %(n)s pages", n=MAX_PDF_PAGES))
 
 
 def prepare(name: str, data: bytes) -> NewAttachment:
     """Check and clean one file as sent, or refuse it with the reason (ServiceError on the
     attachments field). The type comes from the bytes, not from the name."""
     if not data:
-        raise refused(_l("Le fichier « %(name)s » est vide.", name=clean_name(name, PDF)[:-4]))
+        raise refused(_l("Le fichier « %(name)s » est vide.", name=sent_name(name)))
     if len(data) > MAX_BYTES:
         raise refused(
             _l(
                 "Le fichier « %(name)s » dépasse %(mb)s Mo.",
-                name=clean_name(name, PDF)[:-4],
+                name=sent_name(name),
                 mb=MAX_BYTES // (1024 * 1024),
             )
         )
-    if data.startswith(b"%PDF-"):
-        _check_pdf(data)
-        return NewAttachment(clean_name(name, PDF), PDF, data)
-    image = _image(data)
+    try:
+        if data.startswith(b"%PDF-"):
+            _check_pdf(data)
+            return NewAttachment(clean_name(name, PDF), PDF, data)
+        image = _image(data)
+    except ServiceError as problem:
+        raise refused(
+            _l("« %(name)s » : %(problem)s.", name=sent_name(name), problem=problem.message)
+        ) from None
     if image is None:
         raise refused(
             _l(
                 "« %(name)s » n'est ni une photo (JPEG, PNG, HEIC) ni un PDF.",
-                name=clean_name(name, PDF)[:-4],
+                name=sent_name(name),
             )
         )
     return _clean_image(name, image)
@@ -242,7 +251,9 @@ def forget(session: Session, sequence_ids) -> None:
     SELECT), and, once the caller has committed, the files no row names any more."""
     hashes = set(
         session.exec(
-            select(SequenceAttachment.sha256).where(SequenceAttachment.sequence_id.in_(sequence_ids))
+            select(SequenceAttachment.sha256).where(
+                SequenceAttachment.sequence_id.in_(sequence_ids)
+            )
         )
     )
     session.exec(delete(SequenceAttachment).where(SequenceAttachment.sequence_id.in_(sequence_ids)))

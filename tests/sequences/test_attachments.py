@@ -103,10 +103,14 @@ def test_a_pdf_is_kept_as_sent_once_it_parses():
 @pytest.mark.parametrize(
     ("name", "body", "message"),
     [
-        ("shell.jpg", b"<?php system($_GET['c']); ?>", "n'est ni une photo"),
+        ("shell.jpg", b"<?php system($_GET['c']); ?>", "« shell.jpg » n'est ni une photo"),
         ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 100, "n'est ni une photo"),
-        ("grille.pdf", b"%PDF-1.7\n garbage that is no PDF at all", "illisible"),
-        ("vide.jpg", b"", "est vide"),
+        (
+            "grille.pdf",
+            b"%PDF-1.7\n garbage that is no PDF at all",
+            "« grille.pdf » : PDF illisible",
+        ),
+        ("vide.jpg", b"", "« vide.jpg » est vide"),
     ],
 )
 def test_a_file_that_is_not_what_its_name_says_is_refused(name, body, message):
@@ -132,7 +136,7 @@ def test_a_picture_too_large_to_decode_is_refused_before_its_pixels_are():
     assert len(out.getvalue()) < 1_000_000
     with pytest.raises(attachments.ServiceError) as refused:
         prepare("plan.png", out.getvalue())
-    assert "Image trop grande" in str(refused.value.message)
+    assert "« plan.png » : image trop grande (50 mégapixels au plus)." == str(refused.value.message)
 
 
 def test_a_file_over_the_size_limit_is_refused():
@@ -402,9 +406,12 @@ def test_the_purge_removes_the_files_that_no_row_names_any_more(app, session, lo
 
     result = app.test_cli_runner().invoke(group, ["purge"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert session.exec(
-        select(SequenceAttachment).where(SequenceAttachment.sequence_id == saved.id)
-    ).all() == []
+    assert (
+        session.exec(
+            select(SequenceAttachment).where(SequenceAttachment.sequence_id == saved.id)
+        ).all()
+        == []
+    )
     with app.app_context():
         assert not store.exists(photo_row.sha256)  # named by nothing now
         assert store.get(pdf_row.sha256) == shared  # still attached elsewhere
