@@ -10,6 +10,7 @@ the story's order and hashes the moments it shows."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,8 +35,9 @@ from afest.models.base import writing_at
 from afest.proof import certificates
 from afest.protocols import drafting
 from afest.protocols import operations as protocols
+from afest.sequences import attachments, signing
 from afest.sequences import operations as sequences
-from afest.sequences import signing
+from afest.sequences.attachments import NewAttachment
 
 TZ = ZoneInfo("Europe/Paris")
 
@@ -252,6 +254,8 @@ def run_protocol(
             observations=text[3],
             competence_ids=[c.id for c in worked],
         )
+        if i == 0 and stage == "completed":  # the tutor photographed her filled grid
+            data.attachments = [_observation_grid(learner, tutor, day, text[2], worked)]
         situation = _logged(s, protocol, tutor, learner, SequenceKind.SITUATION, data)
         last_day = day
         if incomplete and i == done_cycles - 1:
@@ -314,6 +318,37 @@ def run_protocol(
                     s, actor_id=manager.id, protocol=protocol, role=role, place=place, zone=TZ
                 )
     return protocol
+
+
+def _observation_grid(learner, tutor, day: date, intent: str, competences) -> NewAttachment:
+    """The observation grid a tutor fills in on paper during a situation, as the photo she
+    attaches: drawn here, a picture of the grid with what it says."""
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    def font(size: int):
+        try:
+            return ImageFont.truetype("DejaVuSans.ttf", size)  # the PDFs' font
+        except OSError:
+            return ImageFont.load_default(size=size)
+
+    image = Image.new("RGB", (1200, 150 + 90 * len(competences)), "white")
+    pen = ImageDraw.Draw(image)
+    title, text = font(26), font(19)
+    pen.text((30, 20), "Grille d'observation — mise en situation", fill="black", font=title)
+    who = f"{learner.full_name} · tutorat : {tutor.full_name} · {day:%d/%m/%Y}"
+    pen.text((30, 62), who, fill="#333", font=text)
+    pen.text((30, 92), textwrap.shorten(intent, 100), fill="#333", font=text)
+    for n, competence in enumerate(competences):
+        top = 135 + 90 * n
+        pen.rectangle((30, top, 1170, top + 80), outline="#555", width=2)
+        lines = textwrap.wrap(f"{competence.code} — {competence.title}", 88)[:2]
+        pen.multiline_text((45, top + 14), "\n".join(lines), fill="black", font=text, spacing=8)
+        pen.line((1100, top + 30, 1120, top + 60, 1155, top + 20), fill="#1a5fb4", width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return attachments.prepare(f"grille-observation-{day:%Y%m%d}.png", out.getvalue())
 
 
 def _logged(s, protocol, tutor, learner, kind, data, countersigned: bool = True):

@@ -119,17 +119,14 @@ def _clean_image(name: str, image: Image.Image) -> NewAttachment:
     resized = max(upright.size) > LONG_SIDE
     if resized:
         upright.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
-    transparent = image.format == "PNG" and (
-        upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    )
     # nothing of what came with the pixels is written again (a JPEG's comment, a PNG's text,
     # a colour profile): only what a transparent picture needs to stay so
     upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
     out = io.BytesIO()
-    if transparent or (image.format == "PNG" and upright.mode in ("1", "L", "P")):
-        upright.save(out, format="PNG", optimize=False)  # a drawing or a screenshot stays PNG
+    if image.format == "PNG":  # a drawing, a screenshot, a scan: kept without loss
+        upright.save(out, format="PNG")
         media_type = PNG
-    else:
+    else:  # a photo, HEIC included
         upright.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
         media_type = JPEG
     return NewAttachment(clean_name(name, media_type), media_type, out.getvalue(), located, resized)

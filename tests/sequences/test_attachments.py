@@ -284,7 +284,7 @@ def test_a_correction_carries_over_leaves_out_and_adds_files_and_says_so(session
     now = attachments.of_sequences(session, [fixed.id])[fixed.id]
     assert [(a.position, a.filename, a.sha256) for a in now] == [
         (1, "avant.jpg", first.sha256),
-        (2, "après.jpg", now[1].sha256),  # a photo without transparency is kept as JPEG
+        (2, "après.png", now[1].sha256),
     ]
     # the original and its files are as they were
     assert attachments.of_sequences(session, [original.id])[original.id] == [first, second]
