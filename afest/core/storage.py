@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fsspec
+from flask import current_app, has_app_context
 from fsspec.spec import AbstractFileSystem
 
 
@@ -30,9 +31,25 @@ class Store:
 
     @classmethod
     def of(cls, app) -> Store:
-        url = app.config.get("ATTACHMENTS_URL") or str(Path(app.instance_path) / "attachments")
+        return cls.at(
+            app.config.get("ATTACHMENTS_URL") or str(Path(app.instance_path) / "attachments")
+        )
+
+    @classmethod
+    def at(cls, url: str) -> Store:
         fs, root = fsspec.core.url_to_fs(url)
         return cls(fs, root.rstrip("/"))
+
+    @classmethod
+    def current(cls) -> Store:
+        """The app's, or, outside one (the demo seeded from a script), where the settings
+        put it: ATTACHMENTS_URL, else the instance folder create_app would use."""
+        if has_app_context():
+            return cls.of(current_app)
+        from afest.core.settings import load_settings
+
+        url = load_settings().get("ATTACHMENTS_URL") or str(Path.cwd() / "instance" / "attachments")
+        return cls.at(url)
 
     def path(self, sha256: str) -> str:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -212,7 +212,7 @@ def attach(
     corrects (`kept`, in their order), then the new ones, whose bytes are stored first."""
     if len(kept) + len(new) > MAX_FILES:
         raise refused(_l("%(n)s fichiers au plus par séquence.", n=MAX_FILES))
-    store = Store.of(current_app) if new else None
+    store = Store.current() if new else None
     files = [(a.filename, a.media_type, a.size, a.sha256) for a in kept]
     files += [(f.filename, f.media_type, len(f.data), store.put(f.data)) for f in new]
     rows = [
@@ -256,7 +256,7 @@ def forget(session: Session, sequence_ids) -> None:
     session.exec(delete(SequenceAttachment).where(SequenceAttachment.sequence_id.in_(sequence_ids)))
     if not hashes:
         return
-    store = Store.of(current_app)
+    store = Store.current()
     bind = session.get_bind()
 
     def remove_files(_session: Session) -> None:
@@ -275,7 +275,7 @@ def forget(session: Session, sequence_ids) -> None:
 
 
 def read(attachment: SequenceAttachment) -> bytes:
-    return Store.of(current_app).get(attachment.sha256)
+    return Store.current().get(attachment.sha256)
 
 
 def accepts_files(view):
