@@ -8,6 +8,7 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
+from afest.core.storage import MissingFile
 from afest.costs import labels
 from afest.models import Protocol
 from afest.proof import bundle, checkpoints, proofpack, seal, spreadsheets
@@ -63,9 +64,27 @@ def pack_zip(session: Session, pack: proofpack.Pack) -> bytes:
         pdf=sealed_pdf(session, pack),
         xlsx=spreadsheets.xlsx_bytes(pack),
         csv=("\ufeff" + spreadsheets.csv_text(pack)).encode(),
-        extra=[
-            bundle.Piece(name, attachments.read(file)) for _s, file, name in pack.attached_files()
-        ],
+        extra=[_attached(file, name) for _s, file, name in pack.attached_files()],
         sealer=seal.sealer(current_app),
         store=checkpoints.Store.of(current_app),
     )
+
+
+MISSING_NOTE = """Fichier manquant : {name}
+
+Ce fichier est joint à une séquence du dossier (SHA-256 {sha256}, {size} octets), mais la
+plateforme ne le trouve plus là où elle garde les pièces jointes. La commande
+`flask afest verify` le signale ; le fichier d'origine peut être restauré depuis une
+sauvegarde : son empreinte SHA-256 permet de vérifier que c'est bien lui.
+"""
+
+
+def _attached(file, name: str) -> bundle.Piece:
+    """A file attached to a sequence, as a piece of the ZIP; one that cannot be found any
+    more (removed from the storage outside afest) leaves a note in its place, with its hash,
+    rather than no pack at all."""
+    try:
+        return bundle.Piece(name, attachments.read(file))
+    except MissingFile:
+        note = MISSING_NOTE.format(name=name, sha256=file.sha256, size=file.size)
+        return bundle.Piece(f"{name}.manquant.txt", note.encode())

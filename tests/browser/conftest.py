@@ -80,7 +80,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     db = database(app)
     with db.engine.begin() as conn:
         command.upgrade(alembic_config(conn), "heads")
-    with db.session(write=True) as session:
+    with app.app_context(), db.session(write=True) as session:  # its files where it keeps them
         demo.seed(session)
         session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)

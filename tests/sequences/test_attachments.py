@@ -136,7 +136,8 @@ def test_a_picture_too_large_to_decode_is_refused_before_its_pixels_are():
     assert len(out.getvalue()) < 1_000_000
     with pytest.raises(attachments.ServiceError) as refused:
         prepare("plan.png", out.getvalue())
-    assert "« plan.png » : image trop grande (50 mégapixels au plus)." == str(refused.value.message)
+    message = str(refused.value.message)
+    assert message == "« plan.png » : image trop grande (50 mégapixels au plus)."
 
 
 def test_a_file_over_the_size_limit_is_refused():
@@ -450,3 +451,36 @@ def test_verify_finds_an_attached_file_replaced_or_removed_outside_afest(app, se
         assert f"attachment #{second.id} {where}: attached file is missing" in report
     finally:
         store.fs.pipe_file(path, kept)
+
+
+def test_a_pack_whose_file_was_removed_outside_afest_still_downloads_with_a_note(
+    app, session, login_as
+):
+    protocol = demo_protocol(session)
+    tutor = login_as(TUTOR)
+    body = photo(120, 90)
+    post_with_files(
+        tutor,
+        situation_url(protocol),
+        situation_form(session, protocol, client_id="att-gone"),
+        [("partie.jpg", body)],
+    )
+    saved = session.exec(select(Sequence).where(Sequence.client_id == "att-gone")).one()
+    (row,) = attachments.of_sequences(session, [saved.id])[saved.id]
+    with app.app_context():
+        store = Store.of(app)
+        kept = store.get(row.sha256)
+        store.delete(row.sha256)
+    try:
+        response = login_as("direction@azur-aide.demo").get(
+            f"/protocoles/{protocol.public_id}/preuve.zip"
+        )
+        assert response.status_code == 200
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        name = f"pieces-jointes/{saved.occurred_at:%Y-%m-%d}_{saved.public_id}_1_partie.jpg"
+        assert name not in archive.namelist()
+        note = archive.read(f"{name}.manquant.txt").decode()
+        assert row.sha256 in note and "flask afest verify" in note
+    finally:
+        with app.app_context():
+            store.put(kept)
