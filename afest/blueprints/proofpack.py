@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from afest import policy
 from afest.core.database import get_session
-from afest.core.extensions import limiter
-from afest.core.http import render, render_error
+from afest.core.http import render, render_error, verification_limit
 from afest.policy.loaders import load_protocol_or_404
 from afest.proof import documents, proofpack, seal, spreadsheets, verification
 from afest.proof.forms import VerifyUploadForm, too_big
@@ -77,18 +75,9 @@ def archive(public_id: str):
     return _download(documents.pack_zip(get_session(), pack), "application/zip", pack, "zip")
 
 
-def _verify_limit():
-    return current_app.config["VERIFY_RATE_LIMIT"]
-
-
 # Public: an auditor holding a pack may have no account. The pages say nothing the file's
 # holder does not already read in it; each client is limited (VERIFY_RATE_LIMIT).
-_limited = limiter.shared_limit(
-    _verify_limit,
-    scope="verification",
-    key_func=lambda: f"verify:{get_remote_address()}",
-    error_message=lambda: _("Trop de vérifications depuis votre poste : patientez une minute."),
-)
+_limited = verification_limit
 
 
 def _verify_page(*, code: str = "", result=None, form=None, report=None, status: int = 200):

@@ -17,8 +17,10 @@ from flask import (
     session,
 )
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -120,6 +122,16 @@ def format_minutes(minutes: int | None) -> str:
     minutes = minutes or 0
     hours, rest = divmod(int(minutes), 60)
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+# The public verification pages (a proof pack, a badge): no account, so each client is
+# limited, all those pages together (VERIFY_RATE_LIMIT).
+verification_limit = limiter.shared_limit(
+    lambda: current_app.config["VERIFY_RATE_LIMIT"],
+    scope="verification",
+    key_func=lambda: f"verify:{get_remote_address()}",
+    error_message=lambda: _("Trop de vérifications depuis votre poste : patientez une minute."),
+)
 
 
 def format_size(size: int) -> str:

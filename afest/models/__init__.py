@@ -6,6 +6,7 @@ from .base import SQLModel, new_public_id, utcnow
 from .certificate import Certificate
 from .claim import ClaimArchive
 from .costs import CostRole, EvaluationTime, HourlyCost, OtherCost, OtherCostKind
+from .credential import IssuedCredential
 from .enums import (
     AssessmentSource,
     Autonomy,
@@ -88,6 +89,7 @@ __all__ = [
     "RoleAssignment",
     "SQLModel",
     "SelfAssessment",
+    "IssuedCredential",
     "Sequence",
     "SequenceAttachment",
     "SequenceCompetence",

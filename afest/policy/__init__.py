@@ -322,6 +322,19 @@ def can_view_learner_record(actor: ActorLike, learner: User) -> bool:
     return actor.has(Role.LEARNER) and learner.id == actor.id
 
 
+def can_view_credential(actor: ActorLike, credential) -> bool:
+    """An issued badge: its learner, the managers of the structure that issued it, the
+    administrators (who may revoke it, as those managers may)."""
+    return (actor.has(Role.LEARNER) and credential.learner_id == actor.id) or can_revoke_credential(
+        actor, credential
+    )
+
+
+def can_revoke_credential(actor: ActorLike, credential) -> bool:
+    """A fraud found: the issuing structure's managers, or an administrator, revoke it."""
+    return actor.has(Role.ADMIN) or manages(actor, credential.issuer_id)
+
+
 # --- organisations -----------------------------------------------------------------------
 
 
