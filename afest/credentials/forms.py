@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from afest.core.forms import Form
 
@@ -27,12 +28,30 @@ class RevokeForm(Form):
 
 
 class VerifyBadgeForm(Form):
+    """The badge as a file (the .jwt received) or pasted; the file wins when both are given."""
+
+    fichier = FileField(_l("Le fichier du badge (.jwt)"))
     token = TextAreaField(
-        _l("Le badge à vérifier"),
-        description=_l("Collez le contenu du fichier .jwt reçu (il commence par « eyJ »)."),
+        _l("Ou son contenu, collé"),
+        description=_l("Le contenu du fichier .jwt reçu (il commence par « eyJ »)."),
         validators=[
-            DataRequired(_l("Collez le badge à vérifier.")),
+            Optional(),
             Length(max=MAX_TOKEN, message=_l("Ce texte est trop long pour être un badge.")),
         ],
         render_kw={"rows": 6, "spellcheck": "false"},
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        sent = self.fichier.data
+        if sent:
+            body = sent.stream.read(MAX_TOKEN + 1)
+            if len(body) > MAX_TOKEN:
+                self.fichier.errors = [_l("Ce fichier est trop lourd pour être un badge.")]
+                return False
+            self.token.data = body.decode("utf-8", errors="replace")
+        if not (self.token.data or "").strip():
+            missing = _l("Joignez le fichier du badge, ou collez-le.")
+            self.token.errors = [*self.token.errors, missing]
+            return False
+        return valid

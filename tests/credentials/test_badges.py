@@ -6,6 +6,7 @@ revocation audited; nobody else's badge is reachable."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 
@@ -157,7 +158,8 @@ def test_revoked_by_the_structure_the_badge_no_longer_verifies_and_it_is_audited
     assert done.status_code == 302
     answer = client.post("/verification/badge.json", data=token).get_json()
     assert answer["valid"] is False and answer["revoked"] is True
-    page = client.post("/verification/badge", data={"token": token})
+    sent = {"fichier": (io.BytesIO(token.encode()), "badge.jwt")}
+    page = client.post("/verification/badge", data=sent, content_type="multipart/form-data")
     assert page.status_code == 422 and "Fraude avérée" in page.get_data(as_text=True)
     listed = client.get("/badges/revocations").get_json()["revokedCredentials"]
     assert {"id": f"urn:uuid:{row.uuid}", "revocationReason": "Fraude avérée"} in listed
@@ -195,6 +197,9 @@ def test_a_badge_is_reached_by_its_learner_and_its_issuer_only(session, login_as
     # without an account: the verification page, the keys and the revocations only
     assert client.get(f"/badges/{row.public_id}").status_code == 302
     assert client.post("/verification/badge", data={"token": token}).status_code == 200
+    sent = {"fichier": (io.BytesIO(token.encode()), "badge.jwt")}
+    as_file = client.post("/verification/badge", data=sent, content_type="multipart/form-data")
+    assert as_file.status_code == 200 and "Badge valide." in as_file.get_data(as_text=True)
     assert client.get("/.well-known/jwks.json").status_code == 200
 
 
