@@ -14,6 +14,7 @@ from afest.core.http import SIGNER_LABELS, render
 from afest.models import (
     Competence,
     CompetenceBlock,
+    IssuedCredential,
     Level,
     Organisation,
     PlannedSequence,
@@ -234,6 +235,22 @@ def _forms(sign_roles_: list, forms: dict) -> dict:
     }
 
 
+def _badges(db, protocol: Protocol, actor) -> list:
+    """The badges issued from this protocol, for those who may revoke them."""
+    if not (policy.manages(actor, protocol.structure_id) or actor.has(Role.ADMIN)):
+        return []
+    return list(
+        db.exec(
+            select(IssuedCredential)
+            .where(
+                IssuedCredential.source_kind == "protocol",
+                IssuedCredential.source_id == protocol.id,
+            )
+            .order_by(IssuedCredential.issued_at)
+        )
+    )
+
+
 def render_show(
     protocol: Protocol, actor, *, settings: compliance.Settings, status: int = 200, **forms
 ):
@@ -257,6 +274,7 @@ def render_show(
         certificate=certificates.state(db, protocol, view, zone=clock.zone())
         if sees_certificate
         else None,
+        badges=_badges(db, protocol, actor),
         status=status,
         **permissions,
         **_forms(roles, forms),

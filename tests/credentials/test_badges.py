@@ -151,6 +151,9 @@ def test_revoked_by_the_structure_the_badge_no_longer_verifies_and_it_is_audited
     client, _key, token = issue_first(login_as, learner, "participation")
     row = session.exec(select(IssuedCredential).where(IssuedCredential.jwt == token)).one()
     manager = login_as(manager_of(session, row.issuer_id).email)
+    protocol = session.get(Protocol, row.source_id)
+    listed = manager.get(f"/protocoles/{protocol.public_id}").get_data(as_text=True)
+    assert f"/badges/{row.public_id}" in listed  # the protocol's page lists it for its manager
     assert manager.get(f"/badges/{row.public_id}").status_code == 200
     refused = manager.post(f"/badges/{row.public_id}/revoquer", data={"reason": ""})
     assert refused.status_code == 422 and "Indiquez le motif" in refused.get_data(as_text=True)
