@@ -90,6 +90,16 @@ def test_heic_becomes_jpeg_and_png_stays_png():
     assert png.media_type == "image/png" and Image.open(io.BytesIO(png.data)).format == "PNG"
 
 
+def test_a_phone_photo_with_a_second_picture_inside_mpo_is_a_photo():
+    first, second = Image.new("RGB", (320, 240), "red"), Image.new("RGB", (320, 240), "blue")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    kept = prepare("portrait.jpg", out.getvalue())
+    assert kept.media_type == "image/jpeg"
+    assert Image.open(io.BytesIO(kept.data)).format == "JPEG"  # the first picture only
+
+
 def test_a_pdf_is_kept_as_sent_once_it_parses():
     body = small_pdf()
     kept = prepare("grille remplie.PDF", body)
