@@ -44,6 +44,7 @@ from afest.models import (
     utcnow,
 )
 from afest.proof import signatures
+from afest.sequences import attachments
 
 SEQUENCE_FIELDS = (*signatures.SEQUENCE_FIELDS, "amendment_reason")
 
@@ -142,6 +143,7 @@ def _protocols(session: Session, learner: User) -> list[dict[str, Any]]:
             analysed[rid].append(sid)
     public = {s.id: s.public_id for s in sequences}
     seq_sigs = _signatures(session, SignedKind.SEQUENCE, seq_ids)
+    files = attachments.of_sequences(session, seq_ids)
     by_protocol: dict[int, list[dict]] = defaultdict(list)
     for s in sequences:
         row = {name: getattr(s, name) for name in SEQUENCE_FIELDS}
@@ -151,6 +153,15 @@ def _protocols(session: Session, learner: User) -> list[dict[str, Any]]:
             competences=sorted(seq_comps[s.id]),
             situations_analysed=[public.get(i) for i in analysed[s.id]],
             signatures=seq_sigs[s.id],
+            attachments=[
+                {
+                    "filename": a.filename,
+                    "media_type": a.media_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                }
+                for a in files[s.id]
+            ],
         )
         by_protocol[s.protocol_id].append(row)
     levels: dict[int, list[dict]] = defaultdict(list)

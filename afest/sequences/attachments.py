@@ -53,7 +53,7 @@ JPEG = "image/jpeg"
 PNG = "image/png"
 EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf"}
 TYPE_LABELS = {JPEG: "photo JPEG", PNG: "image PNG", PDF: "PDF"}
-IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "HEIF")  # MPO: a JPEG with a second picture (phones)
+IMAGE_FORMATS = ("JPEG", "PNG", "HEIF")  # a JPEG with a second picture (MPO) opens as JPEG
 GPS_IFD = 0x8825
 
 

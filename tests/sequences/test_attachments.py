@@ -16,7 +16,7 @@ from pillow_heif import from_pillow
 from sqlmodel import select
 
 from afest.core.storage import Store
-from afest.models import AuditEntry, Sequence, SequenceAttachment, SignedKind
+from afest.models import AuditEntry, Sequence, SequenceAttachment, SignedKind, User
 from afest.proof import signatures
 from afest.sequences import attachments
 from afest.sequences.attachments import MAX_BYTES, prepare
@@ -494,3 +494,35 @@ def test_a_pack_whose_file_was_removed_outside_afest_still_downloads_with_a_note
     finally:
         with app.app_context():
             store.put(kept)
+
+
+def test_the_learners_data_export_names_the_files_of_her_sequences(session, login_as):
+    protocol = demo_protocol(session)
+    post_with_files(
+        login_as(TUTOR),
+        situation_url(protocol),
+        situation_form(session, protocol, client_id="att-export"),
+        [("plateau.jpg", photo(160, 120))],
+    )
+    saved = session.exec(select(Sequence).where(Sequence.client_id == "att-export")).one()
+    (row,) = attachments.of_sequences(session, [saved.id])[saved.id]
+    learner = login_as(LEARNER)
+    me = session.get(User, protocol.learner_id)
+    data = learner.get(f"/parcours/{me.public_id}/donnees.json").get_json()
+    found = [
+        a
+        for p in data["protocols"]
+        for s in p["sequences"]
+        if s["id"] == saved.public_id
+        for a in s["attachments"]
+    ]
+    assert found == [
+        {
+            "filename": "plateau.jpg",
+            "media_type": "image/jpeg",
+            "size": row.size,
+            "sha256": row.sha256,
+        }
+    ]
+    page = learner.get(f"/parcours/{me.public_id}/donnees").get_data(as_text=True)
+    assert "plateau.jpg" in page and "Photos et documents joints" in page
