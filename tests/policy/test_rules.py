@@ -110,12 +110,35 @@ USER_TABLES = {
     },
 }
 
+# rule(actor, badge): who → the issued badges for which it holds (a badge: its learner, and
+# the structure that issued it)
+BADGES = {
+    "the learner's": ("learner", "structure"),
+    "another structure's": ("other-learner", "other structure"),
+}
+BOTH_BADGES = set(BADGES)
+CREDENTIAL_TABLES = {
+    "can_view_credential": {
+        "learner": {"the learner's"},
+        "other-learner": {"another structure's"},
+        "manager": {"the learner's"},
+        "manager-other-structure": {"another structure's"},
+        "admin": BOTH_BADGES,
+    },
+    "can_revoke_credential": {
+        "manager": {"the learner's"},
+        "manager-other-structure": {"another structure's"},
+        "admin": BOTH_BADGES,
+    },
+}
+
 TABLES = {
     **PROTOCOL_TABLES,
     **STRUCTURE_TABLES,
     **ACTOR_TABLES,
     **REFERENTIAL_TABLES,
     **USER_TABLES,
+    **CREDENTIAL_TABLES,
 }
 
 
@@ -154,4 +177,21 @@ def test_user_rule(rule, who, expected):
     actor = plain_actor(who)
     accounts = {"themselves": who, "learner": "learner", "admin": "admin"}
     holds = {name for name in USERS if getattr(policy, rule)(actor, plain_user(accounts[name]))}
+    assert holds == set(expected)
+
+
+@pytest.mark.parametrize(("rule", "who", "expected"), rows(CREDENTIAL_TABLES))
+def test_credential_rule(rule, who, expected):
+    from types import SimpleNamespace
+
+    from .cast import PERSON_IDS
+
+    actor = plain_actor(who)
+    holds = {
+        name
+        for name, (learner, issuer) in BADGES.items()
+        if getattr(policy, rule)(
+            actor, SimpleNamespace(learner_id=PERSON_IDS[learner], issuer_id=ORG_IDS[issuer])
+        )
+    }
     assert holds == set(expected)
