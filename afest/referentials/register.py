@@ -65,6 +65,7 @@ class Block:
     title: str
     competences: list[tuple[str, str]] = field(default_factory=list)  # (code, title)
     assessment_terms: str = ""
+    generated: set[str] = field(default_factory=set)  # codes numbered here, not in the text
 
 
 @dataclass
@@ -232,9 +233,13 @@ def _numbered(fiche: Fiche, lists: list[str]) -> None:
         taken: set[str] = set()
         for code, title in split_competences(text):
             n += 1
-            code = code or f"C{n}"
+            if code is None:
+                code = f"C{n}"
+                block.generated.add(code)
             while code in taken:
+                block.generated.discard(code)
                 code = f"{code}-{n}"
+                block.generated.add(code)
             taken.add(code)
             block.competences.append((code, title))
 

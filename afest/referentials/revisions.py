@@ -10,6 +10,7 @@ every fiche chosen, or nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +155,47 @@ def _carry_competences(current: Referential, data: dict[str, Any]) -> None:
             block["assessment_terms"] = block["assessment_terms"] or old.assessment_terms
 
 
+def _number(code: str) -> int:
+    digits = re.fullmatch(r"C(\d+)", code)
+    return int(digits.group(1)) if digits else 0
+
+
+def _stable_codes(current: Referential, fiche: register.Fiche, data: dict[str, Any]) -> None:
+    """The codes afest numbered (the text gave none) follow the competences, not their rank,
+    from one version to the next: in a block the version held, a competence worded as one it
+    held keeps that one's code; the others take, in order, the codes of the held competences
+    whose wording is gone (reworded), then codes never used. So removing a competence does not
+    renumber the ones after it, and evidence is carried onto the right competence."""
+    held = {b.code: b for b in current.blocks}
+    explicit = [
+        _number(c["code"])
+        for block, fiche_block in zip(data["blocks"], fiche.blocks, strict=True)
+        for c in block["competences"]
+        if c["code"] not in fiche_block.generated
+    ]
+    top = max([_number(c.code) for b in current.blocks for c in b.competences] + explicit + [0])
+    for block, fiche_block in zip(data["blocks"], fiche.blocks, strict=True):
+        old = held.get(block["code"])
+        if old is None or not fiche_block.generated:
+            continue
+        titles = {c["title"] for c in block["competences"]}
+        by_title = {c.title: c.code for c in old.competences if not c.whole_block}
+        reworded = [c.code for c in old.competences if c.title not in titles and not c.whole_block]
+        taken = {c["code"] for c in block["competences"] if c["code"] not in fiche_block.generated}
+        for comp in block["competences"]:
+            if comp["code"] not in fiche_block.generated:
+                continue
+            code = by_title.get(comp["title"])
+            while code is None and reworded:
+                code = reworded.pop(0)
+                code = None if code in taken else code
+            if code is None or code in taken:
+                top += 1
+                code = f"C{top}"
+            comp["code"] = code
+            taken.add(code)
+
+
 def _problems(fiche: register.Fiche, data: dict[str, Any]) -> list[ImportProblem]:
     where = fiche.number
     problems = [ImportProblem(f"{where} {p.where}", p.message) for p in validate_json(data)]
@@ -189,7 +231,9 @@ def plan(session: Session, fiches: dict[str, register.Fiche], numbers: list[str]
         if current is None or problems:
             planned.append(Planned(fiche, data, NEW, current, problems=problems))
             continue
-        if not fiche.lists_competences:
+        if fiche.lists_competences:
+            _stable_codes(current, fiche, data)
+        else:
             _carry_competences(current, data)
         changes = diff(current, data)
         same = all(c.status == KEPT for c in changes) and current.title == data["title"]

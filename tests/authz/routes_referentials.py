@@ -48,3 +48,15 @@ ROUTES = {
         "POST", each(404, admin=422), obj="rncp_upload", foreign=each(404)
     ),
 }
+
+# Moving a draft to the newest version of its référentiel: the draft's managers (the demo's
+# drafts target the newest version already, so the manager too is answered 404: nothing to
+# move to; tests/referentials/test_moves.py moves one).
+ROUTES |= {
+    "referential_moves.preview": Route(
+        "GET", each(404, opco=403, consultant=403), obj="protocol_draft"
+    ),
+    "referential_moves.move": Route(
+        "POST", each(404, opco=403, consultant=403), obj="protocol_draft"
+    ),
+}

@@ -142,3 +142,22 @@ def test_a_fiche_with_a_problem_imports_nothing(session):
 def test_choosing_nothing_is_refused(session):
     with pytest.raises(ImportRejected):
         revisions.import_fiches(session, actor_id=None, content=XML_2026.read_bytes(), numbers=[])
+
+
+C2_LINE = (
+    "\n- Identifier les situations à risque lors de l'accompagnement de la personne, "
+    "mettre en œuvre les actions de prévention adéquates et les évaluer"
+)
+
+
+def test_a_competence_removed_does_not_renumber_the_ones_after_it(session):
+    content = XML_2027.read_text(encoding="utf-8")
+    assert C2_LINE in content
+    content = content.replace(C2_LINE, "").encode()
+    (planned,) = revisions.plan(session, register.fiches(content, ["RNCP35830"]), ["RNCP35830"])
+    first = {c.code: c.status for c in planned.changes[0].competences}
+    assert first == {"C1": "kept", "C2": "removed"}
+    second = {c.code: c.status for c in planned.changes[1].competences}
+    assert second == {"C3": "kept", "C4": "kept", "C5": "kept"}
+    fifth = {c.code: c.status for c in planned.changes[4].competences}
+    assert fifth == {"C10": "kept", "C11": "kept", "C12": "added"}
