@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
@@ -202,11 +203,13 @@ def _problems(fiche: register.Fiche, data: dict[str, Any]) -> list[ImportProblem
     for i, block in enumerate(fiche.blocks):
         if len(block.assessment_terms) > TERMS_LIMIT:
             problems.append(
-                ImportProblem(f"{where} blocks[{i}]", "modalités d'évaluation trop longues")
+                ImportProblem(f"{where} blocks[{i}]", _l("modalités d'évaluation trop longues"))
             )
         if block.code and not block.code.startswith(fiche.number):
             problems.append(
-                ImportProblem(f"{where} {block.code}", f"ce bloc n'appartient pas à {where}")
+                ImportProblem(
+                    f"{where} {block.code}", _l("ce bloc n'appartient pas à %(fiche)s", fiche=where)
+                )
             )
     return problems
 
@@ -218,7 +221,7 @@ def plan(session: Session, fiches: dict[str, register.Fiche], numbers: list[str]
         fiche = fiches.get(number)
         if fiche is None:
             missing = register.Fiche(number=number)
-            problem = ImportProblem(number, "fiche absente du fichier")
+            problem = ImportProblem(number, _l("fiche absente du fichier"))
             planned.append(Planned(missing, {}, NEW, problems=[problem]))
             continue
         data = document(fiche)
@@ -226,7 +229,7 @@ def plan(session: Session, fiches: dict[str, register.Fiche], numbers: list[str]
         current = latest(session, number)
         if current is not None and current.kind != ReferentialKind.CERTIFICATION:
             problems.append(
-                ImportProblem(number, "ce code est celui d'un référentiel de structure")
+                ImportProblem(number, _l("ce code est celui d'un référentiel de structure"))
             )
         if current is None or problems:
             planned.append(Planned(fiche, data, NEW, current, problems=problems))
@@ -249,7 +252,7 @@ def import_fiches(
     version; one that is the same as the version held is left as it is. All or nothing:
     ImportRejected lists every problem (register.RegisterError when the file is unreadable)."""
     if not numbers:
-        raise ImportRejected([ImportProblem("fiches", "choisissez au moins une fiche")])
+        raise ImportRejected([ImportProblem("fiches", _l("choisissez au moins une fiche"))])
     planned = plan(session, register.fiches(content, numbers), numbers)
     problems = [p for item in planned for p in item.problems]
     if problems:
