@@ -255,6 +255,7 @@ def render_show(
     pauses = pause_history(db, protocol.id)
     permissions = _permissions(actor, protocol)
     sees_certificate = permissions["can_export"] or permissions["can_sign_certificate"]
+    newer = referential_queries.newer_version(db, protocol.referential)
     return render(
         "protocols/show.html",
         view=view,
@@ -266,9 +267,8 @@ def render_show(
         certificate=certificates.state(db, protocol, view, zone=clock.zone())
         if sees_certificate
         else None,
-        newer_referential=referential_queries.newer_version(db, protocol.referential)
-        if permissions["can_edit"]
-        else None,
+        # read whoever asks (the page's queries do not depend on its status), shown to editors
+        newer_referential=newer if permissions["can_edit"] else None,
         status=status,
         **permissions,
         **_forms(roles, forms),

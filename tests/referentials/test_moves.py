@@ -80,14 +80,15 @@ def _targets(session, protocol: Protocol) -> list[tuple[str, str, str, int]]:
 
 def test_a_draft_moves_with_its_targets_and_levels(session, make_protocol):
     protocol, people = _draft_with_positioning(session, make_protocol)
-    before = dict(
-        session.exec(
+    before = {
+        row[0]: row[1]
+        for row in session.exec(
             select(Competence.code, Level.rank)
             .join(CompetenceAssessment, CompetenceAssessment.competence_id == Competence.id)
             .join(Level, Level.id == CompetenceAssessment.level_id)
             .where(CompetenceAssessment.protocol_id == protocol.id)
         )
-    )
+    }
     v2 = _revise(session)
     plan = referential_move.plan_move(session, protocol, v2)
     assert plan.possible and len(plan.competences) == 4 and not plan.dropped

@@ -51,6 +51,11 @@ def test_upload_choose_preview_confirm_with_the_xml_export(session, login_as):
     assert session.exec(select(Upload).where(Upload.purpose == "rncp")).first() is None
     index = admin.get("/referentiels/").get_data(as_text=True)
     assert "version 2" in index
+    first = session.get(Referential, latest.previous_id)
+    shown = admin.get(f"/referentiels/{first.public_id}").get_data(as_text=True)
+    assert "Une version 2 la remplace" in shown and latest.public_id in shown
+    shown = admin.get(f"/referentiels/{latest.public_id}").get_data(as_text=True)
+    assert "Version 2." in shown and "Étude de situation en institut" in shown
 
 
 def test_the_csv_export_lists_its_fiches_and_previews_a_new_one(session, login_as):
