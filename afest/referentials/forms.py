@@ -169,5 +169,5 @@ class FichesForm(Form):
     @classmethod
     def of(cls, listed: Iterable[register.Listed], **kwargs) -> FichesForm:
         form = cls(**kwargs)
-        form.fiches.choices = [(f.number, f"{f.number} — {f.title}") for f in listed]
+        form.fiches.choices = [SelectChoice(f.number, f"{f.number} — {f.title}") for f in listed]
         return form

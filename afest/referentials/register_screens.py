@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response
 from flask_babel import gettext as _
 
+from afest.core import uploads
 from afest.core.database import get_session, writing
 from afest.core.forms import EmptyForm, SearchForm
 from afest.core.http import render
@@ -97,7 +98,7 @@ def confirm(upload: Upload, actor_id: int, formdata) -> tuple[list | None, Respo
             imported = revisions.import_fiches(
                 session, actor_id=actor_id, content=upload.content, numbers=form.fiches.data
             )
-            session.delete(session.get(Upload, upload.id))
+            uploads.discard(session, upload)
     except ImportRejected as exc:
         return None, preview_page(upload, formdata, problems=exc.problems, status=422)
     except register.RegisterError as exc:

@@ -200,6 +200,8 @@ def _stable_codes(current: Referential, fiche: register.Fiche, data: dict[str, A
 def _problems(fiche: register.Fiche, data: dict[str, Any]) -> list[ImportProblem]:
     where = fiche.number
     problems = [ImportProblem(f"{where} {p.where}", p.message) for p in validate_json(data)]
+    if not register.FICHE.match(fiche.number):
+        problems.append(ImportProblem(where, _l("numéro de fiche invalide")))
     for i, block in enumerate(fiche.blocks):
         if len(block.assessment_terms) > TERMS_LIMIT:
             problems.append(
@@ -232,7 +234,8 @@ def plan(session: Session, fiches: dict[str, register.Fiche], numbers: list[str]
                 ImportProblem(number, _l("ce code est celui d'un référentiel de structure"))
             )
         if current is None or problems:
-            planned.append(Planned(fiche, data, NEW, current, problems=problems))
+            status = REVISION if current else NEW
+            planned.append(Planned(fiche, data, status, current, problems=problems))
             continue
         if fiche.lists_competences:
             _stable_codes(current, fiche, data)

@@ -121,3 +121,21 @@ def test_the_search_narrows_by_number_or_title(session, login_as):
     assert 'value="RNCP36004"' in body and 'value="RNCP35830"' not in body
     body = admin.get(page, query_string={"q": "4495"}).get_data(as_text=True)
     assert 'value="RNCP4495"' in body and 'value="RNCP36004"' not in body
+
+
+def test_an_export_larger_than_the_apps_other_uploads_is_taken(session, login_as):
+    # the app refuses requests over 2 MB; the register's export has room of its own
+    big = XML_2026.read_bytes().replace(b"<FICHES>", b"<!--" + b" " * 2_200_000 + b"--><FICHES>")
+    response = _send(login_as(ADMIN), big, XML_2026.name)
+    assert response.status_code == 303
+
+
+def test_an_export_over_its_limit_is_answered_beside_the_field(session, login_as, monkeypatch):
+    from afest.blueprints import referential_register
+
+    monkeypatch.setattr(referential_register, "REGISTER_MAX_UPLOAD", 1024 * 1024)
+    big = XML_2026.read_bytes().replace(b"<FICHES>", b"<!--" + b" " * 1_200_000 + b"--><FICHES>")
+    response = _send(login_as(ADMIN), big, XML_2026.name)
+    assert response.status_code == 413
+    assert "dépasse 100 Mo" in response.get_data(as_text=True)
+    assert session.exec(select(Upload).where(Upload.purpose == "rncp")).first() is None
