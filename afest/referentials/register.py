@@ -138,7 +138,11 @@ class _Capped(io.RawIOBase):
 
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
-    return io.BufferedReader(_Capped(archive.open(info), info.file_size))
+    try:
+        stream = archive.open(info)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError):  # damaged, odd, encrypted
+        raise RegisterError(_l("Le fichier zip est illisible.")) from None
+    return io.BufferedReader(_Capped(stream, info.file_size))
 
 
 @dataclass

@@ -150,3 +150,12 @@ def test_files_that_are_not_an_export_are_refused(content):
 def test_xml_of_another_kind_is_refused():
     with pytest.raises(RegisterError, match="FICHES"):
         register.listing(b"<?xml version='1.0'?><ROOT><FICHE/></ROOT>")
+
+
+def test_an_encrypted_member_is_refused():
+    data = bytearray(xml_zip())
+    # the central directory's flags say the member is encrypted: zipfile asks for a password
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x01
+    with pytest.raises(RegisterError, match="illisible"):
+        register.listing(bytes(data))
