@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from afest import policy
-from afest.core import uploads
 from afest.core.database import writing
 from afest.core.forms import EmptyForm
 from afest.core.http import render_error
@@ -59,9 +58,7 @@ def upload():
     form = RegisterFileForm()
     if form.validate_on_submit():
         with writing() as session:
-            kept = uploads.keep(
-                session, owner_id=current_user.id, purpose=screens.PURPOSE, **form.upload()
-            )
+            kept = screens.keep(session, owner_id=current_user.id, form=form)
         return redirect(url_for(".choose", public_id=kept.public_id), 303)
     return screens.upload_page(form, 422)
 

@@ -139,3 +139,34 @@ def test_an_export_over_its_limit_is_answered_beside_the_field(session, login_as
     assert response.status_code == 413
     assert "dépasse 100 Mo" in response.get_data(as_text=True)
     assert session.exec(select(Upload).where(Upload.purpose == "rncp")).first() is None
+
+
+def test_the_search_reads_the_list_kept_and_a_file_gone_bad_saves_nothing(session, login_as):
+    admin = login_as(ADMIN)
+    page = _send(admin, XML_2026.read_bytes(), XML_2026.name).headers["Location"]
+    kept = session.exec(select(Upload).where(Upload.purpose == "rncp")).one()
+    index = session.exec(
+        select(Upload).where(Upload.purpose == "rncp-index", Upload.filename == kept.public_id)
+    ).one()
+    assert b"RNCP36004" in index.content
+    # the file is damaged where it is kept: the list of its fiches is still there to choose
+    kept.content = b"<FICHES><FICHE>"
+    session.add(kept)
+    session.commit()
+    body = admin.get(page, query_string={"q": "36004"}).get_data(as_text=True)
+    assert 'value="RNCP36004"' in body
+    before = _count(session)
+    preview = admin.get(f"{page}/apercu", query_string={"fiches": "RNCP36004"})
+    assert preview.status_code == 422 and "illisible" in preview.get_data(as_text=True)
+    done = admin.post(f"{page}/apercu", data={"fiches": ["RNCP36004"]})
+    assert done.status_code == 422 and "illisible" in done.get_data(as_text=True)
+    assert _count(session) == before
+
+
+def test_confirming_drops_the_file_and_its_list(session, login_as):
+    admin = login_as(ADMIN)
+    page = _send(admin, XML_2026.read_bytes(), XML_2026.name).headers["Location"]
+    assert admin.post(f"{page}/apercu", data={"fiches": ["RNCP36004"]}).status_code == 303
+    left = session.exec(select(Upload).where(Upload.purpose.in_(["rncp", "rncp-index"]))).all()
+    assert left == []
+    assert admin.get(page).status_code == 404
