@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from afest.core import audit
 from afest.core.errors import ServiceError
+from afest.dashboards import rollups
 from afest.models import (
     Competence,
     CompetenceAssessment,
@@ -231,6 +232,8 @@ def move_protocol(
     protocol.referential_id = target.id
     session.add(protocol)
     session.flush()
+    # the dashboards' facts name the référentiel and its blocks: recomputed for this protocol
+    rollups.on_protocol_changed(session, protocol.id)
     audit.record(
         session,
         actor_id=actor_id,

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from afest.core.errors import ServiceError
+from afest.dashboards import rollups
 from afest.models import (
     AuditEntry,
     Competence,
@@ -22,6 +23,7 @@ from afest.models import (
     Signature,
     SignedKind,
 )
+from afest.models.rollup import rollup_protocol, rollup_protocol_block
 from afest.proof import signatures
 from afest.protocols import drafting, referential_move
 from afest.referentials import revisions
@@ -92,6 +94,7 @@ def test_a_draft_moves_with_its_targets_and_levels(session, make_protocol):
     v2 = _revise(session)
     plan = referential_move.plan_move(session, protocol, v2)
     assert plan.possible and len(plan.competences) == 4 and not plan.dropped
+    rollups.drain_all(session)  # the facts of version 1, settled
     referential_move.move_protocol(
         session, actor_id=people["manager"].id, protocol=protocol, target=v2
     )
@@ -128,6 +131,22 @@ def test_a_draft_moves_with_its_targets_and_levels(session, make_protocol):
         )
     ).one()
     assert entry.actor_id == people["manager"].id
+    # the dashboards' facts follow: the new version and its blocks
+    rollups.drain_all(session)
+    fact = session.execute(
+        select(rollup_protocol.c.referential_id).where(rollup_protocol.c.protocol_id == protocol.id)
+    ).scalar_one()
+    blocks = set(
+        session.execute(
+            select(rollup_protocol_block.c.block_id).where(
+                rollup_protocol_block.c.protocol_id == protocol.id
+            )
+        ).scalars()
+    )
+    v2_blocks = set(
+        session.exec(select(CompetenceBlock.id).where(CompetenceBlock.referential_id == v2.id))
+    )
+    assert fact == v2.id and blocks and blocks - {0} <= v2_blocks
 
 
 def test_a_target_without_equivalent_is_dropped_and_said(session, make_protocol):
