@@ -34,7 +34,9 @@ __all__ = ["CARE_SKILLS", "DEMO_LOGINS", "DEMO_PASSWORD", "DEMO_PIN", "seed"]
 def bundled_referentials(ctx: Ctx) -> dict[str, Referential]:
     found = {}
     for code, document in referentials.bundled().items():
-        ref = ctx.session.exec(select(Referential).where(Referential.code == code)).first()
+        ref = ctx.session.exec(
+            select(Referential).where(Referential.code == code).order_by(Referential.version.desc())
+        ).first()
         found[code] = ref or referentials.import_json(ctx.session, actor_id=None, data=document)
     return found
 

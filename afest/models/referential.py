@@ -18,11 +18,20 @@ DEFAULT_LEVELS = (
 
 
 class Referential(SQLModel, table=True):
-    """A certification (RNCP fiche) or a structure's own job référentiel."""
+    """A certification (RNCP fiche) or a structure's own job référentiel.
+
+    A revised fiche is a new row with the same code and the next `version`, pointing to the
+    one it revises (`previous_id`): the old version stays as it was for the protocols that
+    target it, new protocols take the newest.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
-    code: str = Field(max_length=40, unique=True)
+    code: str = Field(max_length=40, index=True)
+    version: int = 1
+    previous_id: int | None = Field(default=None, foreign_key="referential.id")
     title: str = Field(max_length=300)
     short: str = Field(default="", max_length=60)
     level: int | None = None  # certification level (3, 4, ...)
@@ -48,6 +57,8 @@ class CompetenceBlock(SQLModel, table=True):
     code: str = Field(max_length=40)
     title: str = Field(sa_type=sa.Text)
     position: int = 0
+    # How the block is assessed, as the register publishes it (MODALITES_EVALUATION).
+    assessment_terms: str = Field(default="", sa_type=sa.Text)
 
     referential: "Referential" = Relationship(back_populates="blocks")
     competences: list["Competence"] = Relationship(

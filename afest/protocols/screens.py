@@ -4,6 +4,7 @@ page."""
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlmodel import select
 
 from afest import policy
@@ -38,6 +39,7 @@ from afest.protocols.forms import (
     StopForm,
 )
 from afest.protocols.queries import latest_levels, pause_history, protocol_view
+from afest.referentials import queries as referential_queries
 
 # The policy predicates a checklist's "fix it here" link may need (compliance.Fix.require).
 FIX_RULES = ("can_use_tablet", "can_edit_draft", "can_evaluate")
@@ -69,12 +71,19 @@ def fill_choices(form: ProtocolForm, actor, referential_id: int | None) -> None:
     db = get_session()
     form.learner.choices = _people(actor, Role.LEARNER)
     form.tutors.choices = _people(actor, Role.TUTOR)
+    # the newest version of each référentiel, and the one the draft targets if older
+    kept = [i for i in (referential_id, form.referential.data) if isinstance(i, int)]
     refs = db.exec(
-        select(Referential.id, Referential.code, Referential.title)
-        .where(policy.referential_visible(actor))
-        .order_by(Referential.code)
+        select(Referential.id, Referential.code, Referential.title, Referential.version)
+        .where(
+            policy.referential_visible(actor),
+            or_(referential_queries.newest_version(), Referential.id.in_(kept)),
+        )
+        .order_by(Referential.code, Referential.version)
     ).all()
-    form.referential.choices = [(r.id, f"{r.code} — {r.title}") for r in refs]
+    form.referential.choices = [
+        (r.id, referential_queries.label(r.code, r.title, r.version)) for r in refs
+    ]
     ids = [r.id for r in refs]
     if referential_id in ids:
         chosen = referential_id
@@ -263,6 +272,7 @@ def render_show(
     pauses = pause_history(db, protocol.id)
     permissions = _permissions(actor, protocol)
     sees_certificate = permissions["can_export"] or permissions["can_sign_certificate"]
+    newer = referential_queries.newer_version(db, protocol.referential)
     return render(
         "protocols/show.html",
         view=view,
@@ -275,6 +285,8 @@ def render_show(
         if sees_certificate
         else None,
         badges=_badges(db, protocol, actor),
+        # read whoever asks (the page's queries do not depend on its status), shown to editors
+        newer_referential=newer if permissions["can_edit"] else None,
         status=status,
         **permissions,
         **_forms(roles, forms),

@@ -10,8 +10,9 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from afest.core.forms import Form, clean_text, strip
+from afest.core.forms import CheckboxesField, Form, clean_text, strip
 from afest.models import CompetenceBlock
+from afest.referentials import register
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -118,3 +119,55 @@ class LevelsForm(Form):
         filters=[clean_text],
         validators=[DataRequired(_l("Indiquez les niveaux.")), Length(max=2000)],
     )
+
+
+# --- France compétences' register -------------------------------------------------------------
+
+REGISTER_MAX_UPLOAD = 100 * 1024 * 1024  # the CSV export's zip, or the XML export (zipped)
+
+
+class RegisterFileForm(Form):
+    """France compétences' CSV export (zip) or XML export, read when the form validates: a
+    file that is neither is answered beside the field."""
+
+    file = FileField(
+        _l("Export de France compétences"),
+        validators=[FileRequired(_l("Choisissez le fichier de l'export."))],
+        render_kw={"accept": ".zip,.xml,application/zip,application/xml,text/xml"},
+    )
+
+    def validate_file(self, field) -> None:
+        raw = field.data.read(REGISTER_MAX_UPLOAD + 1)
+        if len(raw) > REGISTER_MAX_UPLOAD:
+            raise ValidationError(_l("Le fichier dépasse 100 Mo."))
+        try:
+            self.listed = register.listing(raw)
+        except register.RegisterError as exc:
+            raise ValidationError(str(exc.message)) from None
+        self.content = raw
+        self.filename = (field.data.filename or "export.zip").replace("\\", "/").split("/")[-1]
+
+    def upload(self) -> dict:
+        """What afest.core.uploads.keep keeps of the file read."""
+        return {"filename": self.filename, "content": self.content}
+
+    def too_big(self) -> RegisterFileForm:
+        """This form, answering a request over the size limit beside its field."""
+        self.file.errors = [_l("Le fichier dépasse 100 Mo.")]
+        return self
+
+
+class FichesForm(Form):
+    """The fiches chosen in an export (sent with the query string to the preview, then with
+    the confirmation)."""
+
+    fiches = CheckboxesField(
+        _l("Fiches à importer"),
+        validators=[DataRequired(_l("Choisissez au moins une fiche."))],
+    )
+
+    @classmethod
+    def of(cls, listed: Iterable[register.Listed], **kwargs) -> FichesForm:
+        form = cls(**kwargs)
+        form.fiches.choices = [SelectChoice(f.number, f"{f.number} — {f.title}") for f in listed]
+        return form

@@ -126,8 +126,25 @@ def import_json(
         raise ImportRejected(problems)
     if session.exec(select(Referential.id).where(Referential.code == data["code"])).first():
         raise ImportRejected([ImportProblem("code", f"le référentiel {data['code']} existe déjà")])
+    return create_referential(
+        session, actor_id=actor_id, data=data, owner_structure_id=owner_structure_id
+    )
+
+
+def create_referential(
+    session: Session,
+    *,
+    actor_id: int | None,
+    data: dict[str, Any],
+    owner_structure_id: int | None = None,
+    previous: Referential | None = None,
+) -> Referential:
+    """Write a validated document: the référentiel, the default level scale, its blocks and
+    competences; the next version of `previous` when given (same code)."""
     referential = Referential(
         code=data["code"].strip(),
+        version=previous.version + 1 if previous else 1,
+        previous_id=previous.id if previous else None,
         title=data["title"].strip(),
         short=(data.get("short") or "").strip()[:60],
         level=data.get("level"),
@@ -151,6 +168,7 @@ def import_json(
             code=block_data["code"].strip(),
             title=block_data["title"].strip(),
             position=position,
+            assessment_terms=block_data.get("assessment_terms") or "",
         )
         session.add(block)
         session.flush()
@@ -175,10 +193,15 @@ def import_json(
     audit.record(
         session,
         actor_id=actor_id,
-        action="referential.import",
+        action="referential.revise" if previous else "referential.import",
         subject_kind="referential",
         subject_id=referential.id,
-        after={"code": referential.code, "blocks": len(data["blocks"])},
+        before={"id": previous.id, "version": previous.version} if previous else None,
+        after={
+            "code": referential.code,
+            "version": referential.version,
+            "blocks": len(data["blocks"]),
+        },
     )
     return referential
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, select
 
 from afest import policy
@@ -39,3 +40,25 @@ def full(session: Session, referential_id: int) -> Referential:
             selectinload(Referential.levels),
         )
     ).one()
+
+
+def newest_version() -> ColumnElement[bool]:
+    """SQL condition: the référentiel is the newest version of its code (new protocols take
+    it; older versions stay for the protocols that target them)."""
+    newer = aliased(Referential)
+    return ~exists().where(newer.code == Referential.code, newer.version > Referential.version)
+
+
+def newer_version(session: Session, referential: Referential) -> Referential | None:
+    """The newest version of a référentiel, when it is not itself the newest."""
+    return session.exec(
+        select(Referential)
+        .where(Referential.code == referential.code, Referential.version > referential.version)
+        .order_by(Referential.version.desc())
+        .limit(1)
+    ).first()
+
+
+def label(code: str, title: str, version: int) -> str:
+    """How a référentiel is named in a list of choices: its version when it has several."""
+    return f"{code} — {title}" + (f" (v{version})" if version > 1 else "")

@@ -33,6 +33,7 @@ def editor_page(
     full = queries.full(session, ref.id)
     return {
         "ref": full,
+        "newer": queries.newer_version(session, full),
         "editable": policy.can_edit_referential(actor, ref),
         "block_form": block_form or BlockForm(formdata=None),
         "competence_form": competence_form or CompetenceForm.of_blocks(full.blocks, formdata=None),

@@ -123,7 +123,7 @@ def test_table_pages_are_axe_clean_and_their_scrolling_tables_focusable(device, 
 # Every other GET page of the authorization table, for the first role that may open it;
 # not the pages whose object the table makes by writing to the database (a file to import,
 # a failed e-mail: the other browser tests share this database), nor downloads.
-WRITING_KINDS = {"people_upload", "structures_upload", "mail"}
+WRITING_KINDS = {"people_upload", "structures_upload", "rncp_upload", "mail"}
 EVERY_PAGE = [
     (next(w for w, status in route.expected.items() if status == 200 and w != ANON), endpoint)
     for endpoint, route in sorted(ROUTES.items())

@@ -214,7 +214,7 @@ def test_an_opco_rolls_afest_out_from_an_empty_database(tab, smtp, tmp_path):
     page.get_by_text("Cohorte « Déploiement AFEST domicile Sud » créée.").wait_for()
 
     page.get_by_role("navigation").get_by_role("link", name="Référentiels").click()
-    page.get_by_role("link", name=re.compile("Importer")).click()
+    page.get_by_role("link", name="Importer", exact=True).click()
     page.get_by_label(re.compile("Fichier")).set_input_files(referential_file(tmp_path))
     page.get_by_role("button", name=re.compile("Importer")).click()
     page.get_by_text("1 référentiel(s) importé(s).").wait_for()
