@@ -25,7 +25,7 @@ from markupsafe import Markup
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from afest.core import clock
+from afest.core import clock, collector
 from afest.core.controls import scrub
 from afest.costs import queries as costs
 from afest.models import (
@@ -348,23 +348,27 @@ def render_pdf(
 
     A page's code depends on its number only, not on the page count, so the codes of pages
     1..bound are given as `@page :nth(n)` rules and the document is laid out once; should it
-    ever run past the bound, it is laid out again with exactly as many codes as pages.
+    ever run past the bound, it is laid out again with exactly as many codes as pages. The
+    cycle collector waits until the PDF is written (afest.core.collector).
     """
     from weasyprint import CSS, HTML
 
-    document = HTML(string=without_controls(html), base_url=base_url)
     bound = _page_bound(pack)
     codes = page_codes(session, pack, secret=secret, pages=bound)
-    rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
-    if len(rendered.pages) > bound:
-        codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
+    with collector.paused():
+        document = HTML(string=without_controls(html), base_url=base_url)
         rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
-    return rendered.write_pdf()
+        if len(rendered.pages) > bound:
+            codes = page_codes(session, pack, secret=secret, pages=len(rendered.pages))
+            rendered = document.render(stylesheets=[CSS(string=_page_css(codes, label))])
+        return rendered.write_pdf()
 
 
 def plain_pdf(html: str, *, base_url: str) -> bytes:
     """A printed document without verification codes (a structure's statement of expenses,
-    which is no signed record), without the control characters stored text may hold."""
+    which is no signed record), without the control characters stored text may hold, laid
+    out while the cycle collector waits (afest.core.collector)."""
     from weasyprint import HTML
 
-    return HTML(string=without_controls(html), base_url=base_url).write_pdf()
+    with collector.paused():
+        return HTML(string=without_controls(html), base_url=base_url).write_pdf()

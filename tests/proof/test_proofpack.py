@@ -93,6 +93,26 @@ def test_every_page_code_verifies_and_a_forged_one_does_not(session, login_as, t
     assert "ne correspond à aucun" in response.get_data(as_text=True)
 
 
+def test_a_pack_that_runs_past_its_page_bound_still_has_a_code_on_every_page(
+    session, login_as, tmp_path, monkeypatch
+):
+    """Laid out again with as many codes as pages when the bound is too small."""
+    from afest.proof import proofpack
+
+    monkeypatch.setattr(proofpack, "_page_bound", lambda pack: 1)
+    protocol = _protocol(session, "apprenant@azur-aide.demo")
+    client = login_as(MANAGER)
+    pdf = client.get(f"/protocoles/{protocol.public_id}/preuve.pdf").data
+    pages = [p for p in _pdf_text(pdf, tmp_path).split("\f") if p.strip()]
+    assert len(pages) >= 3
+    codes = [re.search(r"(\S+\.\d+\.(\d+)\.[A-Z2-7]{10})", p) for p in pages]
+    assert all(codes)
+    assert [int(m.group(2)) for m in codes] == list(range(1, len(pages) + 1))
+    for n, match in enumerate(codes, start=1):
+        body = client.get("/verification", query_string={"code": match.group(1)})
+        assert f"Page {n} authentique" in body.get_data(as_text=True)
+
+
 def test_a_record_changed_after_signature_is_reported(session, login_as, tmp_path):
     protocol = _protocol(session, "apprenant@azur-aide.demo")
     client = login_as(MANAGER)
