@@ -1,8 +1,8 @@
-"""Proof pack of one protocol with N signed sequences (60 unless told): wall time and peak
+"""Proof pack of one protocol with N signed sequences (100 unless told): wall time and peak
 memory, of the PDF, of its seal and of the whole sealed ZIP.
 
 Usage: .venv/bin/python bench/bench_proofpack.py [--engines sqlite,postgresql] [--runs 5]
-           [--sequences 60] [--photos 0]
+           [--sequences 100] [--photos 20]
 
 For each engine: a fresh database (SQLite file in a temporary folder; PostgreSQL database
 afest_bench_proofpack_<random> on AFEST_BENCH_PG_URL, default the local server, dropped at the
@@ -291,8 +291,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sequences", type=int, default=60, help="signed sequences (60)")
-    parser.add_argument("--photos", type=int, default=0, help="photos in the ZIP (none)")
+    parser.add_argument("--sequences", type=int, default=100, help="signed sequences (100)")
+    parser.add_argument("--photos", type=int, default=20, help="photos attached (20)")
     parser.add_argument("--measure", nargs=2, metavar=("URL", "PROTOCOL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
