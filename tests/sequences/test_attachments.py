@@ -130,13 +130,19 @@ def test_a_file_that_is_not_what_its_name_says_is_refused(name, body, message):
     assert refused.value.field == "attachments"
 
 
-def test_a_zip_bomb_named_pdf_is_refused_without_being_opened():
+def zip_bomb() -> bytes:
+    """64 MB of zeros in a ZIP of some 60 kB."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bomb:
         bomb.writestr("a.bin", b"\0" * (64 * 1024 * 1024))
-    assert len(out.getvalue()) < 200_000
+    return out.getvalue()
+
+
+def test_a_zip_bomb_named_pdf_is_refused_without_being_opened():
+    body = zip_bomb()
+    assert len(body) < 200_000
     with pytest.raises(attachments.ServiceError) as refused:
-        prepare("scan.pdf", out.getvalue())
+        prepare("scan.pdf", body)
     assert "n'est ni une photo" in str(refused.value.message)
 
 
@@ -237,12 +243,15 @@ def test_a_file_is_shown_to_those_who_read_the_sequence_only(session, login_as):
     ("name", "body", "message"),
     [
         ("shell.jpg", b"<?php system($_GET['c']); ?>", "n'est ni une photo"),
-        ("big.jpg", b"\xff\xd8\xff" + b"\0" * (MAX_BYTES + 10), "dépasse 15 Mo"),
+        ("big.jpg", b"\xff\xd8\xff" + b"\0" * (50 * 1024 * 1024), "dépasse 15 Mo"),  # 50 MB
+        ("scan.pdf", "zip bomb", "n'est ni une photo"),
     ],
 )
 def test_a_hostile_file_is_refused_beside_the_field_and_nothing_is_saved(
     app, session, login_as, name, body, message
 ):
+    if body == "zip bomb":
+        body = zip_bomb()
     protocol = demo_protocol(session)
     tutor = login_as(TUTOR)
     before = n_sequences(session, protocol)
