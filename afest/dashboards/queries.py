@@ -160,8 +160,12 @@ def _referentials(session: Session) -> list:
             session.connection()
             .execute(
                 select(
-                    Referential.id, Referential.code, Referential.title, Referential.short
-                ).order_by(Referential.code)
+                    Referential.id,
+                    Referential.code,
+                    Referential.title,
+                    Referential.short,
+                    Referential.version,
+                ).order_by(Referential.code, Referential.version)
             )
             .all()
         )
@@ -169,7 +173,11 @@ def _referentials(session: Session) -> list:
 
 
 def _referential_labels(session: Session) -> dict[int, str]:
-    return {r.id: f"{r.short or r.code} ({r.code})" for r in _referentials(session)}
+    """A référentiel's name in a table; a revised fiche's versions apart ("v2")."""
+    return {
+        r.id: f"{r.short or r.code} ({r.code}{f', v{r.version}' if r.version > 1 else ''})"
+        for r in _referentials(session)
+    }
 
 
 def _row(key, label: str, record, names=TABLE_MEASURES, **extra) -> Row:
@@ -333,12 +341,28 @@ def known_departements(session: Session, scope: Scope) -> list[str]:
     return [d for d in session.connection().scalars(query) if d]
 
 
+def _filter_values(session: Session) -> dict[str, object]:
+    """The filter's value of each référentiel: its code for its newest version, and
+    "<code>@v<n>" for an older version of a revised fiche (each is filtered apart, as the
+    rollups count them apart)."""
+    rows = _referentials(session)
+    newest = {r.code: r.version for r in rows}  # ordered by code, then version
+    return {r.code if r.version == newest[r.code] else f"{r.code}@v{r.version}": r for r in rows}
+
+
 def referential_choices(session: Session) -> list[tuple[str, str]]:
-    return [(r.code, f"{r.code} — {r.title}") for r in _referentials(session)]
+    return [
+        (
+            value,
+            f"{r.code}{f' v{r.version}' if r.version > 1 or value != r.code else ''} — {r.title}",
+        )
+        for value, r in _filter_values(session).items()
+    ]
 
 
 def referential_id(session: Session, code: str) -> int | None:
-    return next((r.id for r in _referentials(session) if r.code == code), None)
+    found = _filter_values(session).get(code)
+    return found.id if found is not None else None
 
 
 def parse_month(text: str) -> int | None:
