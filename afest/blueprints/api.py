@@ -90,18 +90,16 @@ def _settings() -> compliance.Settings:
     return compliance.Settings.from_config(current_app.config)
 
 
-def _links(public_id: str) -> s.ProofPackOut:
-    """Where the proof pack of a protocol is downloaded (from an adviser's session)."""
-    return s.ProofPackOut(
-        **{
-            name: url_for(f"proofpack.{endpoint}", public_id=public_id, _external=True)
-            for name, endpoint in (
-                ("pdf", "pdf"),
-                ("xlsx", "xlsx"),
-                ("csv", "csv"),
-                ("zip", "archive"),
-            )
-        }
+PACK = (("pdf", "pdf"), ("xlsx", "xlsx"), ("csv", "csv"), ("zip", "archive"))
+MARK = "protocol-public-id"
+
+
+def _links_maker():
+    """Where a protocol's proof pack is downloaded (from an adviser's session): the addresses
+    built once a request, then filled with each protocol's id."""
+    shapes = {n: url_for(f"proofpack.{e}", public_id=MARK, _external=True) for n, e in PACK}
+    return lambda public_id: s.ProofPackOut(
+        **{name: shape.replace(MARK, public_id) for name, shape in shapes.items()}
     )
 
 
@@ -142,7 +140,7 @@ def structures(query: s.PageQuery):
 def protocols(query: s.ProtocolQuery):
     """Protocols in scope, with their four legal conditions, hours and proof pack links."""
     read = lambda q: queries.protocols(  # noqa: E731
-        get_session(), g.api_actor, q, settings=_settings(), links=_links
+        get_session(), g.api_actor, q, settings=_settings(), links=_links_maker()
     )
     items, cursor = _paged(read, query)
     return _page(s.ProtocolPage, items, cursor)
@@ -153,7 +151,7 @@ def protocols(query: s.ProtocolQuery):
 def protocol(public_id: str):
     """One protocol in scope (another organisation's: 404)."""
     found = queries.protocol(
-        get_session(), g.api_actor, public_id, settings=_settings(), links=_links
+        get_session(), g.api_actor, public_id, settings=_settings(), links=_links_maker()
     )
     if found is None:
         raise Problem(404)
