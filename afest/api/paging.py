@@ -41,12 +41,13 @@ def decode(cursor: str) -> Key:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, public_id = json.loads(raw)
-        at = datetime.fromisoformat(moment)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None or not isinstance(public_id, str) or len(public_id) > 22:
+            raise BadCursor(cursor)
+        at = parsed.astimezone(UTC)
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
         raise BadCursor(cursor) from exc
-    if not isinstance(public_id, str) or at.tzinfo is None or len(public_id) > 22:
-        raise BadCursor(cursor)
-    return Key(at.astimezone(UTC), public_id)
+    return Key(at, public_id)
 
 
 def after(statement, model, cursor: str | None, limit: int):

@@ -6,6 +6,7 @@ dashboards with their small-cell rules (afest.dashboards.screens)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import aliased
@@ -30,6 +31,7 @@ from afest.models import (
 from afest.protocols import compliance, evidence
 
 Linker = Callable[[str], s.ProofPackOut]
+PUBLIC_ID = re.compile(s.PUBLIC_ID_PATTERN)
 
 
 # --- structures --------------------------------------------------------------------------
@@ -157,6 +159,8 @@ def protocols(
 def protocol(
     session: Session, actor, public_id: str, *, settings: compliance.Settings, links: Linker
 ) -> s.ProtocolOut | None:
+    if not PUBLIC_ID.fullmatch(public_id):  # no such id: not even asked of the database
+        return None
     rows = session.exec(_protocols(actor).where(Protocol.public_id == public_id)).all()
     described = _described(session, actor, rows, settings, links)
     return described[0] if described else None
@@ -166,6 +170,8 @@ def sequences(session: Session, actor, public_id: str) -> s.SequenceList | None:
     """The current sequences of a protocol the actor may read: when, how long, of which kind,
     signed by whom. No observation, reflection nor note: what the pages say of the learner's
     work stays on the pages."""
+    if not PUBLIC_ID.fullmatch(public_id):
+        return None
     found = session.exec(
         select(Protocol.id, Protocol.planned_minutes).where(
             Protocol.public_id == public_id, policy.protocol_visible(actor)

@@ -4,15 +4,17 @@ every query and answer against them. Identifiers are public ids only."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import copy
+from datetime import UTC, date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from afest.api.paging import LIMIT_DEFAULT, LIMIT_MAX
+from afest.core.problems import MEDIA_TYPE
 from afest.models import BlockOutcome, JuryResult, ProtocolStatus, SequenceKind, VaeState
 from afest.protocols.compliance import State
 
-PUBLIC_ID = Field(min_length=1, max_length=22, pattern=r"^[A-Za-z0-9_-]+$")
+PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,22}$"  # afest.models.base.new_public_id's alphabet
 
 
 class _Out(BaseModel):
@@ -27,18 +29,33 @@ class PageQuery(BaseModel):
         LIMIT_DEFAULT, ge=1, le=LIMIT_MAX, description="Éléments par page (1 à 200)."
     )
     cursor: str | None = Field(
-        None, max_length=200, description="Le curseur `next_cursor` de la page précédente."
+        None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Le curseur `next_cursor` de la page précédente.",
     )
 
 
 class ProtocolQuery(PageQuery):
     structure: str | None = Field(
-        None, max_length=22, description="Identifiant public d'une structure."
+        None, pattern=PUBLIC_ID_PATTERN, description="Identifiant public d'une structure."
     )
     status: ProtocolStatus | None = None
     updated_since: AwareDatetime | None = Field(
         None, description="Seulement les protocoles modifiés depuis (ISO 8601 avec fuseau)."
     )
+
+    @field_validator("updated_since")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """The moment in UTC, as stored; one that UTC cannot hold (year 1 east of Greenwich,
+        year 9999 west of it) is refused."""
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("out of range in UTC") from None
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -184,7 +201,24 @@ class PathwayPage(_Out):
 
 
 class DashboardQuery(BaseModel):
-    dept: str | None = Field(None, max_length=3, description="Un département (« 06 »).")
-    ref: str | None = Field(None, max_length=60, description="Le code d'un référentiel.")
-    du: str | None = Field(None, max_length=7, description="Premier mois (AAAA-MM).")
-    au: str | None = Field(None, max_length=7, description="Dernier mois (AAAA-MM).")
+    dept: str | None = Field(
+        None, pattern=r"^[0-9A-Za-z]{1,3}$", description="Un département (« 06 »)."
+    )
+    ref: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="Le code d'un référentiel."
+    )
+    du: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="Premier mois.")
+    au: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="Dernier mois.")
+
+
+def with_problem_media(document: dict) -> dict:
+    """The OpenAPI document with its error answers under application/problem+json, the media
+    type they are sent with (spectree documents every answer as application/json)."""
+    document = copy.deepcopy(document)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {})
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    content[MEDIA_TYPE] = content.pop("application/json")
+    return document

@@ -124,7 +124,7 @@ def _paged(read, query):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API (no token needed)."""
-    return jsonify(spec.spec)
+    return jsonify(s.with_problem_media(spec.spec))
 
 
 @bp.get("/structures")

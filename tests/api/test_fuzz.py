@@ -5,18 +5,20 @@ conformance to the document, and for any object of another organisation."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from sqlmodel import select
 
 from afest.models import Organisation, Protocol, Sequence, VaePathway
 from tests.api.conftest import OPCO_SANTE, UNIFORMATION
 
-EXAMPLES = 10
+# examples per operation: bounded in the suite; AFEST_FUZZ_EXAMPLES=500 for a deeper run
+EXAMPLES = int(os.environ.get("AFEST_FUZZ_EXAMPLES", "10"))
 
 
 def _foreign_ids(session, code: str) -> set[str]:
@@ -95,7 +97,12 @@ def test_every_object_of_another_opco_is_not_found_and_every_own_one_conforms(
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {secret}"}
     foreign = _foreign_ids(session, UNIFORMATION)
-    checks = [not_a_server_error, response_schema_conformance, _no_foreign_object(foreign)]
+    checks = [
+        not_a_server_error,
+        response_schema_conformance,
+        content_type_conformance,
+        _no_foreign_object(foreign),
+    ]
     mine = session.exec(
         select(Protocol.public_id)
         .join(Organisation, Organisation.id == Protocol.funder_id)

@@ -3,6 +3,8 @@ error, and the rate limit per token."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,10 @@ from afest.core.database import database
 from afest.core.extensions import limiter
 from afest.models import Protocol
 from tests.api.conftest import OPCO_SANTE, UNIFORMATION, Api, organisation
+
+
+def _cursor(key) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
 def test_pages_list_every_protocol_once_in_order(session, api_as):
@@ -64,7 +70,18 @@ def test_filters_by_status_and_update(session, api_as):
         ("/api/v1/protocols?status=lost", 400),
         ("/api/v1/protocols?updated_since=2026-01-01T00:00:00", 400),  # no time zone
         ("/api/v1/protocols?cursor=bm9wZQ", 400),
+        ("/api/v1/protocols?updated_since=0001-01-01T00:00:00%2B01:00", 400),  # not in UTC
+        ("/api/v1/protocols?updated_since=9999-12-31T23:59:59-05:00", 400),
+        (f"/api/v1/protocols?cursor={_cursor(['0001-01-01T00:00:00+01:00', 'x'])}", 400),
+        (f"/api/v1/protocols?cursor={_cursor(['9999-12-31T23:59:59-05:00', 'x'])}", 400),
+        (f"/api/v1/protocols?cursor={_cursor(['2026-01-01T00:00:00', 'x'])}", 400),  # naive
+        (f"/api/v1/protocols?cursor={_cursor(['2026-01-01T00:00:00+00:00', 5])}", 400),
+        (f"/api/v1/protocols?cursor={_cursor({'a': 1})}", 400),
         ("/api/v1/structures?cursor=%FF%FE", 400),
+        ("/api/v1/protocols?structure=%00", 400),
+        ("/api/v1/dashboard?ref=%00", 400),
+        ("/api/v1/protocols/%00", 404),
+        ("/api/v1/protocols/%00/sequences", 404),
         ("/api/v1/protocols/nothing-like-it", 404),
         ("/api/v1/protocols/nothing-like-it/sequences", 404),
         ("/api/v1/nowhere", 404),
@@ -101,7 +118,10 @@ def test_the_openapi_document_is_3_1_and_names_every_operation(app):
     }
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for path in document["paths"].values():
-        assert {"200", "401", "404", "429"} <= set(path["get"]["responses"])
+        answers = path["get"]["responses"]
+        assert {"200", "401", "404", "429"} <= set(answers)
+        assert set(answers["200"]["content"]) == {"application/json"}
+        assert set(answers["404"]["content"]) == {"application/problem+json"}
 
 
 @pytest.fixture()

@@ -40,9 +40,9 @@ def test_a_token_is_shown_once_stored_hashed_used_then_revoked(app, session, log
     assert revoked.status_code == 401
     assert revoked.content_type == "application/problem+json"
     actions = session.exec(
-        select(AuditEntry.action).where(
-            AuditEntry.subject_kind == "api_token", AuditEntry.subject_id == token.id
-        )
+        select(AuditEntry.action)
+        .where(AuditEntry.subject_kind == "api_token", AuditEntry.subject_id == token.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["api_token.create", "api_token.revoke"]
 
