@@ -4,6 +4,7 @@ organisation's objects are absent from lists and not found (404)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from afest.api.tokens import TokenActor
@@ -123,3 +124,28 @@ def test_the_dashboard_counts_the_opcos_protocols_only(session, api_as, code):
     mine = {s["structure"] for s in board["structures"]}
     listed = {s["id"] for s in api_as(code).all("/api/v1/structures")}
     assert mine and mine <= listed
+
+
+def _statements(connection, api, url: str) -> int:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        response = api.get(url)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert response.json["items"]
+    skipped = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+    return len([s for s in statements if not s.lstrip().upper().startswith(skipped)])
+
+
+def test_a_page_of_protocols_costs_the_same_statements_whatever_its_size(connection, api_as):
+    api = api_as(OPCO_SANTE)
+    api.get("/api/v1/structures")  # the token's first use is recorded (a write) once
+    assert _statements(connection, api, "/api/v1/protocols?limit=2") == _statements(
+        connection, api, "/api/v1/protocols?limit=60"
+    )
