@@ -56,7 +56,9 @@ def create():
     )
     if not made:
         return _page(form, status=422)
-    return _page(TokenForm(formdata=None), secret=made[1], status=201)
+    blank = TokenForm(formdata=None)
+    blank.setup(organisations)
+    return _page(blank, secret=made[1], status=201)
 
 
 @bp.post("/<public_id>/revoquer", endpoint="revoke")
