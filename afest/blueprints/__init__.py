@@ -4,6 +4,8 @@ another; create_app registers them all (ALL)."""
 
 from afest.blueprints import (
     admin,
+    api,
+    api_tokens,
     auth,
     certificates,
     costs,
@@ -52,5 +54,7 @@ ALL = tuple(
         todo,
         costs,
         certificates,
+        api,
+        api_tokens,
     )
 )

@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from afest.core import problems
 from afest.core.database import writing
 from afest.core.errors import ServiceError, form_error
 from afest.core.extensions import babel, csrf, htmx, limiter
@@ -188,6 +189,8 @@ def configure_errors(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if problems.is_api_path(request.path):  # the JSON API answers problem details
+            return problems.problem(exc.code, getattr(exc, "api_detail", None))
         if isinstance(exc, RateLimitExceeded) and exc.limit.error_message:
             return render_error(429, exc.description)  # the limit says what was refused
         return render_error(exc.code if exc.code in ERROR_TEXTS else 500)
@@ -195,6 +198,8 @@ def configure_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if problems.is_api_path(request.path):
+            return problems.problem(500)
         return render_error(500)
 
 

@@ -244,6 +244,7 @@ class Settings(_Sourced):
     CLAIMS_DIR: str
     ATTACHMENTS_URL: str
     VERIFY_RATE_LIMIT: RateLimit
+    API_RATE_LIMIT: RateLimit
 
     TESTING: bool | None = None
     WTF_CSRF_ENABLED: bool | None = None

@@ -1,6 +1,7 @@
 """All tables of afest; importing this package registers them on SQLModel.metadata."""
 
 from .account import AccountToken, RoleAssignment, User, UserSession
+from .api import ApiToken
 from .assessment import CompetenceAssessment, Evaluation
 from .base import SQLModel, new_public_id, utcnow
 from .certificate import Certificate
@@ -45,6 +46,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountToken",
+    "ApiToken",
     "AssessmentSource",
     "AuditEntry",
     "Autonomy",

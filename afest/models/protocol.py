@@ -29,6 +29,11 @@ class ProtocolBase(SQLModel):
 class Protocol(ProtocolBase, table=True):
     """Protocole individuel de formation, signed by learner, tutor and structure."""
 
+    # The API lists an OPCO's protocols page by page in (created_at, public_id) order.
+    __table_args__ = (
+        sa.Index("ix_protocol_funder_keyset", "funder_id", "created_at", "public_id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
     learner_id: int = Field(foreign_key="user.id", index=True)

@@ -12,10 +12,12 @@ from typing import Protocol as TypingProtocol
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from afest.models import (
+    ApiToken,
     Cohort,
     CohortConsultant,
     CohortStructure,
     Organisation,
+    OrgKind,
     Protocol,
     ProtocolStatus,
     ProtocolTutor,
@@ -400,3 +402,32 @@ def learner_records_of(actor: ActorLike) -> frozenset[int]:
 def followed_cohort_ids(actor: ActorLike):
     """SQL select of the ids of the cohorts the actor follows."""
     return _followed_cohorts(actor)
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def can_manage_api_tokens(actor: ActorLike) -> bool:
+    """Tokens of the read-only API: the administrators, for every OPCO and structure; an
+    OPCO's advisers, for their OPCO."""
+    return actor.has(Role.ADMIN) or bool(actor.has(Role.OPCO) and actor.orgs(Role.OPCO))
+
+
+def api_token_visible(actor: ActorLike) -> ColumnElement[bool]:
+    """The tokens listed to the actor, and those she may revoke: every one (admin), her
+    OPCO's (adviser)."""
+    if actor.has(Role.ADMIN):
+        return true()
+    if actor.has(Role.OPCO):
+        return ApiToken.organisation_id.in_(actor.orgs(Role.OPCO))
+    return false()
+
+
+def api_token_organisations(actor: ActorLike) -> ColumnElement[bool]:
+    """The organisations the actor may create a token for: every OPCO and structure (admin),
+    her own OPCO (adviser)."""
+    if actor.has(Role.ADMIN):
+        return Organisation.kind.in_((OrgKind.OPCO, OrgKind.STRUCTURE))
+    if actor.has(Role.OPCO):
+        return and_(Organisation.kind == OrgKind.OPCO, Organisation.id.in_(actor.orgs(Role.OPCO)))
+    return false()

@@ -362,13 +362,19 @@ def _practice(protocol, seqs, settings, now, warnings) -> None:
 HOURS_SIGNERS = frozenset({str(SignerRole.TUTOR), str(SignerRole.LEARNER)})
 
 
+def minutes_done(seqs: Iterable[evidence.SequenceFacts]) -> int:
+    """The hours done of a protocol's current sequences: those signed by both HOURS_SIGNERS
+    (the certificat de réalisation's, afest.proof.certificates.minutes_certified)."""
+    return sum(s.duration_minutes for s in seqs if s.signed >= HOURS_SIGNERS)
+
+
 def _hours(protocol, seqs, settings, now, warnings) -> None:
     """Hours done (signed by both) far from the hours planned: above at any time, below once
     the protocol has ended or its planned end has passed."""
     planned = protocol.planned_minutes
     if not planned:
         return
-    done = sum(s.duration_minutes for s in seqs if s.signed >= HOURS_SIGNERS)
+    done = minutes_done(seqs)
     margin = planned * settings.hours_margin_percent / 100
     ended = protocol.status in ENDED or protocol.planned_end < now.date()
     if done > planned + margin or (ended and done < planned - margin):
@@ -392,14 +398,16 @@ def check_many(
     *,
     settings: Settings | None = None,
     now: datetime | None = None,
+    facts: tuple | None = None,
 ) -> dict[int, Checklist]:
-    """The checklist of each protocol, in a fixed number of queries whatever their number."""
+    """The checklist of each protocol, in a fixed number of queries whatever their number;
+    `facts`: what evidence.gather already read of them (a caller that needs it too)."""
     protocols = list(protocols)
     if not protocols:
         return {}
     settings = settings or Settings()
     now = now or utcnow()
-    designated, evaluations, by_protocol, paused = evidence.gather(
+    designated, evaluations, by_protocol, paused = facts or evidence.gather(
         session, [p.id for p in protocols]
     )
     result = {}
