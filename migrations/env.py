@@ -52,9 +52,22 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or load_settings()["DATABASE_URL"]
     engine = make_engine(url)
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A change SQLite's ALTER TABLE cannot make is made by rebuilding the table (batch
+            # mode: a copy, the old table dropped, the copy renamed): with its foreign keys
+            # enforced, the drop of a table other rows point to is refused. They are off for
+            # the migrations (a pragma that only takes effect outside a transaction), then
+            # every foreign key is checked once.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            conn.rollback()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migrations: {broken[:10]}")
     engine.dispose()
 
 

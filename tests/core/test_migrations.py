@@ -54,3 +54,32 @@ def test_audit_log_and_signatures_are_append_only(connection):
                 raise AssertionError(f"{table} accepted a DELETE")
             if nested.is_active:
                 nested.rollback()
+
+
+def test_a_table_sqlite_rebuilds_keeps_the_rows_that_point_to_it(tmp_path):
+    """`alembic upgrade head` on a SQLite file that holds data: migration 0031 rebuilds the
+    référentiel table (batch mode), which competence blocks point to; the rows stay and
+    every foreign key still holds. (The suite's other migrations run on empty databases.)"""
+    url = f"sqlite:///{tmp_path / 'held.sqlite'}"
+    config = alembic_config(None)
+    config.set_main_option("sqlalchemy.url", url)  # as `alembic upgrade` runs: env.py's engine
+    command.upgrade(config, "0033")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO referential (id, public_id, code, title, short, kind, source,"
+                " created_at) VALUES (1, 'r1', 'RNCP35830', 'DEAS', 'DEAS', 'certification',"
+                " '', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO competenceblock (id, referential_id, code, title, position)"
+                " VALUES (1, 1, 'RNCP35830BC01', 'Bloc 1', 1)"
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version FROM referential").scalar() == 1
+            assert conn.exec_driver_sql("SELECT referential_id FROM competenceblock").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    finally:
+        engine.dispose()
