@@ -233,14 +233,16 @@ def attach(
     return rows
 
 
-def kept_from(session: Session, original: Sequence, ids: Iterable[int]) -> list[SequenceAttachment]:
-    """The original's attachments chosen to be carried over by its correction, in their order;
-    an id of another sequence's file is refused."""
+def carried_over(
+    session: Session, original: Sequence, ids: Iterable[int]
+) -> tuple[list[SequenceAttachment], list[SequenceAttachment]]:
+    """The original's attachments a correction carries over (those chosen), and those it
+    leaves out, each in their order; an id of another sequence's file is refused."""
     chosen = set(ids)
     mine = of_sequences(session, [original.id])[original.id]
     if chosen - {a.id for a in mine}:
         raise refused(_l("Un fichier choisi n'est pas joint à cette séquence."))
-    return [a for a in mine if a.id in chosen]
+    return [a for a in mine if a.id in chosen], [a for a in mine if a.id not in chosen]
 
 
 def forget(session: Session, sequence_ids) -> None:

@@ -252,7 +252,9 @@ def log_sequence(
             for s in sorted(set(data.situation_ids))
         ],
     )
-    kept = attachments.kept_from(session, amends, data.kept_attachment_ids) if amends else []
+    kept, left_out = (
+        attachments.carried_over(session, amends, data.kept_attachment_ids) if amends else ([], [])
+    )
     attachments.attach(session, sequence, new=data.attachments, kept=kept)
     add_levels(
         session,
@@ -272,21 +274,16 @@ def log_sequence(
         subject_id=sequence.id,
         protocol_id=protocol.id,
         structure_id=protocol.structure_id,
-        before=_amended(session, amends, kept) if amends else None,
+        before=_amended(amends, left_out) if amends else None,
         after=signatures.sequence_content(session, sequence),
     )
     return sequence, True
 
 
-def _amended(session: Session, original: Sequence, kept: list) -> dict:
+def _amended(original: Sequence, left_out: list) -> dict:
     """What an amendment's audit entry says of the version it corrects: which one, and the
     files it leaves out (those it adds are in its content)."""
-    carried = {a.sha256 for a in kept}
-    dropped = [
-        [a.filename, a.sha256]
-        for a in attachments.of_sequences(session, [original.id])[original.id]
-        if a.sha256 not in carried
-    ]
+    dropped = [[a.filename, a.sha256] for a in left_out]
     return {"amends": original.public_id, **({"attachments_removed": dropped} if dropped else {})}
 
 
