@@ -21,7 +21,7 @@ from sqlmodel import select
 from afest import policy
 from afest.core.database import get_session
 from afest.core.extensions import csrf
-from afest.core.http import REFUSED, perform, render, verification_limit
+from afest.core.http import REFUSED, perform, render, render_error, verification_limit
 from afest.credentials import badges, keys
 from afest.credentials.forms import IssueForm, RevokeForm, VerifyBadgeForm
 from afest.models import IssuedCredential
@@ -29,6 +29,18 @@ from afest.policy.loaders import load_learner_or_404
 from afest.proof import seal
 
 bp = Blueprint("credentials", __name__)
+
+
+@bp.app_errorhandler(keys.UnsuitableKey)
+def _unsuitable(exc: keys.UnsuitableKey):
+    """A seal key that cannot sign badges (production configured with another kind): say so
+    rather than issue or check none without a word."""
+    current_app.logger.error("%s", exc)
+    detail = _l(
+        "La clé de la plateforme ne permet pas de signer les badges (il faut une clé P-256) : "
+        "prévenez l'administrateur."
+    )
+    return render_error(503, str(detail))
 
 
 def _mine_page(learner, form=None, status: int = 200):

@@ -266,3 +266,18 @@ def test_earned_follows_the_final_evaluation_block_by_block(app, session):
             if e.kind == "block" and e.source_kind == "protocol" and e.source_id == protocol.id
         }
     assert expected and found == expected
+
+
+def test_a_seal_key_that_cannot_sign_badges_is_said_not_a_500(client, monkeypatch):
+    from afest.credentials import keys
+
+    def unsuitable(_app):
+        raise keys.UnsuitableKey("Credentials are signed in ES256: SEAL_KEY must be P-256.")
+
+    monkeypatch.setattr(keys, "signing_key", unsuitable)
+    for response in (
+        client.get("/.well-known/jwks.json"),
+        client.post("/verification/badge", data={"token": "a.b.c"}),
+    ):
+        assert response.status_code == 503
+        assert "clé P-256" in response.get_data(as_text=True)
