@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
@@ -103,18 +103,37 @@ def _conditions(table, grain: str, shape: tuple[bool, ...]) -> list:
     ]
 
 
+# What the structure table needs of every structure in scope: enough to decide which are
+# hidden (afest.dashboards.smallcells), to search them and to order them by `sort`
+# (Listing.sort). Only the rows of the page shown are then read in full.
+INDEX_MEASURES = ("learners", "protocols")
+SORT_MEASURES = {
+    "completion": ("acquired", "targeted"),
+    "heures": ("done_minutes",),
+    "conformite": ("compliant",),
+}
+
+
+def index_measures(sort: str) -> tuple[str, ...]:
+    return INDEX_MEASURES + SORT_MEASURES.get(sort, ())
+
+
 @cache
-def _statement(kind: str, grain: str, shape: tuple[bool, ...]):
-    """The query of one part of a dashboard (built once: building costs more than running)."""
+def _statement(kind: str, grain: str, shape: tuple[bool, ...], measures=TABLE_MEASURES):
+    """The query of one part of a dashboard (built once: building costs more than running).
+    "structures": every structure's `measures` (and what names and places it); "page": the
+    structures of the `keys` parameter, in full."""
     where = _conditions(rollup_vae_cell if kind == "vae" else rollup_cell, grain, shape)
     cell = rollup_cell.c
     if kind == "totals":
         return select(*_sums(PROTOCOL_MEASURES)).where(*where)
     if kind == "vae":
         return select(*_sums(VAE_FIGURES, rollup_vae_cell)).where(*where)
-    if kind == "structures":
+    if kind in ("structures", "page"):
+        if kind == "page":
+            where.append(cell.structure_id.in_(bindparam("keys", expanding=True)))
         inner = (
-            select(cell.structure_id.label("key"), *_sums(TABLE_MEASURES))
+            select(cell.structure_id.label("key"), *_sums(measures))
             .where(*where)
             .group_by(cell.structure_id)
             .subquery()
@@ -204,8 +223,9 @@ def build(
     shape, params = learners.shape(scope, filters), learners.params(scope, filters)
     count = learners.Learners(conn, scope, filters)
 
-    def run(kind: str):
-        return conn.execute(_statement(kind, _grain(scope, filters, kind), shape), params)
+    def run(kind: str, measures=TABLE_MEASURES, **values):
+        grain = _grain(scope, filters, "structures" if kind == "page" else kind)
+        return conn.execute(_statement(kind, grain, shape, measures), {**params, **values})
 
     totals = Row(None, "total", dict(run("totals").one()._mapping))
     totals.values["latest"] = totals.get("learners")
@@ -216,9 +236,19 @@ def build(
     totals.values["learners"] = exact[None].get(None, 0)
     statuses = _statuses(totals, exact["status"])
     paused = _paused(totals, exact["paused"])
+    # a page: what decides and orders the structures, of them all; an export: everything
+    indexed = index_measures(listing.sort) if listing.page is not None else TABLE_MEASURES
     structures = [
-        _row(r.key, r.name, r, public_id=r.public_id, group=r.departement or "", siret=r.siret)
-        for r in run("structures")
+        _row(
+            r.key,
+            r.name,
+            r,
+            indexed,
+            public_id=r.public_id,
+            group=r.departement or "",
+            siret=r.siret,
+        )
+        for r in run("structures", indexed)
     ]
     departements = [_row(r.key, r.key or "—", r) for r in run("departements")]
     refs = _referential_labels(session)
@@ -255,6 +285,12 @@ def build(
     if protect is not None:
         hide_small_cells(count, board, k, protect)
     _list_structures(board.structures, listing, count)
+    if indexed != TABLE_MEASURES and board.structures.rows:
+        page = {r.key: r for r in board.structures.rows}
+        for record in run("page", keys=sorted(page)):
+            row = page[record.key]
+            counted = row.get("learners")  # distinct, by _list_structures
+            row.values = _row(record.key, row.label, record).values | {"learners": counted}
     return board
 
 
