@@ -246,11 +246,15 @@ def writing() -> Iterator[Session]:
         session.info.pop(WRITING, None)
 
 
-def insert_on_conflict(where: Session | Connection, table):
+def insert_on_conflict(where: Session | Connection | str, table):
     """The engine's own INSERT for `table` (a table or a model), which knows ON CONFLICT DO
     NOTHING / DO UPDATE: PostgreSQL and SQLite spell it alike, but SQLAlchemy has one
-    construct per dialect. `where`: the session or connection it will run on."""
-    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
-    if dialect.name == "postgresql":
+    construct per dialect. `where`: the session or connection it will run on, or the name of
+    its dialect."""
+    if isinstance(where, str):
+        name = where
+    else:
+        name = (where.dialect if isinstance(where, Connection) else where.get_bind().dialect).name
+    if name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

@@ -7,8 +7,10 @@ one hook here (`on_sequence_logged`, `on_protocol_status_changed`, ...).
   transaction): saving a sequence sits on the tablet's critical path. Whoever reads the
   rollups next calls `settle` first, which refreshes every marked protocol at once.
 - Refreshing recomputes the protocols' fact rows with the same SQL the full rebuild uses
-  (afest/services/rollup_facts.py), restricted to them, and adds the difference between the
-  old and the new facts to the cells of every grain. A pathway hook refreshes at once.
+  (afest/dashboards/rollup_facts.py), restricted to them, and adds the difference between the
+  old and the new facts to the cells of every grain: the same grouping as the rebuild's, over
+  the old facts signed −1 and the new ones +1, one set-based statement per grain. A pathway
+  hook refreshes at once.
 
 Hence the invariant the tests check: after any sequence of writes and a settle, the rollups
 equal a full rebuild.
@@ -16,16 +18,16 @@ equal a full rebuild.
 
 from __future__ import annotations
 
-import operator
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import func, literal_column, select
+import sqlalchemy as sa
+from sqlalchemy import func, literal_column, or_, select
 from sqlmodel import Session
 
 from afest.core.database import insert_on_conflict
 from afest.dashboards import members
-from afest.dashboards.rollup_facts import block_facts, pathway_facts, protocol_facts
+from afest.dashboards.rollup_facts import IDS, block_facts, pathway_facts, protocol_facts
 from afest.models import Protocol, VaePathway
 from afest.models.rollup import (
     BLOCK_MEASURES,
@@ -73,6 +75,9 @@ def _families(base: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
 
 GRAINS = _families(_BASE)
 BLOCK_GRAINS = _families(_BLOCK_BASE)
+# A protocol or pathway in no cohort (cohort 0) has no cell in the cohort family ("c"): no
+# view reads one (a cohort view reads the cohorts it follows). Four in five protocols are in
+# no cohort, so a third fewer cells to keep.
 CELL_KEYS = ("grain", *DIMENSIONS, "block_id")
 VAE_CELL_KEYS = ("grain", *DIMENSIONS)
 
@@ -91,12 +96,54 @@ def _dims_for(source, keep: tuple[str, ...]):
     ]
 
 
-def _grouped(source, grain: str, keep: tuple[str, ...], measures):
+def _in_family(source, keep: tuple[str, ...]):
+    """The facts a grain keeps cells of: all, but in the cohort family those in a cohort."""
+    return [source.c.cohort_id != 0] if "cohort" in keep and "funder" not in keep else []
+
+
+def _grouped(source, grain: str, keep: tuple[str, ...], measures, *, block=None, signed=False):
+    """The cells of `grain`: the sums of `measures` over the facts of `source`, by the
+    dimensions the grain keeps (a select of grain, dimensions, [block,] measures). `block`:
+    the block column of the cells (the source's `block_id`, or 0 for protocol cells; None for
+    VAE cells, which have none). `signed`: `source` holds the old facts of some protocols with
+    sign −1 and their new ones with sign +1 (a settle), and only the cells they change are
+    selected, with the difference."""
     dims = _dims_for(source, keep)
     grouping = [d for d in dims if d.table is not None]
-    return select(
-        literal_column(f"'{grain}'"), *dims, *(func.sum(source.c[m]) for m in measures)
-    ).group_by(*grouping)
+    blocks = [] if block is None else [block]
+    grouping += [b for b in blocks if b.table is not None]
+    sums = [func.sum(source.c[m] * source.c.sign if signed else source.c[m]) for m in measures]
+    query = (
+        select(literal_column(f"'{grain}'"), *dims, *blocks, *sums)
+        .where(*_in_family(source, keep))
+        .group_by(*grouping)
+    )
+    # in key order: two settles moving overlapping cells lock them in the same order
+    # (PostgreSQL), so they queue instead of deadlocking
+    return query.having(or_(*(x != 0 for x in sums))).order_by(*grouping) if signed else query
+
+
+def _block_facts(facts, blocks, *where, sign: int | None = None):
+    """One row per protocol of `facts` and block it targets: the protocol's dimensions and
+    latest-learner flag, and the block's figures (a protocol counts once per block)."""
+    signs = [] if sign is None else [literal_column(str(sign)).label("sign")]
+    return (
+        select(
+            *signs,
+            *(facts.c[d] for d in DIMENSIONS),
+            facts.c.learners,
+            literal_column("1").label("protocols"),
+            blocks.c.block_id,
+            blocks.c.targeted,
+            blocks.c.acquired,
+        )
+        .select_from(blocks.join(facts, facts.c.protocol_id == blocks.c.protocol_id))
+        .where(*where)
+    )
+
+
+PROTOCOL_CELL = ["grain", *DIMENSIONS, "block_id", *PROTOCOL_MEASURES]
+BLOCK_CELL = ["grain", *DIMENSIONS, "block_id", *BLOCK_MEASURES]
 
 
 def rebuild(session: Session) -> dict[str, int]:
@@ -127,11 +174,12 @@ def rebuild(session: Session) -> dict[str, int]:
     conn.execute(
         rollup_pathway.insert().from_select([c.name for c in vae_facts.selected_columns], vae_facts)
     )
+    zero = literal_column("0")
     for grain, keep in GRAINS.items():
         conn.execute(
             rollup_cell.insert().from_select(
-                ["grain", *DIMENSIONS, "block_id", *PROTOCOL_MEASURES],
-                _with_block_zero(_grouped(rollup_protocol, grain, keep, PROTOCOL_MEASURES)),
+                PROTOCOL_CELL,
+                _grouped(rollup_protocol, grain, keep, PROTOCOL_MEASURES, block=zero),
             )
         )
         conn.execute(
@@ -140,24 +188,12 @@ def rebuild(session: Session) -> dict[str, int]:
                 _grouped(rollup_pathway, grain, keep, VAE_MEASURES),
             )
         )
-    rp, rb = rollup_protocol, rollup_protocol_block
+    by_block = _block_facts(rollup_protocol, rollup_protocol_block).subquery()
     for grain, keep in BLOCK_GRAINS.items():
-        dims = _dims_for(rp, keep)
-        grouping = [d for d in dims if d.table is not None] + [rb.c.block_id]
         conn.execute(
             rollup_cell.insert().from_select(
-                ["grain", *DIMENSIONS, "block_id", *BLOCK_MEASURES],
-                select(
-                    literal_column(f"'{grain}'"),
-                    *dims,
-                    rb.c.block_id,
-                    func.sum(rp.c.learners),
-                    func.count(),
-                    func.sum(rb.c.targeted),
-                    func.sum(rb.c.acquired),
-                )
-                .select_from(rb.join(rp, rp.c.protocol_id == rb.c.protocol_id))
-                .group_by(*grouping),
+                BLOCK_CELL,
+                _grouped(by_block, grain, keep, BLOCK_MEASURES, block=by_block.c.block_id),
             )
         )
     session.flush()
@@ -190,105 +226,119 @@ def refresh_statistics(engine) -> None:
                 conn.exec_driver_sql(f"ANALYZE {name}")
 
 
-def _with_block_zero(query):
-    """Insert block_id = 0 after the dimensions of a grouped protocol query."""
-    columns = list(query.selected_columns)
-    return query.with_only_columns(
-        *columns[:7], literal_column("0"), *columns[7:], maintain_column_froms=True
-    )
-
-
 # --- incremental upkeep -----------------------------------------------------------------------
 
+# The new facts of the protocols (or pathways) a settle refreshes, computed once into tables
+# of the connection's own (temporary, emptied at commit on PostgreSQL), so that the cells
+# move by one set-based statement per grain: the sums of the new facts minus the old ones.
+_SCRATCH = sa.MetaData()
 
-def _keepers(grains: dict[str, tuple[str, ...]]) -> tuple[tuple, ...]:
-    """Per grain, which of the dimensions (funder, cohort, structure, département, month) it
-    keeps: tested once, not for every fact row and grain."""
-    return tuple(
-        (grain, *(d in keep for d in ("funder", "cohort", "structure", "dept", "month")))
-        for grain, keep in grains.items()
+
+def _scratch(name: str, like: sa.Table) -> sa.Table:
+    return sa.Table(
+        name,
+        _SCRATCH,
+        *(sa.Column(c.name, c.type) for c in like.c),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DELETE ROWS",
     )
 
 
-_GRAIN_KEEPERS = _keepers(GRAINS)
-_BLOCK_GRAIN_KEEPERS = _keepers(BLOCK_GRAINS)
-_MEASURES_OF = operator.attrgetter(*PROTOCOL_MEASURES)
-_BLOCK_MEASURES = tuple(
-    PROTOCOL_MEASURES.index(m) for m in ("learners", "protocols", "targeted", "acquired")
+def _integers(*names: str) -> list[sa.Column]:
+    return [sa.Column(n, sa.Integer) for n in names]
+
+
+_new_protocols = _scratch("settleprotocol", rollup_protocol)
+_new_blocks = _scratch("settleprotocolblock", rollup_protocol_block)
+_new_pathways = _scratch("settlepathway", rollup_pathway)
+# the old facts with sign −1 and the new ones with sign +1, by protocol and by block
+_changes = sa.Table(
+    "settlechange",
+    _SCRATCH,
+    *_integers("sign"),
+    *(sa.Column(d, rollup_protocol.c[d].type) for d in DIMENSIONS),
+    *_integers(*PROTOCOL_MEASURES),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+_block_changes = sa.Table(
+    "settleblockchange",
+    _SCRATCH,
+    *_integers("sign"),
+    *(sa.Column(d, rollup_protocol.c[d].type) for d in DIMENSIONS),
+    *_integers("learners", "protocols", "block_id", "targeted", "acquired"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
 
 
-def _cell_keys(row, keepers) -> Iterator[tuple]:
-    """The key (grain, dimensions) of the cell `row` counts in, at each grain of `keepers`;
-    the dimensions a grain does not keep are fixed (-1 for an owner, 0 or "")."""
-    f, c, s, d, r, m = (
-        row.funder_id,
-        row.cohort_id,
-        row.structure_id,
-        row.departement,
-        row.referential_id,
-        row.month,
+def _staged(scratch: sa.Table, rows):
+    """The statement filling `scratch` with the rows `rows` selects."""
+    return scratch.insert().from_select([c.name for c in rows.selected_columns], rows)
+
+
+def _signed(new, old, columns, *old_where):
+    """The new facts with sign +1 and the old ones with sign −1, as one select."""
+    return sa.union_all(
+        select(literal_column("1").label("sign"), *(new.c[c] for c in columns)),
+        select(literal_column("-1").label("sign"), *(old.c[c] for c in columns)).where(*old_where),
     )
-    for grain, kf, kc, ks, kd, km in keepers:
-        yield (
-            grain,
-            f if kf else -1,
-            c if kc else -1,
-            s if ks else 0,
-            d if kd else "",
-            r,
-            m if km else 0,
-        )
 
 
-def _add(delta: dict[tuple, list[int]], keepers, row, block_id: int, changes) -> None:
-    """Add `changes` ((measure index, value) pairs) to the cells of `row` at every grain."""
-    for key in _cell_keys(row, keepers):
-        key = (*key, block_id)
-        cell = delta.get(key)
-        if cell is None:
-            cell = delta[key] = [0] * len(PROTOCOL_MEASURES)
-        for i, v in changes:
-            cell[i] += v
-
-
-def _protocol_delta(old, new, old_blocks, new_blocks) -> dict[tuple, list[int]]:
-    """What the old facts took from each cell and the new ones add, by cell key."""
-    delta: dict[tuple, list[int]] = {}
-    learners, protocols, targeted, acquired = _BLOCK_MEASURES
-    for facts, blocks, sign in ((old, old_blocks, -1), (new, new_blocks, 1)):
-        for row in facts:
-            changes = [(i, sign * v) for i, v in enumerate(_MEASURES_OF(row)) if v]
-            _add(delta, _GRAIN_KEEPERS, row, 0, changes)
-            for block in blocks.get(row.protocol_id, ()):
-                changes = (
-                    (learners, sign * row.learners),
-                    (protocols, sign),
-                    (targeted, sign * block.targeted),
-                    (acquired, sign * block.acquired),
-                )
-                _add(delta, _BLOCK_GRAIN_KEEPERS, row, block.block_id, changes)
-    return delta
-
-
-def _apply(conn, table, keys: tuple[str, ...], measures, delta, count_column: str) -> None:
-    # In key order: two transactions moving overlapping cells lock them in the same order
-    # (PostgreSQL), so they queue instead of deadlocking.
-    rows = [
-        {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
-        for key, values in sorted(delta.items())
-        if any(values)
-    ]
-    if not rows:
-        return
-    stmt = insert_on_conflict(conn, table)
-    stmt = stmt.on_conflict_do_update(
+def _moved(dialect: str, table, keys: tuple[str, ...], measures, cells):
+    """The statement adding the differences `cells` selects to their cells (made at 0 when
+    missing)."""
+    stmt = insert_on_conflict(dialect, table).from_select([*keys, *measures], cells)
+    return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={m: table.c[m] + stmt.excluded[m] for m in measures}
     )
-    conn.execute(stmt, rows)
-    # The cells no protocol counts in any more: found through an index of such cells only,
-    # empty between settles (every settle removes those it empties, in its transaction).
-    conn.execute(table.delete().where(table.c[count_column] == 0))
+
+
+@cache
+def _settle_statements(dialect: str) -> tuple:
+    """What a settle runs, in order, for the protocols of the `ids` parameter (built once:
+    building them costs more than running them)."""
+    rp, rb, new, bc = rollup_protocol, rollup_protocol_block, _new_protocols, _block_changes
+    old = rp.c.protocol_id.in_(IDS)
+    zero = literal_column("0")
+    return (
+        _staged(new, protocol_facts(True)),
+        _staged(_new_blocks, block_facts(True)),
+        _staged(_changes, _signed(new, rp, (*DIMENSIONS, *PROTOCOL_MEASURES), old)),
+        _staged(
+            bc,
+            sa.union_all(
+                _block_facts(new, _new_blocks, sign=1), _block_facts(rp, rb, old, sign=-1)
+            ),
+        ),
+        *(
+            _moved(
+                dialect,
+                rollup_cell,
+                CELL_KEYS,
+                PROTOCOL_MEASURES,
+                _grouped(_changes, grain, keep, PROTOCOL_MEASURES, block=zero, signed=True),
+            )
+            for grain, keep in GRAINS.items()
+        ),
+        *(
+            _moved(
+                dialect,
+                rollup_cell,
+                CELL_KEYS,
+                BLOCK_MEASURES,
+                _grouped(bc, grain, keep, BLOCK_MEASURES, block=bc.c.block_id, signed=True),
+            )
+            for grain, keep in BLOCK_GRAINS.items()
+        ),
+        # The cells no protocol counts in any more: found through an index of such cells
+        # only, empty between settles (every settle removes those it empties).
+        rollup_cell.delete().where(rollup_cell.c.protocols == 0),
+        rb.delete().where(rb.c.protocol_id.in_(IDS)),
+        rp.delete().where(old),
+        _staged(rp, select(new)),
+        _staged(rb, select(_new_blocks)),
+    )
 
 
 def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
@@ -298,25 +348,38 @@ def refresh_protocols(session: Session, protocol_ids: Iterable[int]) -> None:
         return
     session.flush()
     conn = session.connection()
-    rp, rb = rollup_protocol, rollup_protocol_block
+    rp = rollup_protocol
     old = conn.execute(select(rp).where(rp.c.protocol_id.in_(ids)).with_for_update()).all()
-    old_blocks: dict[int, list] = defaultdict(list)
-    for row in conn.execute(select(rb).where(rb.c.protocol_id.in_(ids))):
-        old_blocks[row.protocol_id].append(row)
-    new = conn.execute(protocol_facts(True), {"ids": ids}).all()
-    new_blocks: dict[int, list] = defaultdict(list)
-    for row in conn.execute(block_facts(True), {"ids": ids}):
-        new_blocks[row.protocol_id].append(row)
-    conn.execute(rb.delete().where(rb.c.protocol_id.in_(ids)))
-    conn.execute(rp.delete().where(rp.c.protocol_id.in_(ids)))
-    if new:
-        conn.execute(rp.insert(), [row._asdict() for row in new])
-    block_rows = [row._asdict() for rows in new_blocks.values() for row in rows]
-    if block_rows:
-        conn.execute(rb.insert(), block_rows)
-    delta = _protocol_delta(old, new, old_blocks, new_blocks)
-    _apply(conn, rollup_cell, CELL_KEYS, PROTOCOL_MEASURES, delta, "protocols")
-    members.apply(conn, old, new)
+    for scratch in (_new_protocols, _new_blocks, _changes, _block_changes):
+        scratch.create(conn, checkfirst=True)  # on this connection's first settle
+        conn.execute(scratch.delete())
+    for statement in _settle_statements(conn.dialect.name):
+        conn.execute(statement, {"ids": ids})
+    members.apply(conn, old, conn.execute(select(_new_protocols)).all())
+
+
+@cache
+def _pathway_statements(dialect: str) -> tuple:
+    """What a refresh of the VAE pathways of the `ids` parameter runs, in order."""
+    rv, new = rollup_pathway, _new_pathways
+    old = rv.c.pathway_id.in_(IDS)
+    changed = _signed(new, rv, (*DIMENSIONS, *VAE_MEASURES), old).subquery()
+    return (
+        _staged(new, pathway_facts(True)),
+        *(
+            _moved(
+                dialect,
+                rollup_vae_cell,
+                VAE_CELL_KEYS,
+                VAE_MEASURES,
+                _grouped(changed, grain, keep, VAE_MEASURES, signed=True),
+            )
+            for grain, keep in GRAINS.items()
+        ),
+        rollup_vae_cell.delete().where(rollup_vae_cell.c.pathways == 0),
+        rv.delete().where(old),
+        _staged(rv, select(new)),
+    )
 
 
 def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
@@ -327,19 +390,11 @@ def refresh_pathways(session: Session, pathway_ids: Iterable[int]) -> None:
     session.flush()
     conn = session.connection()
     rv = rollup_pathway
-    old = conn.execute(select(rv).where(rv.c.pathway_id.in_(ids)).with_for_update()).all()
-    new = conn.execute(pathway_facts(True), {"ids": ids}).all()
-    conn.execute(rv.delete().where(rv.c.pathway_id.in_(ids)))
-    if new:
-        conn.execute(rv.insert(), [row._asdict() for row in new])
-    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(VAE_MEASURES))
-    for facts, sign in ((old, -1), (new, 1)):
-        for row in facts:
-            for key in _cell_keys(row, _GRAIN_KEEPERS):
-                cell = delta[key]
-                for i, m in enumerate(VAE_MEASURES):
-                    cell[i] += sign * getattr(row, m)
-    _apply(conn, rollup_vae_cell, VAE_CELL_KEYS, VAE_MEASURES, delta, "pathways")
+    conn.execute(select(rv.c.pathway_id).where(rv.c.pathway_id.in_(ids)).with_for_update())
+    _new_pathways.create(conn, checkfirst=True)
+    conn.execute(_new_pathways.delete())
+    for statement in _pathway_statements(conn.dialect.name):
+        conn.execute(statement, {"ids": ids})
 
 
 # --- marked protocols, settled before a read ---------------------------------------------------

@@ -497,3 +497,35 @@ def test_the_rollups_conditions_are_the_checklist_s(session, make_protocol):
     fact = sa.select(rollup_protocol).where(rollup_protocol.c.protocol_id == protocol.id)
     assert session.connection().execute(fact).one().cond_evaluation == 1
     assert_equals_rebuild(session)
+
+
+def test_a_protocol_in_no_cohort_has_no_cell_in_the_cohort_family(session, make_protocol):
+    """No view reads a cohort-family cell of cohort 0, so none is kept, on write or rebuilt;
+    a protocol in a cohort has its cohort's cells."""
+    from afest.models.rollup import rollup_vae_cell
+
+    cohort_grains = sorted(
+        g
+        for g, keep in {**rollups.GRAINS, **rollups.BLOCK_GRAINS}.items()
+        if "cohort" in keep and "funder" not in keep
+    )
+    protocol, people = make_protocol()
+    assert protocol.cohort_id is None
+    World(session, protocol, people).play("situation", 3)
+
+    def cells(table, cohort_id: int) -> int:
+        query = sa.select(sa.func.count()).where(
+            table.c.grain.in_(cohort_grains), table.c.cohort_id == cohort_id
+        )
+        return session.connection().execute(query.select_from(table)).scalar()
+
+    for settle in (drain_all, rollups.rebuild):
+        settle(session)
+        assert cells(rollup_cell, 0) == 0 and cells(rollup_vae_cell, 0) == 0
+        in_cohort = set(
+            session.connection().scalars(
+                sa.select(rollup_protocol.c.cohort_id).where(rollup_protocol.c.cohort_id != 0)
+            )
+        )
+        assert in_cohort and all(cells(rollup_cell, c) for c in in_cohort)
+    assert_equals_rebuild(session)
