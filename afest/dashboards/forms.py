@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
 
-from afest.core.forms import NoControlCharacters, date_problem
+from afest.core.forms import LongSelect, NoControlCharacters, date_problem
 from afest.dashboards.board import Filters
 from afest.dashboards.listing import ListingFields
 from afest.dashboards.queries import parse_month, referential_id
@@ -23,8 +23,8 @@ class FilterForm(ListingFields, NoControlCharacters, Form):
     a plain WTForms form, its text kept from control characters all the same); and the
     search, order and page of its structure table (ListingFields)."""
 
-    dept = SelectField(_l("Département"), validate_choice=False)
-    ref = SelectField(_l("Référentiel"), validate_choice=False)
+    dept = SelectField(_l("Département"), validate_choice=False, widget=LongSelect())
+    ref = SelectField(_l("Référentiel"), validate_choice=False, widget=LongSelect())
     # "Du" and "Au" under the legend "Mois de début des protocoles" (the page's fieldset)
     du = StringField(_l("Du"), render_kw={"type": "month", "placeholder": _l("AAAA-MM")})
     au = StringField(_l("Au"), render_kw={"type": "month", "placeholder": _l("AAAA-MM")})

@@ -35,6 +35,7 @@ from afest.dashboards.board import (
     Scope,
     Table,
 )
+from afest.dashboards.rollups import BLOCK_GRAINS, GRAINS
 from afest.dashboards.smallcells import hide_small_cells
 from afest.models import CompetenceBlock, Organisation, Protocol, Referential, User
 from afest.models.rollup import (
@@ -96,9 +97,25 @@ def _sums(measures: Iterable[str], table=rollup_cell):
     return [func.coalesce(func.sum(table.c[m]), 0).label(m) for m in measures]
 
 
-def _conditions(table, grain: str, shape: tuple[bool, ...]) -> list:
+# the value a cell holds in a dimension its grain does not keep (afest.dashboards.rollups)
+UNKEPT = {
+    "funder": ("funder_id", -1),
+    "cohort": ("cohort_id", -1),
+    "structure": ("structure_id", 0),
+    "dept": ("departement", ""),
+    "month": ("month", 0),
+}
+
+
+def _conditions(table, grain: str, shape: tuple[bool, ...], *, unkept: bool = False) -> list:
+    """The cells of `grain` in the scope and filters. `unkept`: the values of the dimensions
+    the grain does not keep are stated too; always true, they let the primary key reach a
+    few structures' cells (a page's) on PostgreSQL instead of every cell of the funder."""
+    keep = {**GRAINS, **BLOCK_GRAINS}[grain]
+    fixed = [table.c[c] == v for d, (c, v) in UNKEPT.items() if d not in keep] if unkept else []
     return [
         table.c.grain == grain,
+        *fixed,
         *learners.conditions(table, shape, months=grain.rstrip("fc") in MONTHLY),
     ]
 
@@ -123,7 +140,8 @@ def _statement(kind: str, grain: str, shape: tuple[bool, ...], measures=TABLE_ME
     """The query of one part of a dashboard (built once: building costs more than running).
     "structures": every structure's `measures` (and what names and places it); "page": the
     structures of the `keys` parameter, in full."""
-    where = _conditions(rollup_vae_cell if kind == "vae" else rollup_cell, grain, shape)
+    table = rollup_vae_cell if kind == "vae" else rollup_cell
+    where = _conditions(table, grain, shape, unkept=kind == "page")
     cell = rollup_cell.c
     if kind == "totals":
         return select(*_sums(PROTOCOL_MEASURES)).where(*where)
@@ -207,6 +225,14 @@ def _row(key, label: str, record, names=TABLE_MEASURES, **extra) -> Row:
     return Row(key, label, values, **extra)
 
 
+def _structure(record: tuple, names: tuple[str, ...]) -> Row:
+    """A structure's row from (key, *names' figures, name, SIRET, public id, département)."""
+    key, *figures, name, siret, public_id, departement = record
+    values = dict(zip(names, figures, strict=True))
+    values["latest"] = values["learners"]
+    return Row(key, name, values, public_id=public_id, group=departement or "", siret=siret)
+
+
 def build(
     session: Session,
     *,
@@ -238,18 +264,7 @@ def build(
     paused = _paused(totals, exact["paused"])
     # a page: what decides and orders the structures, of them all; an export: everything
     indexed = index_measures(listing.sort) if listing.page is not None else TABLE_MEASURES
-    structures = [
-        _row(
-            r.key,
-            r.name,
-            r,
-            indexed,
-            public_id=r.public_id,
-            group=r.departement or "",
-            siret=r.siret,
-        )
-        for r in run("structures", indexed)
-    ]
+    structures = [_structure(r, indexed) for r in run("structures", indexed).tuples()]
     departements = [_row(r.key, r.key or "—", r) for r in run("departements")]
     refs = _referential_labels(session)
     referentials = [_row(r.key, refs.get(r.key, "?"), r) for r in run("referentials")]
