@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from afest import policy
 from afest.core.database import get_session
-from afest.core.http import render
+from afest.core.http import format_count, format_minutes, grouping, render
 from afest.dashboards import export as dashboard_export
 from afest.dashboards import glance, risk, trend
 from afest.dashboards import jobs as dashboards_jobs
@@ -63,13 +63,13 @@ def row_cells(row, learners: bool = True) -> Markup | None:
     by cell in Jinja (a national page has some 2,000 of them); None when the row is hidden."""
     if row.hidden:
         return None
-    hours = current_app.jinja_env.filters["hours"]
-    cells = [row.get("learners")] * learners + [
-        row.get("protocols"),
-        row.get("p_completed"),
+    sep, n = grouping(), row.get
+    cells = [format_count(n("learners"), sep)] * learners + [
+        format_count(n("protocols"), sep),
+        format_count(n("p_completed"), sep),
         _pct(row, "acquired", "targeted"),
-        f"{row.get('done_sequences')} / {row.get('planned_sequences')}",
-        f"{hours(row.get('done_minutes'))} / {hours(row.get('planned_minutes'))}",
+        f"{format_count(n('done_sequences'), sep)} / {format_count(n('planned_sequences'), sep)}",
+        f"{format_minutes(n('done_minutes'), sep)} / {format_minutes(n('planned_minutes'), sep)}",
         _pct(row, "compliant", "protocols"),
     ]
     return Markup("".join(f"<td>{escape(v)}</td>" for v in cells))  # noqa: S704 (escaped)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import numbers
 from flask import (
     Flask,
     current_app,
     flash,
+    g,
     has_request_context,
     make_response,
     render_template,
@@ -109,6 +112,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["hours"] = format_minutes
+    app.jinja_env.filters["count"] = format_count
     app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -119,10 +123,34 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
 
-def format_minutes(minutes: int | None) -> str:
-    minutes = minutes or 0
-    hours, rest = divmod(int(minutes), 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+@cache
+def _group_symbol(locale: str) -> str:
+    return numbers.get_group_symbol(locale)
+
+
+def grouping() -> str:
+    """The reader's thousands separator: a narrow no-break space in French, a comma in
+    English (looked up once per request)."""
+    if has_request_context() and "afest_grouping" in g:
+        return g.afest_grouping
+    locale = get_locale()
+    symbol = _group_symbol(str(locale) if locale else "fr")
+    if has_request_context():
+        g.afest_grouping = symbol
+    return symbol
+
+
+def format_count(value: int | None, sep: str | None = None) -> str:
+    """A count as its reader writes it: "22 098" in French, "22,098" in English."""
+    text = f"{int(value or 0):,}"
+    return text.replace(",", grouping() if sep is None else sep) if "," in text else text
+
+
+def format_minutes(minutes: int | None, sep: str | None = None) -> str:
+    """Minutes as hours: "12 h", "1 h 05", "1 284 645 h" (grouped as format_count)."""
+    hours, rest = divmod(int(minutes or 0), 60)
+    text = format_count(hours, sep) if hours >= 1000 else str(hours)
+    return f"{text} h {rest:02d}" if rest else f"{text} h"
 
 
 # The public verification pages (a proof pack, a badge): no account, so each client is
