@@ -1,35 +1,38 @@
-"""Benchmark of the OPCO dashboard on the national dataset (issue 6).
+"""Benchmark of the OPCO dashboard on the national dataset, where an adviser meets it: over
+HTTP, under gunicorn; and in process.
 
-In one run, on the same data:
-- the OPCO dashboard's server time, p50 and p95, through the real view (`GET /tableaux/opco`
-  with the Flask test client in this process: routing, login session, rollup queries,
-  small-cell rules, template rendering; no network);
-- the same figures (protocols, sequences and minutes done by structure for the OPCO) computed
-  by one hand-written SQL GROUP BY over the sequences table;
-- the dashboard's time on the 1/10 dataset (same structures, a tenth of the learners,
-  protocols and sequences);
-- the peak RSS of this process (the app) after the dashboard runs.
-A first read that finds saves not yet settled: bench/bench_rollups.py. Over HTTP, under
-gunicorn: bench/bench_http.py.
+Per engine, in one run, on bench/generate.py's national dataset (2,000 structures, 50,000
+learners, 1.5 M sequences: bench/out/national.sqlite and the PostgreSQL database
+afest_bench_full) and on its tenth (the same structures, a tenth of the learners, protocols
+and sequences: bench/out/tenth.sqlite, afest_bench_tenth); skipped with a message where one
+is missing:
+- `opco_dashboard_http`: GET /tableaux/opco as the national data's Uniformation adviser (940
+  structures, 35,000 protocols), from the client side of a TCP connection to one gunicorn
+  instance started with config/gunicorn.conf.py (production environment, its workers and
+  threads, the job consumer beside it: bench/bench_http.py's server), after 10 reads of
+  warm-up; p50 and p95 of --reads reads, national then tenth (`national_over_tenth`);
+- `group_by_over_sequences`: the same OPCO's protocols, sequences and minutes done by
+  structure computed by one hand-written GROUP BY over the sequences table (the query a user
+  would write without the rollups), on the same national database, run between the
+  dashboard's reads (one after each fifth of them, so both meet the same machine), median;
+  `speedup_vs_group_by` is that median over the dashboard's p50 over HTTP;
+- `opco_dashboard_in_process`: the same GET through the Flask test client in this process
+  (routing, login session, rollup queries, small-cell rules, template rendering; no network).
+Both datasets are first brought to the code's schema (`alembic upgrade head`).
+A first read that finds saves not yet settled, the settle and the rebuild:
+bench/bench_rollups.py; the dashboard while tutors save: bench/bench_http.py.
 
-Usage:
-    .venv/bin/python bench/generate.py --url sqlite:///bench/out/national.sqlite
-    .venv/bin/python bench/generate.py --url sqlite:///bench/out/tenth.sqlite --scale 0.1
-    .venv/bin/python bench/bench_dashboard.py --url sqlite:///bench/out/national.sqlite \
-        --tenth-url sqlite:///bench/out/tenth.sqlite
-    (PostgreSQL: postgresql+psycopg://postgres@127.0.0.1:5432/afest_bench_full and
-    afest_bench_tenth.)
-
-Without --url it uses the SQLite files above and skips (with a message) when they are missing.
-Prints `name = value unit` lines.
+Usage: .venv/bin/python bench/bench_dashboard.py [--engines sqlite,postgresql] [--reads 100]
+Prints `name[engine,data] = value unit` lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
-import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,10 +41,15 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.generate import BENCH_PASSWORD  # noqa: E402
+import bench_http  # noqa: E402  (its gunicorn server, login and reads)
+import load  # noqa: E402  (its percentiles)
+from common import dataset_exists, national_url, tenth_url  # noqa: E402
+from generate import BENCH_PASSWORD  # noqa: E402
 
 OPCO_LOGIN = "conseil@uniformation.bench"
+TARGETS = {"p95": 50.0, "speedup": 20.0, "national_over_tenth": 1.3}
 GROUP_BY = """
 SELECT p.structure_id, COUNT(DISTINCT p.id) AS protocols, COUNT(s.id) AS sequences,
        COALESCE(SUM(s.duration_minutes), 0) AS minutes
@@ -69,103 +77,179 @@ def _app(url: str):
     )
 
 
-def _size(url: str) -> dict[str, int]:
+def _upgrade(url: str) -> None:
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/alembic"), "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, "AFEST_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"alembic upgrade head failed on {url}:\n{done.stderr[-2000:]}")
+
+
+def _size(url: str) -> str:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        out = {
+        n = {
             t: conn.execute(sa.text(f'SELECT COUNT(*) FROM "{t}"')).scalar()
             for t in ("organisation", "protocol", "sequence")
         }
-        out["learners"] = conn.execute(
+        learners = conn.execute(
             sa.text("SELECT COUNT(*) FROM roleassignment WHERE role = 'learner'")
         ).scalar()
     engine.dispose()
-    return out
+    return (
+        f"{n['organisation']:,} organisations, {learners:,} learners, {n['protocol']:,} "
+        f"protocols, {n['sequence']:,} sequences"
+    )
 
 
-def time_dashboard(url: str, runs: int) -> tuple[list[float], list[float]]:
-    """Milliseconds per GET /tableaux/opco after a warm-up: wall time, and this process's CPU
-    time (on SQLite that includes the queries; it is what a loaded machine distorts least)."""
+def in_process(url: str, runs: int) -> list[float]:
+    """Milliseconds per GET /tableaux/opco through the Flask test client, after a warm-up."""
+    from afest.core.database import database
+
     app = _app(url)
     client = app.test_client()
     response = client.post("/connexion", data={"email": OPCO_LOGIN, "password": BENCH_PASSWORD})
     assert response.status_code == 302, response.status_code
     for _ in range(3):
         assert client.get("/tableaux/opco").status_code == 200
-    times, cpu = [], []
+    times = []
     for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start = time.perf_counter()
         response = client.get("/tableaux/opco")
         times.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200
-    from afest.core.database import database
-
     database(app).engine.dispose()
-    return times, cpu
+    return times
 
 
-def time_group_by(url: str, runs: int) -> tuple[list[float], int]:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        funder = conn.execute(
-            sa.text("SELECT id FROM organisation WHERE code = 'B-UNIFORMATION'")
-        ).scalar()
-        times, rows = [], 0
-        for _ in range(runs):
+class GroupBy:
+    """The hand-written GROUP BY over the sequences, on its own connection."""
+
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(url)
+        with self.engine.connect() as conn:
+            self.funder = conn.execute(
+                sa.text("SELECT id FROM organisation WHERE code = 'B-UNIFORMATION'")
+            ).scalar()
+        self.times: list[float] = []
+        self.rows = 0
+
+    def run(self) -> None:
+        with self.engine.connect() as conn:
             start = time.perf_counter()
-            rows = len(conn.execute(sa.text(GROUP_BY), {"funder": funder}).all())
-            times.append((time.perf_counter() - start) * 1000)
-    engine.dispose()
-    return times, rows
+            self.rows = len(conn.execute(sa.text(GROUP_BY), {"funder": self.funder}).all())
+            self.times.append((time.perf_counter() - start) * 1000)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+def over_http(url: str, reads: int, group_by: GroupBy | None = None) -> tuple[list[float], int]:
+    """Milliseconds per GET /tableaux/opco under gunicorn (and the page's size); with
+    `group_by`, one run of it after each fifth of the reads."""
+    server = bench_http.start_server(ROOT, url)
+    try:
+        cookies = bench_http.login(server.port, OPCO_LOGIN, BENCH_PASSWORD)
+        size = 0
+        for _ in range(10):
+            _t, error, size = bench_http.read_dashboard(server.port, cookies)
+            if error:
+                raise SystemExit(f"{OPCO_LOGIN}: {error}")
+        times = []
+        for i in range(reads):
+            elapsed, error, _size = bench_http.read_dashboard(server.port, cookies)
+            if error:
+                raise SystemExit(f"{OPCO_LOGIN}: {error}")
+            times.append(elapsed * 1000)
+            if group_by is not None and (i + 1) % max(1, reads // 5) == 0:
+                group_by.run()
+        return times, size
+    finally:
+        bench_http.RUNNING.remove(server)
+        server.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="OPCO dashboard benchmark")
-    parser.add_argument("--url", default="sqlite:///bench/out/national.sqlite")
-    parser.add_argument("--tenth-url", default="sqlite:///bench/out/tenth.sqlite")
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--group-by-runs", type=int, default=3)
-    args = parser.parse_args(argv)
-    for url in (args.url, args.tenth_url):
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-            print(f"bench_dashboard: {url} missing; generate it first (see bench/generate.py)")
-            return
-    engine = sa.engine.make_url(args.url).get_backend_name()
-    full, tenth = _size(args.url), _size(args.tenth_url)
-    for label, size in (("full", full), ("tenth", tenth)):
+def run(engine: str, reads: int) -> None:
+    urls = {"national": national_url(engine), "tenth": tenth_url(engine)}
+    missing = [name for name, url in urls.items() if not dataset_exists(url)]
+    if missing:
         print(
-            f"dashboard.{engine}.{label}.data = {size['organisation']} organisations, "
-            f"{size['learners']} learners, {size['protocol']} protocols, "
-            f"{size['sequence']} sequences"
+            f"# bench_dashboard: no {' or '.join(missing)} dataset for {engine}; "
+            "see bench/generate.py (--scale 0.1 for the tenth)"
         )
-    t_tenth, c_tenth = time_dashboard(args.tenth_url, args.runs)
-    t_full, c_full = time_dashboard(args.url, args.runs)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    g_times, g_rows = time_group_by(args.url, args.group_by_runs)
-    p50, p95 = pct(t_full, 50), pct(t_full, 95)
-    p50_tenth, p95_tenth = pct(t_tenth, 50), pct(t_tenth, 95)
-    g50 = statistics.median(g_times)
-    print(f"dashboard.{engine}.full.p50 = {p50:.1f} ms  (GET /tableaux/opco, Flask test client)")
-    print(f"dashboard.{engine}.full.p95 = {p95:.1f} ms")
-    print(f"dashboard.{engine}.tenth.p50 = {p50_tenth:.1f} ms")
-    print(f"dashboard.{engine}.tenth.p95 = {p95_tenth:.1f} ms")
-    print(f"dashboard.{engine}.full.cpu_p50 = {pct(c_full, 50):.1f} ms  (process CPU time)")
-    print(f"dashboard.{engine}.full.cpu_p95 = {pct(c_full, 95):.1f} ms")
-    print(f"dashboard.{engine}.tenth.cpu_p50 = {pct(c_tenth, 50):.1f} ms")
-    print(f"dashboard.{engine}.tenth.cpu_p95 = {pct(c_tenth, 95):.1f} ms")
-    load, cores = os.getloadavg()[0], os.cpu_count()
-    print(f"dashboard.{engine}.load_average = {load:.1f}  (1 min, {cores} cores)")
-    print(f"dashboard.{engine}.group_by_over_sequences.p50 = {g50:.1f} ms  ({g_rows} structures)")
-    print(f"dashboard.{engine}.speedup_vs_group_by = {g50 / p50:.1f} x  (p50 / p50)")
-    print(f"dashboard.{engine}.full_over_tenth = {p50 / p50_tenth:.2f} x  (p50 / p50)")
-    print(f"dashboard.{engine}.full_over_tenth_p95 = {p95 / p95_tenth:.2f} x")
-    print(f"dashboard.{engine}.peak_rss = {rss_mb:.0f} MB  (this process: app + test client)")
-    print(f"dashboard.{engine}.pid = {os.getpid()}")
+        return
+    for url in urls.values():
+        _upgrade(url)
+    for name, url in urls.items():
+        print(f"# engine {engine}, data {name}: {_size(url)}")
+    print(f"# load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)", flush=True)
+
+    group_by = GroupBy(urls["national"])
+    http = {}
+    try:
+        http["national"], size = over_http(urls["national"], reads, group_by)
+    finally:
+        group_by.close()
+    http["tenth"], _size_tenth = over_http(urls["tenth"], reads)
+    local = {name: in_process(url, reads) for name, url in urls.items()}
+    load_average = os.getloadavg()[0]
+
+    def pct(values: list[float], q: float) -> float:
+        return load.percentile(values, q)
+
+    print(f"# the OPCO dashboard page: {size:,} bytes; load average {load_average:.1f}")
+    for name in ("national", "tenth"):
+        label = f"{engine},{name}"
+        p95 = pct(http[name], 0.95)
+        met = "met" if p95 <= TARGETS["p95"] else "NOT MET"
+        print(f"opco_dashboard_http_p50[{label}] = {pct(http[name], 0.5):.1f} ms  (gunicorn)")
+        print(
+            f"opco_dashboard_http_p95[{label}] = {p95:.1f} ms  "
+            f"(target <= {TARGETS['p95']:g} ms: {met})"
+        )
+        print(
+            f"opco_dashboard_in_process_p50[{label}] = {pct(local[name], 0.5):.1f} ms  "
+            f"(p95 {pct(local[name], 0.95):.1f} ms, Flask test client)"
+        )
+    label = f"{engine},national"
+    g50 = statistics.median(group_by.times)
+    speedup = g50 / pct(http["national"], 0.5)
+    print(
+        f"group_by_over_sequences[{label}] = {g50:.0f} ms  (median of {len(group_by.times)}: "
+        f"{', '.join(f'{t:.0f}' for t in group_by.times)}; {group_by.rows} structures)"
+    )
+    met = "met" if speedup >= TARGETS["speedup"] else "NOT MET"
+    print(
+        f"speedup_vs_group_by[{label}] = {speedup:.1f} x  (GROUP BY median / dashboard p50 "
+        f"over HTTP; target >= {TARGETS['speedup']:g} x: {met})"
+    )
+    for q, name in ((0.5, "p50"), (0.95, "p95")):
+        ratio = pct(http["national"], q) / pct(http["tenth"], q)
+        met = "met" if ratio <= TARGETS["national_over_tenth"] else "NOT MET"
+        print(
+            f"national_over_tenth_{name}[{engine}] = {ratio:.2f} x  (over HTTP; target <= "
+            f"{TARGETS['national_over_tenth']:g} x: {met})"
+        )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--reads", type=int, default=100)
+    args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not engines or set(engines) - {"sqlite", "postgresql"}:
+        parser.error("--engines: sqlite, postgresql or both")
+    if not 5 <= args.reads <= 10_000:
+        parser.error("--reads must be between 5 and 10000")
+    atexit.register(bench_http.stop_all)
+    for engine in engines:
+        run(engine, args.reads)
 
 
 if __name__ == "__main__":

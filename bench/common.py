@@ -23,6 +23,18 @@ NATIONAL_SQLITE_URL = "sqlite:///bench/out/national.sqlite"
 NATIONAL_PG_DATABASE = "afest_bench_full"
 
 
+TENTH_SQLITE_URL = "sqlite:///bench/out/tenth.sqlite"
+TENTH_PG_DATABASE = "afest_bench_tenth"
+
+
+def tenth_url(engine: str) -> str:
+    """Where bench/generate.py's dataset at scale 0.1 is (the same structures, a tenth of the
+    learners, protocols and sequences), on `engine`."""
+    if engine == "sqlite":
+        return "sqlite:///" + str(ROOT / TENTH_SQLITE_URL.removeprefix("sqlite:///"))
+    return sa.engine.make_url(PG_URL).set(database=TENTH_PG_DATABASE).render_as_string(False)
+
+
 def national_url(engine: str) -> str:
     """Where bench/generate.py's national dataset is, on `engine` ("sqlite" or "postgresql")."""
     if engine == "sqlite":
