@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, g, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
@@ -97,6 +106,8 @@ def _glance(board) -> dict:
 
 def _export(board, fmt: str, name: str) -> Response:
     body, mimetype = dashboard_export.render(board, fmt)
+    if not isinstance(body, bytes):  # the CSV's lines: streamed, its labels translated
+        body = stream_with_context(body)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
+from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass
 
@@ -179,16 +180,22 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     return out
 
 
-def to_csv(board: Dashboard) -> bytes:
+def csv_lines(board: Dashboard) -> Iterator[bytes]:
+    """The CSV export, a line at a time (the response streams them): UTF-8 after its byte
+    order mark, ";" between cells and CRLF line ends, as French Excel reads them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")  # CRLF line ends, the csv module's default
+    yield "\ufeff".encode()
     for title, header, rows in sections(board):
-        writer.writerow([csv_cell(title)])
-        writer.writerow([csv_cell(h) for h in header])
-        for row in rows:
+        for row in ([title], header, *rows, []):
             writer.writerow([csv_cell(v) for v in row])
-        writer.writerow([])
-    return buffer.getvalue().encode("utf-8-sig")
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+
+
+def to_csv(board: Dashboard) -> bytes:
+    return b"".join(csv_lines(board))
 
 
 def sheet_titles(titles: list[str]) -> list[str]:
@@ -259,8 +266,9 @@ def to_xlsx(board: Dashboard) -> bytes:
     return out.getvalue()
 
 
-def render(board: Dashboard, fmt: str) -> tuple[bytes, str]:
-    """(body, mimetype) of the export in this format: "xlsx", else CSV."""
+def render(board: Dashboard, fmt: str) -> tuple[bytes | Iterator[bytes], str]:
+    """(body, mimetype) of the export in this format: "xlsx" (a workbook is written whole),
+    else CSV, its lines as they are written."""
     if fmt == "xlsx":
         return to_xlsx(board), XLSX_MIMETYPE
-    return to_csv(board), CSV_MIMETYPE
+    return csv_lines(board), CSV_MIMETYPE

@@ -147,6 +147,8 @@ def test_the_demo_opco_exports_open_right_in_french_excel(session, login_as):
     client = login_as(Role.OPCO)
     response = client.get("/tableaux/opco/export.csv")
     assert response.mimetype == "text/csv"
+    assert response.is_streamed  # written a line at a time, not held whole
+    assert response.data.startswith("\ufeff".encode())  # the mark French Excel reads UTF-8 by
     rows = csv_rows(response.data)
     total = by_header(section(rows, "Total"))[0]
     acquired, targeted = int(total["Compétences acquises"]), int(total["Compétences visées"])
