@@ -11,7 +11,6 @@ from flask import (
     current_app,
     g,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -105,9 +104,7 @@ def _glance(board) -> dict:
 
 
 def _export(board, fmt: str, name: str) -> Response:
-    body, mimetype = dashboard_export.render(board, fmt)
-    if not isinstance(body, bytes):  # the CSV's lines: streamed, its labels translated
-        body = stream_with_context(body)
+    body, mimetype = dashboard_export.render(board, fmt)  # the CSV: its lines, streamed
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

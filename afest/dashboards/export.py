@@ -182,11 +182,16 @@ def sections(board: Dashboard) -> list[tuple[str, list[str], list[list]]]:
 
 def csv_lines(board: Dashboard) -> Iterator[bytes]:
     """The CSV export, a line at a time (the response streams them): UTF-8 after its byte
-    order mark, ";" between cells and CRLF line ends, as French Excel reads them."""
+    order mark, ";" between cells and CRLF line ends, as French Excel reads them. Its labels
+    are translated here, in the request; the lines need nothing of it."""
+    return _csv_lines(sections(board))
+
+
+def _csv_lines(tables: list[tuple[str, list[str], list[list]]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")  # CRLF line ends, the csv module's default
     yield "\ufeff".encode()
-    for title, header, rows in sections(board):
+    for title, header, rows in tables:
         for row in ([title], header, *rows, []):
             writer.writerow([csv_cell(v) for v in row])
             yield buffer.getvalue().encode()
