@@ -171,6 +171,54 @@ class Learners:
             return {}
         return dict(self.conn.execute(_by_block(self.shape), {**self.params, "keys": keys}).all())
 
+    def of_block_cells(self, blocks: dict[int, Iterable[int]]) -> dict[int, dict]:
+        """{référentiel id: {cell: learners}} of the référentiels of `blocks` ({référentiel id:
+        block ids}), in one statement: each protocol of a référentiel falls in the cell of
+        the blocks of it that it targets (a frozenset, empty for none of them)."""
+        bits = {}
+        for ids in blocks.values():
+            for i, block in enumerate(sorted(set(ids))):
+                bits[block] = 1 << i
+        if not bits:
+            return {}
+        rb = rollup_protocol_block
+        bit = sa.case(
+            *((rb.c.block_id == sa.literal(b), sa.literal(v)) for b, v in bits.items()),
+            else_=sa.literal(0),
+        )
+        facts = (
+            select(
+                rp.c.referential_id,
+                rp.c.learner_id,
+                func.coalesce(func.sum(bit), 0).label("cell"),
+            )
+            .select_from(
+                rp.outerjoin(
+                    rb,
+                    sa.and_(
+                        rb.c.protocol_id == rp.c.protocol_id,
+                        rb.c.block_id.in_(sa.bindparam("blocks", expanding=True)),
+                    ),
+                )
+            )
+            .where(
+                *conditions(rp, self.shape),
+                rp.c.referential_id.in_(sa.bindparam("refs", expanding=True)),
+            )
+            .group_by(rp.c.protocol_id, rp.c.referential_id, rp.c.learner_id)
+            .subquery()
+        )
+        statement = select(
+            facts.c.referential_id, facts.c.cell, func.count(sa.distinct(facts.c.learner_id))
+        ).group_by(facts.c.referential_id, facts.c.cell)
+        values = {**self.params, "blocks": sorted(bits), "refs": sorted(blocks)}
+        out: dict[int, dict] = {}
+        for ref, cell, n in self.conn.execute(statement, values).all():
+            ids = sorted(set(blocks[ref]))
+            members = frozenset(b for i, b in enumerate(ids) if int(cell) >> i & 1)
+            out.setdefault(ref, {})[members] = n
+        return out
+
     def of_groups(self, groups: dict[object, tuple[str, Iterable]]) -> dict[object, int]:
         """Learners of each group of rows, {name: (column, row keys)}, in one statement: how
         many people a combination of hidden rows is about."""

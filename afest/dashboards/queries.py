@@ -171,7 +171,9 @@ def _statement(kind: str, grain: str, shape: tuple[bool, ...], measures=TABLE_ME
             .subquery()
         )
         return (
-            select(inner, CompetenceBlock.code, CompetenceBlock.title)
+            select(
+                inner, CompetenceBlock.code, CompetenceBlock.title, CompetenceBlock.referential_id
+            )
             .join(CompetenceBlock, CompetenceBlock.id == inner.c.key)
             .order_by(CompetenceBlock.code)
         )
@@ -278,7 +280,11 @@ def build(
             exact[column] = count.by(column, [r.key for r in rows if r.get("latest") < k])
         for row in rows:
             row.values["learners"] = exact[column].get(row.key, row.get("latest"))
-    blocks = [_row(r.key, f"{r.code} — {r.title}", r) for r in run("blocks")]
+    # a block's référentiel, as text like a structure's département (smallcells: its block
+    # rows may add up to its row)
+    blocks = [
+        _row(r.key, f"{r.code} — {r.title}", r, group=str(r.referential_id)) for r in run("blocks")
+    ]
     vae = Row(None, "vae", dict(run("vae").one()._mapping))
     jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
 

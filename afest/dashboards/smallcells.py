@@ -23,10 +23,18 @@ latest protocol) is a lower bound of a group's learners and spares most counts.
 - the protocols meeting a legal condition among all of them: all − meeting = the others. A
   condition's count is hidden when those meeting it, or those not meeting it, are 1 to
   k − 1 learners.
+- the blocks of a référentiel within its row (every protocol targets blocks of its
+  référentiel only, at least one): a référentiel's row and its shown blocks tell apart its
+  cells, the protocols targeting the same shown blocks of it, and may give one back (its
+  row − a block = the protocols not targeting it; when each protocol targets one block,
+  its row − its shown blocks = its hidden blocks together). The cells of each shown
+  référentiel are counted (one statement for all of them, a round) and, while one is about
+  1 to k − 1 learners, the smallest shown block that merges it with another cell is hidden
+  (all its blocks hidden, its one cell is its row). The blocks of a hidden référentiel,
+  hidden for any reason, are hidden: they may add up to its row.
 
-Not covered: block rows do not add up (a protocol may target several blocks), so they are
-only primary-suppressed; inference across different partitions (référentiel × structure,
-say) needs cross-tabulated cells that no page shows.
+Not covered: inference across different partitions (référentiel × structure, say) needs
+cross-tabulated cells that no page shows.
 """
 
 from __future__ import annotations
@@ -115,6 +123,50 @@ def _hierarchy(count: Learners, board: Dashboard, k: int, protect) -> None:
         min(others, key=lambda r: (r.get("protocols"), r.label)).hidden = True
 
 
+CELL_BITS = 62  # the blocks of a référentiel told apart in one count (a 64-bit sum)
+
+
+def _blocks(count: Learners, board: Dashboard, k: int) -> None:
+    """Block rows, after the référentiel table is secured (their small ones are hidden
+    already): the blocks of a hidden référentiel are hidden; of a shown one, while a cell
+    (its protocols targeting the same shown blocks of it) is about 1 to k − 1 learners, the
+    smallest shown block that merges it with another cell is hidden. Hiding a block merges
+    the cells that differ by it alone; all of them hidden, the one cell left is the
+    référentiel's row (k learners or more, as it is shown), so no référentiel need be hidden
+    for its blocks."""
+    refs = {str(r.key): r for r in board.referentials.rows}
+    by_ref: dict[str, list[Row]] = {}
+    for row in board.blocks.rows:
+        if row.get("protocols"):
+            by_ref.setdefault(row.group or "", []).append(row)
+    pending = {}
+    for ref, rows in by_ref.items():
+        if ref not in refs or refs[ref].hidden:
+            for row in rows:
+                row.hidden = True
+        else:
+            pending[refs[ref].key] = rows
+    smallest = lambda r: (r.get("protocols"), r.label.casefold())  # noqa: E731
+    while pending:
+        shown = {}
+        for ref, rows in pending.items():
+            visible = sorted((r for r in rows if not r.hidden), key=smallest, reverse=True)
+            for row in visible[CELL_BITS:]:
+                row.hidden = True
+            if visible[:CELL_BITS]:
+                shown[ref] = visible[:CELL_BITS]
+        cells = count.of_block_cells({ref: [r.key for r in rows] for ref, rows in shown.items()})
+        pending = {}
+        for ref, rows in shown.items():
+            present = {cell for cell, n in cells.get(ref, {}).items() if n}
+            small = [cell for cell, n in cells.get(ref, {}).items() if 0 < n < k]
+            if not small:
+                continue
+            merging = [r for r in rows if any(cell ^ {r.key} in present for cell in small)]
+            min(merging or rows, key=smallest).hidden = True
+            pending[ref] = rows
+
+
 CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
 
 
@@ -176,6 +228,7 @@ def hide_small_cells(
             (board.months, "month"),
         ):
             _secure(count, k, column, [(table.rows, table.rows)], always)
+        _blocks(count, board, k)
         _hierarchy(count, board, k, protect)
         progress = next(r for r in board.statuses.rows if r.key == STATUS_VALUES["progress"])
         paused = board.paused

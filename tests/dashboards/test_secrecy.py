@@ -2,7 +2,8 @@
 row, and no group of fewer than k learners recoverable from what a page shows.
 
 Both run on the demo data with micro-structures added (one or two learners each, in a
-département of their own and beside larger structures)."""
+département of their own and beside larger structures); the block rules also on structures
+whose protocols each target one block."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from sqlmodel import select
 from afest.dashboards import queries as dashboards
 from afest.dashboards import rollups
 from afest.dashboards.board import Filters, Listing, Scope
-from afest.models import Organisation
+from afest.models import Organisation, Referential, SignerRole
+from afest.protocols import drafting
+from afest.protocols import operations as protocols
 
 K = 3
 ALL = lambda _sid: True  # noqa: E731  (a viewer entitled to no structure's records)
@@ -120,48 +123,182 @@ def _rank(vectors: list[list[int]]) -> int:
     return rank
 
 
-def test_no_group_under_k_learners_can_be_recomputed(session, micro):
-    facts = _facts(session, micro.id)
+def _targeted_blocks(session, funder_id: int) -> dict[int, set[int]]:
+    """protocol id → the blocks it targets, read from the base tables (the block of each
+    targeted competence)."""
+    rows = session.connection().execute(
+        sa.text(
+            "SELECT pc.protocol_id, c.block_id FROM protocolcompetence pc "
+            "JOIN competence c ON c.id = pc.competence_id "
+            "JOIN protocol p ON p.id = pc.protocol_id WHERE p.funder_id = :f"
+        ),
+        {"f": funder_id},
+    )
+    out: dict[int, set[int]] = {}
+    for r in rows:
+        out.setdefault(r.protocol_id, set()).add(r.block_id)
+    return out
+
+
+def _assert_nothing_small_recomputable(session, funder_id: int):
+    """No group of 1 to k − 1 learners lies in the span of the figures shown: every
+    combination of hidden rows of a table (up to 4 of them, and all of them); of a
+    référentiel, its protocols targeting exactly the same blocks, and those not targeting a
+    block (its row minus the block, when shown); the protocols meeting, or not meeting, a
+    hidden legal condition. Return the board."""
+    facts = _facts(session, funder_id)
+    targeted = _targeted_blocks(session, funder_id)
     ids = sorted(facts)
-    board = _board(session, micro.id, ALL)
+    board = _board(session, funder_id, ALL)
     assert not board.totals.hidden and board.suppressed
 
     def vector(table: str, keys: set) -> list[int]:
+        if table == "blocks":  # a protocol counts in every block it targets
+            return [int(bool(targeted.get(i, set()) & keys)) for i in ids]
         return [int(facts[i][table] in keys) for i in ids]
 
     known = [[1] * len(ids)]  # the total
-    hidden = {}
-    for name, rows in _tables(board).items():
+    groups: list[tuple[object, list[int]]] = []
+    for name, rows in {**_tables(board), "blocks": board.blocks.rows}.items():
         keys = {r.key if r.key is not None else "" for r in rows if not r.hidden}
         known += [vector(name, {key}) for key in keys]
-        hidden[name] = [r.key if r.key is not None else "" for r in rows if r.hidden]
-    met = _conditions_met(session, micro.id)
-    conditions = {}
+        hidden = [r.key if r.key is not None else "" for r in rows if r.hidden]
+        largest = 4 if len(hidden) <= 12 else 2
+        subsets = [
+            c for n in range(1, min(len(hidden), largest) + 1) for c in combinations(hidden, n)
+        ]
+        subsets.append(tuple(hidden))
+        groups += [((name, subset), vector(name, set(subset))) for subset in subsets]
+    for ref in {f["referentials"] for f in facts.values()}:
+        mine = [facts[i]["referentials"] == ref for i in ids]
+        patterns = {frozenset(targeted.get(i, ())) for i, m in zip(ids, mine, strict=True) if m}
+        for pattern in patterns:
+            v = [
+                int(m and targeted.get(i, set()) == pattern) for i, m in zip(ids, mine, strict=True)
+            ]
+            groups.append((("cell", ref, sorted(pattern)), v))
+        for block in set().union(*patterns):
+            v = [
+                int(m and block not in targeted.get(i, ())) for i, m in zip(ids, mine, strict=True)
+            ]
+            groups.append((("without block", ref, block), v))
+    met = _conditions_met(session, funder_id)
     for condition in CONDITIONS:
         v = [met[i][condition] for i in ids]
         if condition in board.conditions_hidden:
-            conditions[condition] = [v, [1 - x for x in v]]
+            groups += [((condition, 1), v), ((condition, 0), [1 - x for x in v])]
         else:
             known.append(v)
     base = _rank(known)
-    tried = 0
-    for condition, groups in conditions.items():
-        for v in groups:
-            learners = {facts[i]["learner"] for i, x in zip(ids, v, strict=True) if x}
-            tried += 1
-            if 0 < len(learners) < K:
-                assert _rank([*known, v]) > base, (condition, len(learners))
-    for name, keys in hidden.items():
-        largest = 4 if len(keys) <= 12 else 2
-        subsets = [c for n in range(1, min(len(keys), largest) + 1) for c in combinations(keys, n)]
-        subsets.append(tuple(keys))
-        for subset in subsets:
-            v = vector(name, set(subset))
-            learners = {facts[i]["learner"] for i, x in zip(ids, v, strict=True) if x}
-            tried += 1
-            if 0 < len(learners) < K:
-                assert _rank([*known, v]) > base, (name, subset, len(learners))
-    assert tried > 5 and hidden["structures"]
+    for name, v in groups:
+        learners = {facts[i]["learner"] for i, x in zip(ids, v, strict=True) if x}
+        if 0 < len(learners) < K:
+            assert _rank([*known, v]) > base, (name, len(learners))
+    assert len(groups) > 5
+    return board
+
+
+def test_no_group_under_k_learners_can_be_recomputed(session, micro):
+    board = _assert_nothing_small_recomputable(session, micro.id)
+    assert any(r.hidden for r in board.structures.rows)
+    assert any(not r.hidden for r in board.blocks.rows)
+
+
+def _protocol_in_block(session, make_protocol, structure, referential_code: str, block: int):
+    """A protocol in progress of `structure` targeting the competences of one block only
+    (the `block`-th of its référentiel)."""
+    protocol, people = make_protocol(
+        structure=structure, stage="draft", referential_code=referential_code
+    )
+    referential = session.get(Referential, protocol.referential_id)
+    drafting.update_draft(
+        session,
+        actor_id=people["manager"].id,
+        protocol=protocol,
+        referential_id=referential.id,
+        title=protocol.title,
+        planned_start=protocol.planned_start,
+        planned_end=protocol.planned_end,
+        competence_ids=[c.id for c in referential.blocks[block].competences],
+        tutor_ids=[people["tutor"].id],
+        activity_analysis="Analyse",
+    )
+    protocols.submit_for_signature(session, actor_id=people["manager"].id, protocol=protocol)
+    for role, who in (
+        (SignerRole.STRUCTURE, people["manager"]),
+        (SignerRole.TUTOR, people["tutor"]),
+        (SignerRole.LEARNER, people["learner"]),
+    ):
+        protocols.sign_protocol(
+            session, actor_id=who.id, protocol=protocol, role=role, method="password"
+        )
+    session.commit()
+    return protocol
+
+
+def _uniformation(session) -> Organisation:
+    return session.exec(select(Organisation).where(Organisation.code == "UNIFORMATION")).one()
+
+
+def _blocks_of(session, code: str) -> list[int]:
+    referential = session.exec(select(Referential).where(Referential.code == code)).one()
+    return [b.id for b in referential.blocks]
+
+
+@pytest.fixture
+def single_blocks(session, make_structure, make_protocol):
+    """An OPCO of its own with two structures whose protocols each target one block of
+    RNCP36004: five learners on its first block, one on its second. The blocks are a
+    partition of the référentiel's row."""
+    first = make_structure(name="Micro D", departement="2A")
+    opco = session.get(Organisation, first.opco_id)
+    second = make_structure(name="Micro E", opco=opco, departement="2A")
+    for structure, block in ((first, 0), (first, 0), (first, 0), (second, 0), (second, 0)):
+        _protocol_in_block(session, make_protocol, structure, "RNCP36004", block)
+    _protocol_in_block(session, make_protocol, second, "RNCP36004", 1)
+    rollups.drain_all(session)
+    return opco
+
+
+def test_blocks_that_partition_a_referential_hide_each_other(session, single_blocks):
+    """The référentiel's row (6 learners) minus its first block (5) would be its second (1):
+    the first block is hidden with it, though nothing else on the page is."""
+    board = _assert_nothing_small_recomputable(session, single_blocks.id)
+    first, second = _blocks_of(session, "RNCP36004")[:2]
+    (row,) = board.referentials.rows
+    assert not row.hidden and row.get("learners") == 6
+    blocks = {r.key: r for r in board.blocks.rows}
+    assert blocks[first].get("learners") == 5 and blocks[first].hidden
+    assert blocks[second].get("learners") == 1 and blocks[second].hidden
+    assert not any(r.hidden for r in board.structures.rows + board.referentials.rows)
+
+
+@pytest.fixture
+def small_referential(session, make_structure, make_protocol):
+    """Uniformation with two référentiels of its own: RNCP35830, three learners whose
+    protocols target its first block, and RNCP36004, one learner. The second is hidden, so
+    the first is too (the total minus the two others would be the second)."""
+    uniformation = _uniformation(session)
+    for name, code, learners in (("Micro F", "RNCP35830", 3), ("Micro G", "RNCP36004", 1)):
+        structure = make_structure(name=name, opco=uniformation, departement="06")
+        for _ in range(learners):
+            _protocol_in_block(session, make_protocol, structure, code, 0)
+    rollups.drain_all(session)
+    return uniformation
+
+
+def test_the_blocks_of_a_referential_hidden_by_secondary_suppression_are_hidden(
+    session, small_referential
+):
+    """RNCP35830 has three learners, but is hidden to protect RNCP36004: its one block, of
+    the same three learners, would give it back."""
+    board = _assert_nothing_small_recomputable(session, small_referential.id)
+    ref = session.exec(select(Referential).where(Referential.code == "RNCP35830")).one()
+    row = next(r for r in board.referentials.rows if r.key == ref.id)
+    assert row.hidden and row.get("learners") == 3  # not a small cell: secondary
+    blocks = [r for r in board.blocks.rows if r.key in _blocks_of(session, "RNCP35830")]
+    assert blocks and all(r.hidden for r in blocks)
+    assert [r.get("learners") for r in blocks if r.get("protocols")] == [3]
 
 
 CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")
