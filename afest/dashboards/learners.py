@@ -108,6 +108,17 @@ def _by_block(shape: tuple[bool, ...]):
     )
 
 
+@cache
+def _patterns(shape: tuple[bool, ...]):
+    return (
+        select(rp.c.referential_id, rp.c.blockset, func.count(), func.sum(rp.c.learners))
+        .where(
+            *conditions(rp, shape), rp.c.referential_id.in_(sa.bindparam("refs", expanding=True))
+        )
+        .group_by(rp.c.referential_id, rp.c.blockset)
+    )
+
+
 class Learners:
     """Distinct learners in a viewer's scope under a dashboard's filters."""
 
@@ -171,53 +182,41 @@ class Learners:
             return {}
         return dict(self.conn.execute(_by_block(self.shape), {**self.params, "keys": keys}).all())
 
-    def of_block_cells(self, blocks: dict[int, Iterable[int]]) -> dict[int, dict]:
-        """{référentiel id: {cell: learners}} of the référentiels of `blocks` ({référentiel id:
-        block ids}), in one statement: each protocol of a référentiel falls in the cell of
-        the blocks of it that it targets (a frozenset, empty for none of them)."""
-        bits = {}
-        for ids in blocks.values():
-            for i, block in enumerate(sorted(set(ids))):
-                bits[block] = 1 << i
-        if not bits:
+    def block_patterns(self, referentials: Iterable[int]) -> dict[int, dict[frozenset, tuple]]:
+        """{référentiel id: {blocks targeted: (protocols, latest)}} of the protocols of these
+        référentiels, grouped by the blocks they target (a frozenset of block ids), in one
+        statement from an index: how many protocols, and how many of them their learner's
+        latest (each learner counted once, at most one of her protocols)."""
+        refs = sorted(set(referentials))
+        if not refs:
             return {}
-        rb = rollup_protocol_block
-        bit = sa.case(
-            *((rb.c.block_id == sa.literal(b), sa.literal(v)) for b, v in bits.items()),
-            else_=sa.literal(0),
-        )
-        facts = (
-            select(
-                rp.c.referential_id,
-                rp.c.learner_id,
-                func.coalesce(func.sum(bit), 0).label("cell"),
-            )
-            .select_from(
-                rp.outerjoin(
-                    rb,
-                    sa.and_(
-                        rb.c.protocol_id == rp.c.protocol_id,
-                        rb.c.block_id.in_(sa.bindparam("blocks", expanding=True)),
-                    ),
+        values = {**self.params, "refs": refs}
+        out: dict[int, dict[frozenset, tuple]] = {}
+        for ref, blockset, protocols, latest in self.conn.execute(_patterns(self.shape), values):
+            blocks = frozenset(int(b) for b in blockset.split(",") if b)
+            out.setdefault(ref, {})[blocks] = (protocols, int(latest or 0))
+        return out
+
+    def of_patterns(self, groups: dict[object, tuple[int, Iterable[frozenset]]]) -> dict:
+        """Learners of each group of protocols, {name: (référentiel id, the sets of blocks
+        its protocols target)}, in one statement."""
+        if not groups:
+            return {}
+        values = dict(self.params)
+        parts = []
+        for i, (ref, patterns) in enumerate(groups.values()):
+            values[f"r{i}"] = ref
+            values[f"g{i}"] = sorted(",".join(map(str, sorted(p))) for p in set(patterns))
+            parts.append(
+                select(sa.literal(i), func.count(sa.distinct(rp.c.learner_id))).where(
+                    *conditions(rp, self.shape),
+                    rp.c.referential_id == sa.bindparam(f"r{i}"),
+                    rp.c.blockset.in_(sa.bindparam(f"g{i}", expanding=True)),
                 )
             )
-            .where(
-                *conditions(rp, self.shape),
-                rp.c.referential_id.in_(sa.bindparam("refs", expanding=True)),
-            )
-            .group_by(rp.c.protocol_id, rp.c.referential_id, rp.c.learner_id)
-            .subquery()
-        )
-        statement = select(
-            facts.c.referential_id, facts.c.cell, func.count(sa.distinct(facts.c.learner_id))
-        ).group_by(facts.c.referential_id, facts.c.cell)
-        values = {**self.params, "blocks": sorted(bits), "refs": sorted(blocks)}
-        out: dict[int, dict] = {}
-        for ref, cell, n in self.conn.execute(statement, values).all():
-            ids = sorted(set(blocks[ref]))
-            members = frozenset(b for i, b in enumerate(ids) if int(cell) >> i & 1)
-            out.setdefault(ref, {})[members] = n
-        return out
+        names = list(groups)
+        statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        return {names[i]: n for i, n in self.conn.execute(statement, values).all()}
 
     def of_groups(self, groups: dict[object, tuple[str, Iterable]]) -> dict[object, int]:
         """Learners of each group of rows, {name: (column, row keys)}, in one statement: how

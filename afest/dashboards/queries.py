@@ -285,6 +285,10 @@ def build(
     blocks = [
         _row(r.key, f"{r.code} — {r.title}", r, group=str(r.referential_id)) for r in run("blocks")
     ]
+    if listing.page is None:  # an export shows the blocks' learners (a page does not): distinct
+        distinct = count.of_blocks(r.key for r in blocks)
+        for row in blocks:
+            row.values["learners"] = distinct.get(row.key, 0)
     vae = Row(None, "vae", dict(run("vae").one()._mapping))
     jury = [Row(r, r, {"pathways": vae.get(f"jury_{r}")}) for r in JURY_KEYS]
 

@@ -119,18 +119,29 @@ def block_facts(filtered: bool = False):
     return _limit(query, pc.protocol_id, filtered)
 
 
+def _blockset(blocks) -> sa.ColumnElement[str]:
+    """On each block row of a protocol, the ids of all its blocks in increasing order,
+    comma-separated: a string aggregate over the protocol's rows as a window ordered by
+    block, which orders on every engine (an aggregate's own ORDER BY needs SQLite 3.44)."""
+    return func.aggregate_strings(sa.cast(blocks.c.block_id, sa.String), ",").over(
+        partition_by=blocks.c.protocol_id, order_by=blocks.c.block_id, rows=(None, None)
+    )
+
+
 @cache
 def protocol_facts(filtered: bool = False):
     """Per protocol: its dimensions and what it adds to each measure of the cells."""
     p = Protocol
     blocks = block_facts(filtered).subquery()
+    ordered = select(blocks, _blockset(blocks).label("blockset")).subquery()
     scope = (
         select(
-            blocks.c.protocol_id,
-            func.sum(blocks.c.targeted).label("targeted"),
-            func.sum(blocks.c.acquired).label("acquired"),
+            ordered.c.protocol_id,
+            func.sum(ordered.c.targeted).label("targeted"),
+            func.sum(ordered.c.acquired).label("acquired"),
+            func.min(ordered.c.blockset).label("blockset"),  # the same on each of its rows
         )
-        .group_by(blocks.c.protocol_id)
+        .group_by(ordered.c.protocol_id)
         .subquery()
     )
     s1 = aliased(Sequence)
@@ -232,6 +243,7 @@ def protocol_facts(filtered: bool = False):
             _month(p.planned_start).label("month"),
             p.learner_id,
             p.status,
+            func.coalesce(scope.c.blockset, "").label("blockset"),
             _flag(is_latest).label("learners"),
             *(
                 _flag(and_(is_latest, p.status == value)).label(f"l_{key}")

@@ -123,9 +123,6 @@ def _hierarchy(count: Learners, board: Dashboard, k: int, protect) -> None:
         min(others, key=lambda r: (r.get("protocols"), r.label)).hidden = True
 
 
-CELL_BITS = 62  # the blocks of a référentiel told apart in one count (a 64-bit sum)
-
-
 def _blocks(count: Learners, board: Dashboard, k: int) -> None:
     """Block rows, after the référentiel table is secured (their small ones are hidden
     already): the blocks of a hidden référentiel are hidden; of a shown one, while a cell
@@ -133,7 +130,13 @@ def _blocks(count: Learners, board: Dashboard, k: int) -> None:
     smallest shown block that merges it with another cell is hidden. Hiding a block merges
     the cells that differ by it alone; all of them hidden, the one cell left is the
     référentiel's row (k learners or more, as it is shown), so no référentiel need be hidden
-    for its blocks."""
+    for its blocks.
+
+    The protocols are grouped by the blocks they target once (`block_patterns`, from the
+    rollup's fact rows); each round merges those patterns by what they target among the
+    shown blocks. A cell's learners are at least the sum of its patterns' latest ones and
+    at most its protocols: only between k and those bounds are they counted (one statement
+    for all such cells of a round)."""
     refs = {str(r.key): r for r in board.referentials.rows}
     by_ref: dict[str, list[Row]] = {}
     for row in board.blocks.rows:
@@ -146,25 +149,43 @@ def _blocks(count: Learners, board: Dashboard, k: int) -> None:
                 row.hidden = True
         else:
             pending[refs[ref].key] = rows
+    patterns = count.block_patterns(pending) if pending else {}
     smallest = lambda r: (r.get("protocols"), r.label.casefold())  # noqa: E731
     while pending:
-        shown = {}
+        # {référentiel: {cell: [protocols, latest learners, the patterns merged in it]}}
+        cells: dict[object, dict[frozenset, list]] = {}
         for ref, rows in pending.items():
-            visible = sorted((r for r in rows if not r.hidden), key=smallest, reverse=True)
-            for row in visible[CELL_BITS:]:
-                row.hidden = True
-            if visible[:CELL_BITS]:
-                shown[ref] = visible[:CELL_BITS]
-        cells = count.of_block_cells({ref: [r.key for r in rows] for ref, rows in shown.items()})
-        pending = {}
-        for ref, rows in shown.items():
-            present = {cell for cell, n in cells.get(ref, {}).items() if n}
-            small = [cell for cell, n in cells.get(ref, {}).items() if 0 < n < k]
-            if not small:
+            shown = frozenset(r.key for r in rows if not r.hidden)
+            merged = cells[ref] = {}
+            for pattern, (protocols, latest) in patterns.get(ref, {}).items():
+                cell = merged.setdefault(pattern & shown, [0, 0, []])
+                cell[0] += protocols
+                cell[1] += latest
+                cell[2].append(pattern)
+        exact = count.of_patterns(
+            {
+                (ref, cell): (ref, c[2])
+                for ref, merged in cells.items()
+                for cell, c in merged.items()
+                if c[0] >= k and c[1] < k
+            }
+        )
+        rounds = {}
+        for ref, rows in pending.items():
+            merged = cells[ref]
+            small = [
+                cell
+                for cell, (protocols, _latest, _patterns) in merged.items()
+                if 0 < protocols < k or 0 < exact.get((ref, cell), k) < k
+            ]
+            visible = [r for r in rows if not r.hidden]
+            if not small or not visible:
                 continue
-            merging = [r for r in rows if any(cell ^ {r.key} in present for cell in small)]
-            min(merging or rows, key=smallest).hidden = True
-            pending[ref] = rows
+            present = {cell for cell, c in merged.items() if c[0]}
+            merging = [r for r in visible if any(cell ^ {r.key} in present for cell in small)]
+            min(merging or visible, key=smallest).hidden = True
+            rounds[ref] = rows
+        pending = rounds
 
 
 CONDITIONS = ("cond_analysis", "cond_tutor", "cond_reflection", "cond_evaluation")

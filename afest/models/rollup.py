@@ -98,6 +98,20 @@ LEARNER_INDEX_COLUMNS = {
     "ix_rollupprotocol_structure": ("structure_id", "learner_id"),
 }
 LEARNER_INDEXES = [sa.Index(name, *cols) for name, cols in LEARNER_INDEX_COLUMNS.items()]
+# an owner's protocols of a référentiel by the blocks they target (the block table's cells,
+# afest.dashboards.smallcells): their protocols and latest learners grouped, and the distinct
+# learners of a few of them counted, from the index alone
+BLOCKSET_INDEX_COLUMNS = {
+    f"ix_rollupprotocol_{owner}_blockset": (
+        f"{owner}_id",
+        "referential_id",
+        "blockset",
+        "learners",
+        "learner_id",
+    )
+    for owner in ("funder", "cohort")
+}
+BLOCKSET_INDEXES = [sa.Index(name, *cols) for name, cols in BLOCKSET_INDEX_COLUMNS.items()]
 
 rollup_protocol = sa.Table(
     "rollupprotocol",
@@ -106,10 +120,13 @@ rollup_protocol = sa.Table(
     *_dims(),
     sa.Column("learner_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(32), nullable=False),
+    # the blocks it targets: their ids in increasing order, comma-separated ('' for none)
+    sa.Column("blockset", sa.Text, nullable=False, server_default=""),
     *_measures(PROTOCOL_MEASURES),
     # distinct learners of a dashboard's rows (afest.dashboards.learners): each index holds an
     # owner, a row's dimension and the learner, so a count reads the index alone
     *LEARNER_INDEXES,
+    *BLOCKSET_INDEXES,
 )
 
 rollup_protocol_block = sa.Table(
@@ -127,6 +144,7 @@ rollup_pathway = sa.Table(
     *_dims(),
     *_measures(VAE_MEASURES),
 )
+
 
 def _empty_cells(table: str, count: str) -> sa.Index:
     """The cells that no protocol (pathway) counts in any more: a settle that empties cells

@@ -91,7 +91,28 @@ def _tables(board) -> dict:
     }
 
 
-def test_learners_are_counted_distinct_in_every_row(session, micro):
+def test_learners_are_counted_distinct_in_every_row(session, micro, make_protocol):
+    # a learner whose older protocol targets a block her latest one does not: that block's
+    # learners are more than those counted under their latest protocol
+    first, people = make_protocol(
+        structure=session.exec(select(Organisation).where(Organisation.name == "Micro C")).one()
+    )
+    referential = session.get(Referential, first.referential_id)
+    drafting.create_protocol(
+        session,
+        actor_id=people["manager"].id,
+        learner=people["learner"],
+        structure=session.get(Organisation, first.structure_id),
+        referential_id=referential.id,
+        title="AFEST suite",
+        planned_start=first.planned_start,
+        planned_end=first.planned_end,
+        competence_ids=[c.id for c in referential.blocks[-1].competences],
+        tutor_ids=[people["tutor"].id],
+        activity_analysis="Analyse",
+    )
+    session.commit()
+    rollups.drain_all(session)
     facts = _facts(session, micro.id)
     board = _board(session, micro.id, None)
     assert board.totals.get("learners") == len({f["learner"] for f in facts.values()})
@@ -103,6 +124,13 @@ def test_learners_are_counted_distinct_in_every_row(session, micro):
                 expected = {f["learner"] for f in facts.values() if f[name] == ""}
             assert row.get("learners") == len(expected), (name, row.label)
             compared += 1
+    # a block's learners: those with a protocol targeting it (an export shows them)
+    targeted = _targeted_blocks(session, micro.id)
+    for row in board.blocks.rows:
+        expected = {facts[p]["learner"] for p, blocks in targeted.items() if row.key in blocks}
+        assert row.get("learners") == len(expected), ("blocks", row.label)
+        compared += 1
+    assert any(r.get("latest") < r.get("learners") for r in board.blocks.rows)
     assert compared > 10
 
 
