@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from afest.dashboards import members
 from afest.dashboards.board import STATUS_VALUES, Filters, Scope
-from afest.models.rollup import rollup_protocol, rollup_protocol_block
+from afest.models.rollup import rollup_block_pattern, rollup_protocol, rollup_protocol_block
 
 rp = rollup_protocol
 
@@ -119,6 +119,16 @@ def _patterns(shape: tuple[bool, ...]):
     )
 
 
+@cache
+def _kept_patterns():
+    bp = rollup_block_pattern.c
+    return select(bp.referential_id, bp.blockset, bp.protocols, bp.latest).where(
+        bp.owner == sa.bindparam("owner"),
+        bp.owner_id == sa.bindparam("owner_id"),
+        bp.referential_id.in_(sa.bindparam("refs", expanding=True)),
+    )
+
+
 class Learners:
     """Distinct learners in a viewer's scope under a dashboard's filters."""
 
@@ -186,13 +196,20 @@ class Learners:
         """{référentiel id: {blocks targeted: (protocols, latest)}} of the protocols of these
         référentiels, grouped by the blocks they target (a frozenset of block ids), in one
         statement from an index: how many protocols, and how many of them their learner's
-        latest (each learner counted once, at most one of her protocols)."""
+        latest (each learner counted once, at most one of her protocols). A page of one owner
+        without filters reads the patterns kept for it (`rollupblockpattern`, a few dozen
+        rows) instead of grouping its protocols."""
         refs = sorted(set(referentials))
         if not refs:
             return {}
-        values = {**self.params, "refs": refs}
+        if self.owner is not None:
+            statement = _kept_patterns()
+            values = {"owner": self.owner[0], "owner_id": self.owner[1], "refs": refs}
+        else:
+            statement = _patterns(self.shape)
+            values = {**self.params, "refs": refs}
         out: dict[int, dict[frozenset, tuple]] = {}
-        for ref, blockset, protocols, latest in self.conn.execute(_patterns(self.shape), values):
+        for ref, blockset, protocols, latest in self.conn.execute(statement, values):
             blocks = frozenset(int(b) for b in blockset.split(",") if b)
             out.setdefault(ref, {})[blocks] = (protocols, int(latest or 0))
         return out

@@ -35,6 +35,7 @@ from afest.models.rollup import (
     PROTOCOL_MEASURES,
     ROLLUP_TABLES,
     VAE_MEASURES,
+    rollup_block_pattern,
     rollup_cell,
     rollup_learners,
     rollup_member,
@@ -142,6 +143,32 @@ def _block_facts(facts, blocks, *where, sign: int | None = None):
     )
 
 
+# the block patterns kept per owner (rollupblockpattern): (family, the facts' owner column)
+PATTERN_OWNERS = (("f", "funder_id"), ("c", "cohort_id"))
+PATTERN_KEYS = ("owner", "owner_id", "referential_id", "blockset")
+PATTERN_MEASURES = ("protocols", "latest")
+
+
+def _patterns(source, owner: str, column: str, *, signed: bool = False):
+    """The block patterns of the family `owner`: the facts of `source` of an owner (not 0)
+    grouped by owner, référentiel and the blocks they target, with how many protocols and how
+    many of them their learner's latest. `signed`: `source` holds old facts with sign −1 and
+    new ones +1 (a settle), and only the patterns they change are selected, with the
+    difference."""
+    grouping = [source.c[column], source.c.referential_id, source.c.blockset]
+    if signed:
+        sums = [func.sum(source.c.sign), func.sum(source.c.sign * source.c.learners)]
+    else:
+        sums = [func.count(), func.sum(source.c.learners)]
+    query = (
+        select(literal_column(f"'{owner}'"), *grouping, *sums)
+        .where(source.c[column] != 0)
+        .group_by(*grouping)
+    )
+    # in key order, as the cells: concurrent settles lock the rows they share in one order
+    return query.having(or_(*(x != 0 for x in sums))).order_by(*grouping) if signed else query
+
+
 PROTOCOL_CELL = ["grain", *DIMENSIONS, "block_id", *PROTOCOL_MEASURES]
 BLOCK_CELL = ["grain", *DIMENSIONS, "block_id", *BLOCK_MEASURES]
 
@@ -155,6 +182,7 @@ def rebuild(session: Session) -> dict[str, int]:
         rollup_vae_cell,
         rollup_member,
         rollup_learners,
+        rollup_block_pattern,
         rollup_protocol_block,
         rollup_protocol,
         rollup_pathway,
@@ -170,6 +198,12 @@ def rebuild(session: Session) -> dict[str, int]:
         rollup_protocol.insert().from_select([c.name for c in facts.selected_columns], facts)
     )
     members.rebuild(conn)
+    for owner, column in PATTERN_OWNERS:
+        conn.execute(
+            rollup_block_pattern.insert().from_select(
+                [*PATTERN_KEYS, *PATTERN_MEASURES], _patterns(rollup_protocol, owner, column)
+            )
+        )
     vae_facts = pathway_facts()
     conn.execute(
         rollup_pathway.insert().from_select([c.name for c in vae_facts.selected_columns], vae_facts)
@@ -207,6 +241,7 @@ def rebuild(session: Session) -> dict[str, int]:
             rollup_vae_cell,
             rollup_member,
             rollup_learners,
+            rollup_block_pattern,
         )
     }
 
@@ -251,12 +286,14 @@ def _integers(*names: str) -> list[sa.Column]:
 _new_protocols = _scratch("settleprotocol", rollup_protocol)
 _new_blocks = _scratch("settleprotocolblock", rollup_protocol_block)
 _new_pathways = _scratch("settlepathway", rollup_pathway)
-# the old facts with sign −1 and the new ones with sign +1, by protocol and by block
+# the old facts with sign −1 and the new ones with sign +1, by protocol (with the blocks it
+# targets) and by block
 _changes = sa.Table(
     "settlechange",
     _SCRATCH,
     *_integers("sign"),
     *(sa.Column(d, rollup_protocol.c[d].type) for d in DIMENSIONS),
+    sa.Column("blockset", rollup_protocol.c.blockset.type),
     *_integers(*PROTOCOL_MEASURES),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",
@@ -304,7 +341,7 @@ def _settle_statements(dialect: str) -> tuple:
     return (
         _staged(new, protocol_facts(True)),
         _staged(_new_blocks, block_facts(True)),
-        _staged(_changes, _signed(new, rp, (*DIMENSIONS, *PROTOCOL_MEASURES), old)),
+        _staged(_changes, _signed(new, rp, (*DIMENSIONS, "blockset", *PROTOCOL_MEASURES), old)),
         _staged(
             bc,
             sa.union_all(
@@ -331,9 +368,20 @@ def _settle_statements(dialect: str) -> tuple:
             )
             for grain, keep in BLOCK_GRAINS.items()
         ),
-        # The cells no protocol counts in any more: found through an index of such cells
-        # only, empty between settles (every settle removes those it empties).
+        *(
+            _moved(
+                dialect,
+                rollup_block_pattern,
+                PATTERN_KEYS,
+                PATTERN_MEASURES,
+                _patterns(_changes, owner, column, signed=True),
+            )
+            for owner, column in PATTERN_OWNERS
+        ),
+        # The cells (patterns) no protocol counts in any more: found through an index of
+        # such rows only, empty between settles (every settle removes those it empties).
         rollup_cell.delete().where(rollup_cell.c.protocols == 0),
+        rollup_block_pattern.delete().where(rollup_block_pattern.c.protocols == 0),
         rb.delete().where(rb.c.protocol_id.in_(IDS)),
         rp.delete().where(old),
         _staged(rp, select(new)),

@@ -8,6 +8,8 @@ Two levels:
 - cells (`rollupcell`, `rollupvaecell`): the sums of those facts at a few grains, updated by
   the difference between a fact's old and new values. The dashboards read only cells, so
   their cost follows the number of structures and months shown, not the number of sequences.
+  Kept the same way, per owner: the distinct learners of a page's rows (`rollupmember`,
+  `rolluplearners`) and the protocols by the blocks they target (`rollupblockpattern`).
 
 Grains (column `grain`; a dimension not in the grain is 0, '' or -1):
   "s"  structure × département × référentiel (all months)      — structure tables, drill-down
@@ -225,6 +227,24 @@ rollup_learners = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Block patterns kept (afest.dashboards.learners, `Learners.block_patterns`): for each owner (an
+# OPCO "f" or a cohort "c"; none for owner 0), each référentiel and each set of its blocks that
+# some protocols target (`blockset`, as in the fact rows), how many protocols target exactly
+# those blocks and how many of them are their learner's latest: the block table of a page of
+# one owner without filters reads its few dozen rows instead of grouping the owner's facts.
+rollup_block_pattern = sa.Table(
+    "rollupblockpattern",
+    SQLModel.metadata,
+    sa.Column("owner", sa.String(1), primary_key=True),
+    sa.Column("owner_id", sa.Integer, primary_key=True),
+    sa.Column("referential_id", sa.Integer, primary_key=True),
+    sa.Column("blockset", sa.Text, primary_key=True),
+    sa.Column("protocols", sa.Integer, nullable=False),
+    sa.Column("latest", sa.Integer, nullable=False),
+    _empty_cells("rollupblockpattern", "protocols"),
+    sqlite_with_rowid=False,
+)
+
 ROLLUP_TABLES = (
     rollup_protocol,
     rollup_protocol_block,
@@ -233,4 +253,5 @@ ROLLUP_TABLES = (
     rollup_vae_cell,
     rollup_member,
     rollup_learners,
+    rollup_block_pattern,
 )

@@ -17,7 +17,9 @@ from sqlmodel import select
 from afest.dashboards import queries as dashboards
 from afest.dashboards import rollups
 from afest.dashboards.board import Filters, Listing, Scope
+from afest.dashboards.learners import Learners
 from afest.models import Organisation, Referential, SignerRole
+from afest.models.rollup import rollup_protocol
 from afest.protocols import drafting
 from afest.protocols import operations as protocols
 
@@ -363,3 +365,40 @@ def test_a_legal_condition_met_or_missed_by_few_learners_is_hidden(session, micr
     assert any(decided.values()) and not all(decided.values())
     assert board.suppressed
     assert not _board(session, micro.id, None).conditions_hidden  # entitled to every record
+
+
+def test_the_kept_block_patterns_give_the_cells_of_the_scan(session, micro, monkeypatch):
+    """A page of one owner without filters reads its block patterns from the rollups
+    (`rollupblockpattern`): the same patterns as grouping its protocols, for every OPCO and
+    cohort, and the same block table, hidden cells included."""
+    conn = session.connection()
+    rp = rollup_protocol.c
+    refs = list(conn.scalars(sa.select(rp.referential_id).distinct()))
+    scopes = [
+        Scope(funder_ids=frozenset({i}))
+        for i in conn.scalars(sa.select(rp.funder_id).distinct().where(rp.funder_id != 0))
+    ] + [
+        Scope(cohort_ids=frozenset({i}))
+        for i in conn.scalars(sa.select(rp.cohort_id).distinct().where(rp.cohort_id != 0))
+    ]
+    assert any(s.cohort_ids for s in scopes) and any(s.funder_ids for s in scopes)
+    for scope in scopes:
+        count = Learners(conn, scope, Filters())
+        assert count.owner is not None
+        kept = count.block_patterns(refs)
+        count.owner = None  # grouped from the facts
+        assert kept and kept == count.block_patterns(refs), scope
+
+    def cells(board):
+        return [(r.key, r.hidden, r.get("learners"), r.get("protocols")) for r in board.blocks.rows]
+
+    kept = cells(_board(session, micro.id, ALL))
+    assert kept and any(hidden for _, hidden, _, _ in kept)
+    read = Learners.block_patterns
+
+    def scanned(self, referentials):
+        self.owner = None
+        return read(self, referentials)
+
+    monkeypatch.setattr(Learners, "block_patterns", scanned)
+    assert cells(_board(session, micro.id, ALL)) == kept
