@@ -2,7 +2,7 @@
 
 Revision ID: 0036
 Revises: 0035
-Create Date: 2026-12-08 14:00:00
+Create Date: 2026-12-07 15:30:00
 
 The block table's small-cell rule (afest.dashboards.smallcells) reads how many protocols of a
 référentiel target each set of its blocks, and how many of them are their learner's latest.

@@ -3,7 +3,7 @@ owner of its protocols by référentiel and blockset
 
 Revision ID: 0035
 Revises: 0034
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-07 15:10:00
 
 The small-cell rule of the block table (afest.dashboards.smallcells) groups an owner's
 protocols of a référentiel by the blocks they target: grouping every protocol's block rows
