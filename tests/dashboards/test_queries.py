@@ -243,3 +243,25 @@ def test_filters_narrow_the_figures(session):
 )
 def test_parse_month(text, month):
     assert dashboards.parse_month(text) == month
+
+
+def test_kept_learner_counts_are_the_same_for_a_few_keys_or_many(session):
+    """Past members.KEYS_IN_QUERY keys, the dimension's rows are read whole and picked in
+    Python: the same counts as asked key by key, unknown keys answering nothing."""
+    from afest.dashboards import members
+
+    conn = session.connection()
+    uniformation = session.exec(
+        select(Organisation).where(Organisation.code == "UNIFORMATION")
+    ).one()
+    owner = ("f", uniformation.id)
+    every = members.counts(conn, owner, ["structure"])["structure"]
+    assert every
+    known = sorted(every)
+    many = known + [str(900_000 + i) for i in range(members.KEYS_IN_QUERY + 1)]
+    assert members.counts(conn, owner, ["structure"], many)["structure"] == every
+    one_by_one = {}
+    for key in known:
+        one_by_one |= members.counts(conn, owner, ["structure"], [key])["structure"]
+    assert one_by_one == every
+    assert members.counts(conn, owner, ["structure"], many[-3:])["structure"] == {}
