@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from afest import policy
@@ -66,12 +67,13 @@ def _pct(row, num: str, den: str) -> str:
     return "—" if ratio is None else f"{100 * ratio:.0f} %"
 
 
-def row_cells(row, learners: bool = True) -> Markup | None:
+@pass_context
+def row_cells(context, row, learners: bool = True) -> Markup | None:
     """The cells of a table row's figures, formatted and escaped once here rather than cell
     by cell in Jinja (a national page has some 2,000 of them); None when the row is hidden."""
     if row.hidden:
         return None
-    sep, n = grouping(), row.get
+    sep, n = context.get("number_group") or grouping(), row.get
     cells = [format_count(n("learners"), sep)] * learners + [
         format_count(n("protocols"), sep),
         format_count(n("p_completed"), sep),

@@ -12,7 +12,6 @@ from flask import (
     Flask,
     current_app,
     flash,
-    g,
     has_request_context,
     make_response,
     render_template,
@@ -26,6 +25,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -111,8 +111,10 @@ def css_string(value: Any) -> Markup:
 def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
-    app.jinja_env.filters["hours"] = format_minutes
-    app.jinja_env.filters["count"] = format_count
+    app.jinja_env.filters["hours"] = _hours_filter
+    app.jinja_env.filters["count"] = _count_filter
+    # the reader's thousands separator, looked up once a page rather than once a figure
+    app.context_processor(lambda: {"number_group": grouping()})
     app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -130,20 +132,25 @@ def _group_symbol(locale: str) -> str:
 
 def grouping() -> str:
     """The reader's thousands separator: a narrow no-break space in French, a comma in
-    English (looked up once per request)."""
-    if has_request_context() and "afest_grouping" in g:
-        return g.afest_grouping
+    English (templates look it up once a page: `number_group`)."""
     locale = get_locale()
-    symbol = _group_symbol(str(locale) if locale else "fr")
-    if has_request_context():
-        g.afest_grouping = symbol
-    return symbol
+    return _group_symbol(str(locale) if locale else "fr")
 
 
 def format_count(value: int | None, sep: str | None = None) -> str:
     """A count as its reader writes it: "22 098" in French, "22,098" in English."""
     text = f"{int(value or 0):,}"
     return text.replace(",", grouping() if sep is None else sep) if "," in text else text
+
+
+@pass_context
+def _count_filter(context, value: int | None) -> str:
+    return format_count(value, context.get("number_group"))
+
+
+@pass_context
+def _hours_filter(context, minutes: int | None) -> str:
+    return format_minutes(minutes, context.get("number_group"))
 
 
 def format_minutes(minutes: int | None, sep: str | None = None) -> str:

@@ -53,3 +53,23 @@ def test_french_by_default_and_english_on_request(login_as):
 
 def test_unknown_language_is_refused(login_as):
     assert login_as(Role.TUTOR).post("/langue/xx").status_code == 400
+
+
+def test_counts_and_hours_are_grouped_as_their_reader_writes_them(app):
+    """A narrow no-break space between thousands in French, a comma in English; under a
+    thousand hours, no separator at all; the same in a template's filters."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from afest.core.http import format_count, format_minutes
+
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            assert format_count(22098) == "22\u202f098"
+            assert format_minutes(1284645 * 60 + 30) == "1\u202f284\u202f645 h 30"
+            assert format_minutes(999 * 60) == "999 h"
+            page = render_template_string("{{ 1500|count }} {{ 90000|hours }}")
+            assert page == "1\u202f500 1\u202f500 h"
+        with force_locale("en"):
+            assert format_count(22098, sep=None) == "22,098"
+            assert format_count(7) == "7"
