@@ -76,9 +76,6 @@ def _families(base: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
 
 GRAINS = _families(_BASE)
 BLOCK_GRAINS = _families(_BLOCK_BASE)
-# A protocol or pathway in no cohort (cohort 0) has no cell in the cohort family ("c"): no
-# view reads one (a cohort view reads the cohorts it follows). Four in five protocols are in
-# no cohort, so a third fewer cells to keep.
 CELL_KEYS = ("grain", *DIMENSIONS, "block_id")
 VAE_CELL_KEYS = ("grain", *DIMENSIONS)
 
@@ -98,7 +95,9 @@ def _dims_for(source, keep: tuple[str, ...]):
 
 
 def _in_family(source, keep: tuple[str, ...]):
-    """The facts a grain keeps cells of: all, but in the cohort family those in a cohort."""
+    """The facts a grain keeps cells of: all, but in the cohort family those in a cohort. No
+    view reads a cohort-family cell of cohort 0 (a cohort view reads the cohorts it follows),
+    and four in five protocols are in no cohort: a third fewer cells to keep."""
     return [source.c.cohort_id != 0] if "cohort" in keep and "funder" not in keep else []
 
 
@@ -269,43 +268,32 @@ def refresh_statistics(engine) -> None:
 _SCRATCH = sa.MetaData()
 
 
-def _scratch(name: str, like: sa.Table) -> sa.Table:
+def _scratch(name: str, *columns: sa.Column) -> sa.Table:
     return sa.Table(
-        name,
-        _SCRATCH,
-        *(sa.Column(c.name, c.type) for c in like.c),
-        prefixes=["TEMPORARY"],
-        postgresql_on_commit="DELETE ROWS",
+        name, _SCRATCH, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS"
     )
 
 
-def _integers(*names: str) -> list[sa.Column]:
-    return [sa.Column(n, sa.Integer) for n in names]
+def _like(table: sa.Table, names: Iterable[str] | None = None) -> list[sa.Column]:
+    """Columns as `table`'s (all of them, or those of `names`), for a scratch table."""
+    return [sa.Column(c.name, c.type) for c in table.c if names is None or c.name in names]
 
 
-_new_protocols = _scratch("settleprotocol", rollup_protocol)
-_new_blocks = _scratch("settleprotocolblock", rollup_protocol_block)
-_new_pathways = _scratch("settlepathway", rollup_pathway)
+_new_protocols = _scratch("settleprotocol", *_like(rollup_protocol))
+_new_blocks = _scratch("settleprotocolblock", *_like(rollup_protocol_block))
+_new_pathways = _scratch("settlepathway", *_like(rollup_pathway))
 # the old facts with sign −1 and the new ones with sign +1, by protocol (with the blocks it
 # targets) and by block
-_changes = sa.Table(
+_changes = _scratch(
     "settlechange",
-    _SCRATCH,
-    *_integers("sign"),
-    *(sa.Column(d, rollup_protocol.c[d].type) for d in DIMENSIONS),
-    sa.Column("blockset", rollup_protocol.c.blockset.type),
-    *_integers(*PROTOCOL_MEASURES),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
+    sa.Column("sign", sa.Integer),
+    *_like(rollup_protocol, {*DIMENSIONS, "blockset", *PROTOCOL_MEASURES}),
 )
-_block_changes = sa.Table(
+_block_changes = _scratch(
     "settleblockchange",
-    _SCRATCH,
-    *_integers("sign"),
-    *(sa.Column(d, rollup_protocol.c[d].type) for d in DIMENSIONS),
-    *_integers("learners", "protocols", "block_id", "targeted", "acquired"),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
+    sa.Column("sign", sa.Integer),
+    *_like(rollup_protocol, {*DIMENSIONS, "learners", "protocols"}),
+    *_like(rollup_protocol_block, {"block_id", "targeted", "acquired"}),
 )
 
 
