@@ -265,3 +265,27 @@ def test_kept_learner_counts_are_the_same_for_a_few_keys_or_many(session):
         one_by_one |= members.counts(conn, owner, ["structure"], [key])["structure"]
     assert one_by_one == every
     assert members.counts(conn, owner, ["structure"], many[-3:])["structure"] == {}
+
+
+def test_on_postgresql_a_dashboard_plans_for_its_values_and_only_in_its_transaction(
+    app, engine_name
+):
+    """A dashboard's transaction has PostgreSQL plan each statement for its own values (a
+    plan kept for an average owner reads every cell of a national OPCO); the setting ends
+    with the transaction, so that the next request on the pooled connection (a tutor's
+    page) keeps its prepared plans."""
+    if engine_name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    from sqlmodel import Session
+
+    from afest.core.database import database
+
+    show = "SHOW plan_cache_mode"
+    with database(app).engine.connect() as conn:
+        with Session(bind=conn) as session:
+            assert session.connection().exec_driver_sql(show).scalar() == "auto"
+            scope = Scope(funder_ids=frozenset({opco(session, "UNIFORMATION").id}))
+            dashboards.build(session, scope=scope, filters=Filters(), k=K)
+            assert session.connection().exec_driver_sql(show).scalar() == "force_custom_plan"
+            session.commit()
+        assert conn.exec_driver_sql(show).scalar() == "auto"
