@@ -280,7 +280,7 @@ def build(
     paused = _paused(totals, exact["paused"])
     # a page: what decides and orders the structures, of them all; an export: everything
     indexed = index_measures(listing.sort) if listing.page is not None else TABLE_MEASURES
-    structures = [_structure(r, indexed) for r in run("structures", indexed).tuples()]
+    structures = [_structure(r, indexed) for r in run("structures", indexed).all()]
     departements = [_row(r.key, r.key or "—", r) for r in run("departements")]
     refs = _referential_labels(session)
     referentials = [_row(r.key, refs.get(r.key, "?"), r) for r in run("referentials")]
