@@ -8,9 +8,10 @@ and sequences: bench/out/tenth.sqlite, afest_bench_tenth); skipped with a messag
 is missing:
 - `opco_dashboard_http`: GET /tableaux/opco as the national data's Uniformation adviser (940
   structures, 35,000 protocols), from the client side of a TCP connection to one gunicorn
-  instance started with config/gunicorn.conf.py (production environment, its workers and
-  threads, the job consumer beside it: bench/bench_http.py's server), after 10 reads of
-  warm-up; p50 and p95 of --reads reads, national then tenth (`national_over_tenth`);
+  instance per dataset started with config/gunicorn.conf.py (production environment, its
+  workers and threads, the job consumer beside it: bench/bench_http.py's server), after 10
+  reads of warm-up; p50 and p95 of --reads reads, a national read and a tenth's taking turns
+  (`national_over_tenth`);
 - `group_by_over_sequences`: the same OPCO's protocols, sequences and minutes done by
   structure computed by one hand-written GROUP BY over the sequences table (the query a user
   would write without the rollups), on the same national database, run between the
@@ -156,29 +157,49 @@ class GroupBy:
         self.engine.dispose()
 
 
-def over_http(url: str, reads: int, group_by: GroupBy | None = None) -> tuple[list[float], int]:
-    """Milliseconds per GET /tableaux/opco under gunicorn (and the page's size); with
-    `group_by`, one run of it after each fifth of the reads."""
-    server = bench_http.start_server(ROOT, url)
+def over_http(urls: dict[str, str], reads: int, group_by: GroupBy) -> tuple[dict, int]:
+    """Milliseconds per GET /tableaux/opco under gunicorn, one server per dataset, their reads
+    taking turns so that both meet the same machine (its speed here varies by a third from
+    one minute to the next), and one run of the GROUP BY after each fifth of the reads; and
+    the size of the national page."""
+    servers = {}
     try:
-        cookies = bench_http.login(server.port, OPCO_LOGIN, BENCH_PASSWORD)
-        size = 0
-        for _ in range(10):
-            _t, error, size = bench_http.read_dashboard(server.port, cookies)
-            if error:
-                raise SystemExit(f"{OPCO_LOGIN}: {error}")
-        times = []
-        for i in range(reads):
-            elapsed, error, _size = bench_http.read_dashboard(server.port, cookies)
-            if error:
-                raise SystemExit(f"{OPCO_LOGIN}: {error}")
-            times.append(elapsed * 1000)
-            if group_by is not None and (i + 1) % max(1, reads // 5) == 0:
+        for name, url in urls.items():
+            servers[name] = bench_http.start_server(ROOT, url)
+        cookies = {
+            name: bench_http.login(server.port, OPCO_LOGIN, BENCH_PASSWORD)
+            for name, server in servers.items()
+        }
+        times: dict[str, list[float]] = {name: [] for name in servers}
+        sizes = {}
+        for i in range(-10, reads):  # ten reads of warm-up each
+            for name, server in servers.items():
+                elapsed, error, sizes[name] = bench_http.read_dashboard(server.port, cookies[name])
+                if error:
+                    raise SystemExit(f"{OPCO_LOGIN} ({name}): {error}")
+                if i >= 0:
+                    times[name].append(elapsed * 1000)
+            if i >= 0 and (i + 1) % max(1, reads // 5) == 0:
                 group_by.run()
-        return times, size
+        return times, sizes["national"]
     finally:
-        bench_http.RUNNING.remove(server)
-        server.stop()
+        for server in servers.values():
+            bench_http.RUNNING.remove(server)
+            server.stop()
+
+
+def machine_reference() -> float:
+    """Milliseconds of a fixed pure-Python loop, best of 5: how fast this machine runs Python
+    now, printed at the start and the end of each engine's run, so that figures of runs on
+    machines of different or varying speed can be compared."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
 
 
 def run(engine: str, reads: int) -> None:
@@ -195,16 +216,19 @@ def run(engine: str, reads: int) -> None:
     for name, url in urls.items():
         print(f"# engine {engine}, data {name}: {_size(url)}")
     print(f"# load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)", flush=True)
+    reference = machine_reference()
 
     group_by = GroupBy(urls["national"])
-    http = {}
     try:
-        http["national"], size = over_http(urls["national"], reads, group_by)
+        http, size = over_http(urls, reads, group_by)
     finally:
         group_by.close()
-    http["tenth"], _size_tenth = over_http(urls["tenth"], reads)
     local = {name: in_process(url, reads) for name, url in urls.items()}
     load_average = os.getloadavg()[0]
+    print(
+        f"# machine: a fixed Python loop took {reference:.0f} ms before, "
+        f"{machine_reference():.0f} ms after (best of 5)"
+    )
 
     def pct(values: list[float], q: float) -> float:
         return load.percentile(values, q)
