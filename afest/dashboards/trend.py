@@ -56,6 +56,12 @@ class Box:
     height: float  # px
 
 
+def _box(x: float, y: float, width: float, height: float) -> Box:
+    """A box rounded as it is drawn: to a hundredth of a percent across, a tenth of a pixel
+    down (the template writes the figures as they are)."""
+    return Box(round(x, 2), round(y, 1), round(width, 2), round(height, 1))
+
+
 @dataclass(frozen=True)
 class Column:
     """A month's place in the chart: its bars (None when hidden) or the hatched boxes that
@@ -136,11 +142,11 @@ def nice_top(value: float) -> tuple[int, int]:
 
 
 def _ticks(top: int, step: int, base: int) -> list[Tick]:
-    return [Tick(base - PANEL * v / top, v) for v in range(0, top + 1, step)]
+    return [Tick(round(base - PANEL * v / top, 1), v) for v in range(0, top + 1, step)]
 
 
 def _height(value: float, top: int) -> float:
-    return PANEL * value / top
+    return round(PANEL * value / top, 1)
 
 
 def chart(rows: Iterable) -> Trend | None:
@@ -163,8 +169,8 @@ def chart(rows: Iterable) -> Trend | None:
         year = named and m.key // 100 != last_year
         last_year = m.key // 100 if named else last_year
         if m.hidden:
-            masked = (Box(x, TITLE, wide, PANEL), Box(x, COUNT_BASE + TITLE, wide, PANEL))
-            columns.append(Column(m, centre, None, None, None, masked, named, year, None))
+            masked = (_box(x, TITLE, wide, PANEL), _box(x, COUNT_BASE + TITLE, wide, PANEL))
+            columns.append(Column(m, round(centre, 2), None, None, None, masked, named, year, None))
             continue
         high = _height(m.protocols, count_top)
         planned = _height(m.planned_minutes / 60, hours_top)
@@ -172,14 +178,14 @@ def chart(rows: Iterable) -> Trend | None:
         columns.append(
             Column(
                 m,
-                centre,
-                Box(x, COUNT_BASE - high, wide, high),
-                Box(x, HOURS_BASE - planned, wide, planned),
-                Box(centre - narrow / 2, HOURS_BASE - done, narrow, done),
+                round(centre, 2),
+                _box(x, COUNT_BASE - high, wide, high),
+                _box(x, HOURS_BASE - planned, wide, planned),
+                _box(centre - narrow / 2, HOURS_BASE - done, narrow, done),
                 None,
                 named,
                 year,
-                COUNT_BASE - high - 4 if len(found) <= MAX_VALUES else None,
+                round(COUNT_BASE - high - 4, 1) if len(found) <= MAX_VALUES else None,
             )
         )
     return Trend(
