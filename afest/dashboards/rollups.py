@@ -245,19 +245,20 @@ def rebuild(session: Session) -> dict[str, int]:
     }
 
 
-def refresh_statistics(engine) -> None:
+def refresh_statistics(engine, *, whole_database: bool = False) -> None:
     """After a rebuild, outside its transaction: the planner's statistics of the rollup
     tables, and on PostgreSQL their visibility map (what index-only scans need), are brought
     up to date now rather than at autovacuum's next pass. Until then, a national OPCO's
-    learner counts took 53 ms instead of 14 on PostgreSQL."""
-    names = [t.name for t in ROLLUP_TABLES]
+    learner counts took 53 ms instead of 14 on PostgreSQL. `whole_database`: every table
+    (a database just loaded in bulk)."""
+    names = [] if whole_database else [t.name for t in ROLLUP_TABLES]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(names)}")
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(names)}".strip())
     else:
         with engine.begin() as conn:
-            for name in names:
-                conn.exec_driver_sql(f"ANALYZE {name}")
+            for name in names or [""]:
+                conn.exec_driver_sql(f"ANALYZE {name}".strip())
 
 
 # --- incremental upkeep -----------------------------------------------------------------------
